@@ -1,0 +1,61 @@
+"""Points Storefront: a demo shop that takes payment through the Points hosted checkout."""
+import logging
+
+from flask import Flask, render_template
+
+from .config import load_config, refuse_demo_values_in_production
+from .extensions import csrf, db
+from .privacy import PhoneMaskingFilter
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.update(load_config())
+    if config:
+        app.config.update(config)
+    refuse_demo_values_in_production(app.config)
+
+    _configure_logging(app)
+    db.init_app(app)
+    csrf.init_app(app)
+
+    from . import cli, shop, cart, checkout, webhooks, admin
+
+    app.register_blueprint(shop.bp)
+    app.register_blueprint(cart.bp)
+    app.register_blueprint(checkout.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(admin.bp)
+    cli.init_app(app)
+    _register_error_pages(app)
+
+    with app.app_context():
+        cli.create_tables_and_seed_if_empty()
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    # Phone numbers are PII: every log record leaving the app is masked.
+    for handler in logging.getLogger().handlers + app.logger.handlers:
+        handler.addFilter(PhoneMaskingFilter())
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(PhoneMaskingFilter())
+
+
+def _register_error_pages(app: Flask) -> None:
+    def render_error(code, title, message):
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    app.register_error_handler(400, lambda e: render_error(400, "Bad request", getattr(e, "description", "")))
+    app.register_error_handler(403, lambda e: render_error(403, "Not allowed", "You cannot open this page."))
+    app.register_error_handler(404, lambda e: render_error(404, "Page not found", "We could not find that page."))
+    app.register_error_handler(
+        500, lambda e: render_error(500, "Something went wrong", "Please try again in a moment.")
+    )

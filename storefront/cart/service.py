@@ -1,0 +1,105 @@
+"""The cart: lines and totals, always priced from the database, never from the browser."""
+import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Optional
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import Cart, CartLine, Product
+
+MAX_QUANTITY = 20
+
+
+@dataclass
+class PricedLine:
+    product: Product
+    quantity: int
+
+    @property
+    def unit_price(self) -> Decimal:
+        return self.product.price
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.product.price * self.quantity
+
+
+@dataclass
+class CartTotals:
+    lines: list[PricedLine]
+    subtotal: Decimal
+    shipping: Decimal
+    total: Decimal
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    def fingerprint(self) -> str:
+        """Same lines at the same prices -> same fingerprint: a retry reuses the pending order."""
+        parts = [f"{l.product.id}:{l.quantity}:{l.unit_price}" for l in self.lines]
+        parts.append(f"ship:{self.shipping}")
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def load_cart(token: Optional[str]) -> Optional[Cart]:
+    """The cart for a cookie token, with its lines and products in one extra query."""
+    if not token:
+        return None
+    return db.session.scalar(
+        sa.select(Cart)
+        .where(Cart.token == token)
+        .options(selectinload(Cart.lines).selectinload(CartLine.product))
+    )
+
+
+def shipping_for(subtotal: Decimal) -> Decimal:
+    if subtotal <= 0:
+        return Decimal("0.00")
+    if subtotal >= current_app.config["FREE_SHIPPING_FROM"]:
+        return Decimal("0.00")
+    return current_app.config["SHIPPING_FLAT_RATE"]
+
+
+def totals(cart: Optional[Cart]) -> CartTotals:
+    lines = [PricedLine(line.product, line.quantity) for line in (cart.lines if cart else [])]
+    subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
+    shipping = shipping_for(subtotal)
+    return CartTotals(lines=lines, subtotal=subtotal, shipping=shipping, total=subtotal + shipping)
+
+
+def add_product(cart: Cart, product: Product, quantity: int) -> None:
+    for line in cart.lines:
+        if line.product_id == product.id:
+            line.quantity = min(MAX_QUANTITY, line.quantity + quantity)
+            break
+    else:
+        cart.lines.append(CartLine(product=product, quantity=min(MAX_QUANTITY, quantity)))
+    db.session.commit()
+
+
+def set_quantity(cart: Cart, product_id: int, quantity: int) -> None:
+    for line in list(cart.lines):
+        if line.product_id == product_id:
+            if quantity <= 0:
+                cart.lines.remove(line)
+            else:
+                line.quantity = min(MAX_QUANTITY, quantity)
+    db.session.commit()
+
+
+def replace_lines(cart: Cart, items: list[tuple[Product, int]]) -> None:
+    """Put these products back in the cart (the failure page's "try again")."""
+    cart.lines.clear()
+    db.session.flush()
+    for product, quantity in items:
+        cart.lines.append(CartLine(product=product, quantity=quantity))
+    db.session.commit()

@@ -1,0 +1,85 @@
+"""Operator commands: ``flask --app wsgi seed | create-admin | reconcile | points register-webhook``."""
+import re
+from datetime import timedelta
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+from werkzeug.security import generate_password_hash
+
+from .catalogue import seed_catalogue
+from .extensions import db
+from .models import AdminUser, Product
+
+DEMO_ADMIN_EMAIL = "demo@points-storefront.test"
+DEMO_ADMIN_PASSWORD = "demo-password"
+
+
+def create_tables_and_seed_if_empty() -> None:
+    db.create_all()
+    if db.session.scalar(sa.select(sa.func.count(Product.id))) == 0:
+        seed_catalogue()
+    if current_app.config["POINTS_DEMO_MODE"] and not db.session.scalar(
+        sa.select(AdminUser).where(AdminUser.email == DEMO_ADMIN_EMAIL)
+    ):
+        db.session.add(AdminUser(email=DEMO_ADMIN_EMAIL, password_hash=generate_password_hash(DEMO_ADMIN_PASSWORD)))
+        db.session.commit()
+
+
+def parse_age(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if not match:
+        raise click.BadParameter("use a number and a unit, e.g. 15m, 2h, 1d")
+    amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(**{{"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[unit]: amount})
+
+
+def init_app(app) -> None:
+    @app.cli.command("seed")
+    def seed_command():
+        """Re-seed the demo catalogue (empties carts that point at old products)."""
+        count = seed_catalogue()
+        click.echo(f"Seeded {count} products.")
+
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.password_option()
+    def create_admin_command(email, password):
+        """Create a staff account (or reset its password)."""
+        email = email.strip().lower()
+        user = db.session.scalar(sa.select(AdminUser).where(AdminUser.email == email))
+        if user is None:
+            user = AdminUser(email=email, password_hash="")
+            db.session.add(user)
+        user.password_hash = generate_password_hash(password)
+        db.session.commit()
+        click.echo(f"Staff account {email} is ready.")
+
+    @app.cli.command("reconcile")
+    @click.option("--older-than", "older_than", default="15m", show_default=True, callback=lambda c, p, v: parse_age(v))
+    def reconcile_command(older_than):
+        """Ask Points about pending orders whose webhook never came."""
+        from .payments import reconcile_stale_orders
+
+        for line in reconcile_stale_orders(older_than):
+            click.echo(line)
+
+    points = click.Group("points", help="Talk to the Points API.")
+
+    @points.command("register-webhook")
+    @click.argument("url")
+    @click.option("--name", default="Points Storefront", show_default=True)
+    def register_webhook_command(url, name):
+        """Register URL as a webhook at Points and print its secret once."""
+        from .payments import points_client
+        from .points import PointsError
+
+        try:
+            webhook = points_client().create_webhook(name, url)
+        except PointsError as exc:
+            raise click.ClickException(f"Points refused: {exc.message}") from None
+        click.echo(f"Registered webhook {webhook.get('uuid')} for {webhook.get('url')}")
+        click.echo("Put this secret in POINTS_WEBHOOK_SECRET (it is shown only here):")
+        click.echo(webhook.get("secret", ""))
+
+    app.cli.add_command(points)

@@ -1,0 +1,71 @@
+"""Every setting, read from the environment, with visibly-demo defaults.
+
+With no ``POINTS_API_URL`` the shop runs in *demo mode*: ``wsgi.py`` mounts the local
+Points sandbox at ``/points-sandbox`` and the shop talks to it over HTTP at
+``<this server>/points-sandbox/api``, exactly as it would talk to the real service.
+"""
+import os
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+DEMO_PUBLIC_KEY = "pk_sandbox_demo"
+DEMO_PRIVATE_KEY = "sk_sandbox_demo"
+DEMO_WEBHOOK_SECRET = "whsec_sandbox_demo"
+DEMO_SECRET_KEY = "dev-only-secret-change-me"
+DEMO_SANDBOX_PATH = "/points-sandbox"
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def load_config():
+    """Build the settings dict from the environment (called once per create_app)."""
+    api_url = _env("POINTS_API_URL")
+    return {
+        "SECRET_KEY": _env("SECRET_KEY", DEMO_SECRET_KEY),
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'storefront.db'}"),
+        # The base URL up to and including /api; the client appends /v1/... as the OpenAPI paths read.
+        "POINTS_API_URL": api_url.rstrip("/") if api_url else None,
+        "POINTS_DEMO_MODE": api_url is None,
+        "POINTS_PUBLIC_KEY": _env("POINTS_PUBLIC_KEY", DEMO_PUBLIC_KEY),
+        "POINTS_PRIVATE_KEY": _env("POINTS_PRIVATE_KEY", DEMO_PRIVATE_KEY),
+        "POINTS_WEBHOOK_SECRET": _env("POINTS_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET),
+        "POINTS_TIMEOUT_SECONDS": float(_env("POINTS_TIMEOUT_SECONDS", "10")),
+        # In demo mode, outside a request (CLI commands), where this server can be reached.
+        "SHOP_BASE_URL": _env("SHOP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # How long a Points checkout session lives; after that a pending order is given up.
+        "CHECKOUT_SESSION_MINUTES": int(_env("CHECKOUT_SESSION_MINUTES", "30")),
+        "SHIPPING_FLAT_RATE": Decimal(_env("SHIPPING_FLAT_RATE", "25.00")),
+        "FREE_SHIPPING_FROM": Decimal(_env("FREE_SHIPPING_FROM", "300.00")),
+        "PRODUCTION": _env("FLASK_ENV_PRODUCTION", _env("PRODUCTION", "0")) in ("1", "true", "True"),
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+DEMO_VALUES = {
+    "SECRET_KEY": DEMO_SECRET_KEY,
+    "POINTS_PUBLIC_KEY": DEMO_PUBLIC_KEY,
+    "POINTS_PRIVATE_KEY": DEMO_PRIVATE_KEY,
+    "POINTS_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET,
+}
+
+
+def refuse_demo_values_in_production(config):
+    """In production mode the app must not start with any demo secret or in demo mode."""
+    if not config.get("PRODUCTION"):
+        return
+    still_demo = [name for name, demo in DEMO_VALUES.items() if config.get(name) == demo]
+    if config.get("POINTS_DEMO_MODE"):
+        still_demo.append("POINTS_API_URL")
+    if still_demo:
+        raise RuntimeError(
+            "Refusing to start in production with demo settings: set " + ", ".join(sorted(still_demo))
+        )

@@ -1,0 +1,207 @@
+"""The shop's tables, in SQLAlchemy 2.0 typed style.
+
+Money columns are ``Numeric(10, 2)`` and come back as ``Decimal``; they become JSON numbers
+only in ``points.py`` when a request body is built. Times are naive UTC.
+"""
+import secrets
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+Money = sa.Numeric(10, 2, asdecimal=True)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Product(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    category: Mapped[str] = mapped_column(sa.String(60), index=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    price: Mapped[Decimal] = mapped_column(Money)
+    image: Mapped[str] = mapped_column(sa.String(120))  # a file under static/products/
+    position: Mapped[int] = mapped_column(default=0)
+
+    def __repr__(self):
+        return f"<Product {self.slug} {self.price}>"
+
+
+class Cart(db.Model):
+    """A shopper's cart; its token lives in a long-lived cookie so it survives a browser restart."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    lines: Mapped[list["CartLine"]] = relationship(
+        back_populates="cart", cascade="all, delete-orphan", order_by="CartLine.id"
+    )
+
+
+class CartLine(db.Model):
+    __table_args__ = (sa.UniqueConstraint("cart_id", "product_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cart_id: Mapped[int] = mapped_column(sa.ForeignKey("cart.id"), index=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"))
+    quantity: Mapped[int] = mapped_column(default=1)
+    cart: Mapped[Cart] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship()
+
+
+class Order(db.Model):
+    """One attempt to pay for a cart with Points. ``status`` is the local state (see orders.py)."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        # At most one order awaiting payment per cart: a double click cannot create two.
+        sa.Index(
+            "one_pending_order_per_cart", "cart_id", unique=True,
+            sqlite_where=sa.text("status = 'pending_payment'"),
+            postgresql_where=sa.text("status = 'pending_payment'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_number: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
+    status: Mapped[str] = mapped_column(sa.String(32), index=True, default="pending_payment")
+    status_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    cart_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("cart.id"), index=True)
+    cart_fingerprint: Mapped[str] = mapped_column(sa.String(64), default="")
+
+    customer_name: Mapped[str] = mapped_column(sa.String(255))
+    phone: Mapped[str] = mapped_column(sa.String(16))  # normalised 5XXXXXXXX; PII, masked in logs
+    city: Mapped[str] = mapped_column(sa.String(100))
+    address_line: Mapped[str] = mapped_column(sa.String(255))
+
+    subtotal: Mapped[Decimal] = mapped_column(Money)
+    shipping_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    total: Mapped[Decimal] = mapped_column(Money)
+    refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+
+    checkout_url: Mapped[Optional[str]] = mapped_column(sa.Text)
+    last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+    # What Points told us. ``points_uuid`` is trusted only from a webhook or GET /v1/orders/{uuid};
+    # the callback's query string gives an unverified hint, kept apart for reconciliation.
+    points_uuid: Mapped[Optional[str]] = mapped_column(sa.String(36), index=True)
+    points_uuid_hint: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    points_reference_number: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
+    points_order_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
+
+    shipping_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    shipping_label_ar: Mapped[Optional[str]] = mapped_column(sa.String(120))
+    shipping_label_en: Mapped[Optional[str]] = mapped_column(sa.String(120))
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    paid_at: Mapped[Optional[datetime]]
+
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+    transitions: Mapped[list["OrderTransition"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderTransition.id"
+    )
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        return self.total - (self.refunded_amount or Decimal("0.00"))
+
+    def __repr__(self):
+        return f"<Order {self.order_number} {self.status}>"
+
+
+class OrderLine(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    product_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("product.id"))
+    product_name: Mapped[str] = mapped_column(sa.String(120))
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    quantity: Mapped[int]
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class OrderTransition(db.Model):
+    """Every change of an order's local status, and what caused it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    from_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    to_status: Mapped[str] = mapped_column(sa.String(32))
+    source: Mapped[str] = mapped_column(sa.String(32))  # checkout, shop, webhook, reconciliation, admin
+    reason: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    order: Mapped[Order] = relationship(back_populates="transitions")
+
+
+class PointsApiCall(db.Model):
+    """One HTTP call the shop made to Points, with keys masked: the 'under the hood' view."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    method: Mapped[str] = mapped_column(sa.String(8))
+    path: Mapped[str] = mapped_column(sa.String(255))
+    request_body: Mapped[Optional[str]] = mapped_column(sa.Text)
+    response_status: Mapped[Optional[int]]
+    response_body: Mapped[Optional[str]] = mapped_column(sa.Text)
+    error: Mapped[Optional[str]] = mapped_column(sa.Text)
+    duration_ms: Mapped[Optional[int]]
+
+
+class WebhookReceipt(db.Model):
+    """Every webhook delivery received, whatever became of it.
+
+    ``dedupe_key`` is set only on the delivery that was processed, so the unique index makes a
+    concurrent duplicate fail loudly instead of applying twice.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    order_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    event: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    order_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    points_uuid: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    headers: Mapped[str] = mapped_column(sa.Text, default="{}")  # JSON, secret masked
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    response_status: Mapped[int]
+    outcome: Mapped[str] = mapped_column(sa.String(32), index=True)
+    detail: Mapped[Optional[str]] = mapped_column(sa.Text)
+    dedupe_key: Mapped[Optional[str]] = mapped_column(sa.String(255), unique=True)
+
+
+class AdminUser(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[Optional[datetime]]
+
+
+class LoginAttempt(db.Model):
+    """Failed and successful logins, to slow down repeated failures."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(255), index=True)
+    remote_addr: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
+    succeeded: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,148 @@
+"""The order state machine: one table of allowed moves, one function that applies what Points says.
+
+Webhooks and reconciliation both end in :func:`apply_points_status`, so an order moves the same
+way whichever told us first. The machine only moves forward: a late ``cancelled`` never un-pays an
+order, and money that moved after the shop gave up sends the order to ``needs_review``.
+"""
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Optional
+
+from .models import Order, OrderTransition, utcnow
+
+PENDING_PAYMENT = "pending_payment"
+AUTHORIZED = "authorized"
+PAID = "paid"
+CANCELLED = "cancelled"
+PARTIALLY_REFUNDED = "partially_refunded"
+REFUNDED = "refunded"
+NEEDS_REVIEW = "needs_review"
+
+STATUSES = (PENDING_PAYMENT, AUTHORIZED, PAID, CANCELLED, PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW)
+
+ALLOWED_MOVES = {
+    PENDING_PAYMENT: {AUTHORIZED, PAID, CANCELLED, PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
+    AUTHORIZED: {PAID, CANCELLED, PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
+    PAID: {PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
+    PARTIALLY_REFUNDED: {PARTIALLY_REFUNDED, REFUNDED},
+    # The shop gave up (cart changed, session expired) but Points took the money anyway.
+    CANCELLED: {NEEDS_REVIEW, PARTIALLY_REFUNDED, REFUNDED},
+    # Staff settle a reviewed order by fulfilling it (admin) or refunding it through Points.
+    NEEDS_REVIEW: {PAID, PARTIALLY_REFUNDED, REFUNDED},
+    REFUNDED: set(),
+}
+
+# Local statuses in which the shop may ship the goods.
+FULFILLABLE = {PAID, PARTIALLY_REFUNDED}
+
+AMOUNT_TOLERANCE = Decimal("0.01")
+
+
+class IllegalMove(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    """What applying a Points status did: ``applied``, ``late``, ``amount_mismatch``, ``ignored``..."""
+
+    outcome: str
+    detail: str = ""
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome in ("applied", "amount_mismatch", "paid_after_cancel")
+
+
+def move(order: Order, to_status: str, *, source: str, reason: Optional[str] = None) -> None:
+    """The one place an order's status changes; refuses any move the table does not allow."""
+    if to_status not in ALLOWED_MOVES.get(order.status, set()):
+        raise IllegalMove(f"{order.order_number}: {order.status} -> {to_status} is not allowed")
+    order.transitions.append(
+        OrderTransition(from_status=order.status, to_status=to_status, source=source, reason=reason)
+    )
+    order.status = to_status
+    if reason is not None:
+        order.status_reason = reason
+    if to_status == PAID and order.paid_at is None:
+        order.paid_at = utcnow()
+
+
+def _as_decimal(value) -> Optional[Decimal]:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except ArithmeticError:
+        return None
+
+
+def apply_points_status(
+    order: Order,
+    points_status: str,
+    *,
+    source: str,
+    total_price=None,
+    refund_amount=None,
+    left_amount=None,
+    reason: Optional[str] = None,
+) -> Outcome:
+    """Apply a Points ``order_status`` (from a webhook or GET /v1/orders/{uuid}) to a local order.
+
+    The caller commits; nothing here talks to the network.
+    """
+    order.points_order_status = points_status
+
+    if points_status in ("approved", "captured", "authorized"):
+        target = AUTHORIZED if points_status == "authorized" else PAID
+        if order.status == CANCELLED and target == PAID:
+            move(order, NEEDS_REVIEW, source=source,
+                 reason=f"Points reports the order {points_status} after the shop cancelled it: "
+                        "refund it or fulfil it.")
+            return Outcome("paid_after_cancel", "money moved after the shop cancelled the order")
+        if order.status not in (PENDING_PAYMENT, AUTHORIZED) or order.status == target:
+            return Outcome("late", f"order is already {order.status}; {points_status} changes nothing")
+        paid = _as_decimal(total_price)
+        if paid is not None and abs(paid - order.total) > AMOUNT_TOLERANCE:
+            move(order, NEEDS_REVIEW, source=source,
+                 reason=f"Amount mismatch: Points says {paid} SAR, the order total is {order.total} SAR.")
+            return Outcome("amount_mismatch", f"Points total {paid} != order total {order.total}")
+        move(order, target, source=source)
+        return Outcome("applied", f"{points_status} -> {target}")
+
+    if points_status == "cancelled":
+        if CANCELLED not in ALLOWED_MOVES[order.status]:
+            return Outcome("late", f"order is already {order.status}; a late cancel does not undo it")
+        move(order, CANCELLED, source=source, reason=reason or "Cancelled at Points")
+        return Outcome("applied", "cancelled")
+
+    if points_status in ("fully_refunded", "partially_refunded"):
+        if order.status == REFUNDED:
+            return Outcome("late", "order is already fully refunded")
+        refunded = _refunded_after(order, points_status, refund_amount, left_amount)
+        target = REFUNDED if points_status == "fully_refunded" else PARTIALLY_REFUNDED
+        move(order, target, source=source, reason=reason)
+        order.refunded_amount = refunded
+        return Outcome("applied", f"{target}; refunded so far {refunded} SAR")
+
+    if points_status == "new":
+        return Outcome("ignored", "Points still has the order as new")
+    return Outcome("ignored", f"unknown order_status {points_status!r}")
+
+
+def _refunded_after(order: Order, points_status, refund_amount, left_amount) -> Decimal:
+    if points_status == "fully_refunded":
+        return order.total
+    left = _as_decimal(left_amount)
+    if left is not None:
+        return max(Decimal("0.00"), order.total - left)
+    amount = _as_decimal(refund_amount) or Decimal("0.00")
+    return min(order.total, (order.refunded_amount or Decimal("0.00")) + amount)
+
+
+def cancel_locally(order: Order, reason: str, *, source: str = "shop") -> bool:
+    """Give up on a pending order (cart changed, session expired). Returns False if too late."""
+    if order.status != PENDING_PAYMENT:
+        return False
+    move(order, CANCELLED, source=source, reason=reason)
+    return True

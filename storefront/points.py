@@ -1,0 +1,250 @@
+"""PointsClient: the only code in the shop that speaks HTTP to Points.
+
+One ``requests.Session``, a timeout on every call, the documented envelopes parsed into
+:class:`PointsOrder` results and :class:`PointsError` errors. The public key goes only into the
+checkout path; the private key only into the ``x-api-key`` header, and neither is ever logged.
+
+Paths are appended to ``base_url`` exactly as the OpenAPI file reads them, so ``base_url`` is
+``https://sandbox.papp.sa/api`` for the real sandbox, or ``<shop>/points-sandbox/api`` in demo mode.
+"""
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Callable, Optional
+
+import requests
+
+from .privacy import scrub
+
+log = logging.getLogger(__name__)
+
+SHIPPING_STATUSES = (
+    "new", "license_in_progress", "ready_shipping", "delivery_is_in_progress", "delivered", "cancelled",
+)
+
+
+class PointsError(Exception):
+    """A call to Points that did not succeed.
+
+    ``kind`` is one of: ``auth`` (400 bad key), ``rejected`` (400 business rule), ``forbidden``
+    (403), ``not_found`` (404), ``validation`` (422, see ``errors``), ``rate_limited`` (429),
+    ``server`` (5xx), ``timeout``, ``connection``, ``bad_response`` (not the documented envelope).
+    """
+
+    RETRYABLE = {"rate_limited", "server", "timeout", "connection"}
+
+    def __init__(self, kind: str, message: str, *, status_code: Optional[int] = None, errors=None):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status_code = status_code
+        self.errors: dict[str, list[str]] = errors or {}
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in self.RETRYABLE
+
+    def __str__(self):
+        return f"{self.kind} ({self.status_code}): {self.message}" if self.status_code else f"{self.kind}: {self.message}"
+
+
+@dataclass
+class PointsOrder:
+    """The fields of an ``OrderResource`` the shop uses, plus the raw resource."""
+
+    uuid: str
+    order_number: str
+    order_status: str
+    total_price: Optional[Decimal]
+    reference_number: Optional[str] = None
+    status_label: Optional[str] = None
+    raw: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_resource(cls, resource: dict) -> "PointsOrder":
+        try:
+            uuid = resource.get("uuid") or resource["id"]
+            order_status = resource["order_status"]
+        except (KeyError, AttributeError) as exc:
+            raise PointsError("bad_response", f"order resource without {exc}") from None
+        total = resource.get("total_price")
+        return cls(
+            uuid=str(uuid),
+            order_number=str(resource.get("order_number") or ""),
+            order_status=str(order_status),
+            total_price=Decimal(str(total)) if total is not None else None,
+            reference_number=resource.get("reference_number"),
+            status_label=resource.get("status_label"),
+            raw=resource,
+        )
+
+
+@dataclass
+class CallRecord:
+    """What one call looked like on the wire, secrets and phone numbers masked."""
+
+    method: str
+    path: str
+    request_body: Optional[dict]
+    response_status: Optional[int]
+    response_body: Optional[dict | str]
+    error: Optional[str]
+    duration_ms: int
+
+
+def to_wire_amount(amount: Decimal) -> float:
+    """Money leaves the shop as a JSON number rounded half-up to 2 places."""
+    return float(Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+class PointsClient:
+    def __init__(
+        self,
+        base_url: str,
+        public_key: str,
+        private_key: str,
+        *,
+        timeout: float = 10.0,
+        session: Optional[requests.Session] = None,
+        recorder: Optional[Callable[[CallRecord], None]] = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.public_key = public_key
+        self._private_key = private_key
+        self.timeout = timeout
+        self.session = session or requests.Session()
+        self.recorder = recorder
+
+    def __repr__(self):  # never show the keys, even in a traceback or debugger
+        return f"<PointsClient {self.base_url}>"
+
+    # --- Orders -------------------------------------------------------------------------------
+
+    def create_checkout(self, body: dict) -> str:
+        """``POST /v1/orders/checkout/{publicKey}`` (no x-api-key); returns the ``checkout_url``."""
+        data = self._request("POST", f"/v1/orders/checkout/{self.public_key}", body=body, private=False)
+        url = data.get("checkout_url") if isinstance(data, dict) else None
+        if not url:
+            raise PointsError("bad_response", "checkout response without checkout_url")
+        return url
+
+    def get_order(self, uuid: str) -> PointsOrder:
+        return PointsOrder.from_resource(self._request("GET", f"/v1/orders/{uuid}"))
+
+    def update_shipping_status(self, uuid: str, status: str, *, name_ar: str = None, name_en: str = None) -> PointsOrder:
+        body = {"status": status}
+        if name_ar:
+            body["name_ar"] = name_ar
+        if name_en:
+            body["name_en"] = name_en
+        return PointsOrder.from_resource(self._request("POST", f"/v1/orders/{uuid}/status", body=body))
+
+    def cancel_order(self, uuid: str, reason: Optional[str] = None) -> PointsOrder:
+        body = {"reason": reason} if reason else {}
+        return PointsOrder.from_resource(self._request("POST", f"/v1/orders/{uuid}/cancel", body=body))
+
+    def refund_order(self, uuid: str, amount: Optional[Decimal] = None, reason: Optional[str] = None) -> PointsOrder:
+        """Refund ``amount`` SAR, or (``None``) everything that is left."""
+        body = {}
+        if amount is not None:
+            body["amount"] = to_wire_amount(amount)
+        if reason:
+            body["reason"] = reason
+        return PointsOrder.from_resource(self._request("POST", f"/v1/orders/{uuid}/refund", body=body))
+
+    # --- Webhooks -----------------------------------------------------------------------------
+
+    def create_webhook(self, name: str, url: str) -> dict:
+        """``POST /v1/webhooks``; the answer holds the ``secret`` to put in POINTS_WEBHOOK_SECRET."""
+        return self._request("POST", "/v1/webhooks", body={"name": name, "url": url})
+
+    def list_webhooks(self) -> list:
+        data = self._request("GET", "/v1/webhooks")
+        return data if isinstance(data, list) else []
+
+    # --- The wire -----------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, *, body: Optional[dict] = None, private: bool = True):
+        headers = {"Accept": "application/json"}
+        if private:
+            headers["x-api-key"] = self._private_key
+        started = time.monotonic()
+        response, error = None, None
+        try:
+            response = self.session.request(
+                method, self.base_url + path, json=body, headers=headers, timeout=self.timeout
+            )
+        except requests.Timeout:
+            error = PointsError("timeout", f"Points did not answer within {self.timeout:g} s")
+        except requests.ConnectionError:
+            error = PointsError("connection", "Could not connect to Points")
+        except requests.RequestException as exc:
+            error = PointsError("connection", f"Request to Points failed: {type(exc).__name__}")
+        payload = _json_or_text(response) if response is not None else None
+        elapsed = int((time.monotonic() - started) * 1000)
+        if error is None:
+            error = _error_from(response, payload)
+        self._record(method, path, body, response, payload, error, elapsed)
+        if error is not None:
+            log.warning("Points %s %s failed: %s", method, self._loggable(path), error)
+            raise error
+        log.info("Points %s %s -> %s in %d ms", method, self._loggable(path), response.status_code, elapsed)
+        return _unwrap(payload)
+
+    def _loggable(self, path: str) -> str:
+        return path.replace(self.public_key, "{publicKey}") if self.public_key else path
+
+    def _record(self, method, path, body, response, payload, error, elapsed):
+        if self.recorder is None:
+            return
+        secrets = (self._private_key,)
+        self.recorder(
+            CallRecord(
+                method=method,
+                path=path,
+                request_body=scrub(body, secrets) if body is not None else None,
+                response_status=response.status_code if response is not None else None,
+                response_body=scrub(payload, secrets) if payload is not None else None,
+                error=str(error) if error else None,
+                duration_ms=elapsed,
+            )
+        )
+
+
+def _json_or_text(response):
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:2000]
+
+
+def _error_from(response, payload) -> Optional[PointsError]:
+    status = response.status_code
+    if 200 <= status < 300:
+        if not isinstance(payload, dict):
+            return PointsError("bad_response", "Points answered with something that is not JSON", status_code=status)
+        if payload.get("status") is False:
+            return PointsError("rejected", payload.get("message") or "Points refused the request", status_code=status)
+        return None
+    message = payload.get("message") if isinstance(payload, dict) else None
+    errors = payload.get("errors") if isinstance(payload, dict) and isinstance(payload.get("errors"), dict) else None
+    if status == 400:
+        kind = "auth" if message and "api key" in message.lower() else "rejected"
+    else:
+        kind = {403: "forbidden", 404: "not_found", 422: "validation", 429: "rate_limited"}.get(
+            status, "server" if status >= 500 else "rejected"
+        )
+    return PointsError(kind, message or f"Points answered HTTP {status}", status_code=status, errors=errors)
+
+
+def _unwrap(payload: dict):
+    """The resource under ``data``; defensively, the top level when ``data`` is missing."""
+    if "data" in payload and payload["data"] is not None:
+        return payload["data"]
+    return {k: v for k, v in payload.items() if k not in ("status", "message", "appended_data")}
+
+
+def json_for_log(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
