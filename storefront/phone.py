@@ -1,0 +1,12 @@
+"""KSA mobile numbers, as Points accepts them."""
+import re
+
+_SEPARATORS = re.compile(r"[\s\-()]")
+_KSA_MOBILE = re.compile(r"(?:\+966|00966|966|0)?(5\d{8})")
+
+
+def normalise_phone(raw: str) -> str | None:
+    """``+966 55 123 4567``, ``00966…``, ``966…``, ``055…`` or ``55…`` -> ``551234567``; else None."""
+    compact = _SEPARATORS.sub("", raw or "")
+    match = _KSA_MOBILE.fullmatch(compact)
+    return match.group(1) if match else None
