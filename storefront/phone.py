@@ -2,7 +2,8 @@
 import re
 
 _SEPARATORS = re.compile(r"[\s\-()]")
-_KSA_MOBILE = re.compile(r"(?:\+966|00966|966|0)?(5\d{8})")
+# [0-9], not \d: \d also matches Arabic-Indic digits, which must not reach Points as non-ASCII text.
+_KSA_MOBILE = re.compile(r"(?:\+966|00966|966|0)?(5[0-9]{8})")
 
 
 def normalise_phone(raw: str) -> str | None:
