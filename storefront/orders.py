@@ -68,7 +68,7 @@ def move(order: Order, to_status: str, *, source: str, reason: Optional[str] = N
         order.paid_at = utcnow()
 
 
-def _as_decimal(value) -> Optional[Decimal]:
+def as_decimal(value) -> Optional[Decimal]:
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -102,7 +102,7 @@ def apply_points_status(
             return Outcome("paid_after_cancel", "money moved after the shop cancelled the order")
         if order.status not in (PENDING_PAYMENT, AUTHORIZED) or order.status == target:
             return Outcome("late", f"order is already {order.status}; {points_status} changes nothing")
-        paid = _as_decimal(total_price)
+        paid = as_decimal(total_price)
         if paid is not None and abs(paid - order.total) > AMOUNT_TOLERANCE:
             move(order, NEEDS_REVIEW, source=source,
                  reason=f"Amount mismatch: Points says {paid} SAR, the order total is {order.total} SAR.")
@@ -133,10 +133,10 @@ def apply_points_status(
 def _refunded_after(order: Order, points_status, refund_amount, left_amount) -> Decimal:
     if points_status == "fully_refunded":
         return order.total
-    left = _as_decimal(left_amount)
+    left = as_decimal(left_amount)
     if left is not None:
         return max(Decimal("0.00"), order.total - left)
-    amount = _as_decimal(refund_amount) or Decimal("0.00")
+    amount = as_decimal(refund_amount) or Decimal("0.00")
     return min(order.total, (order.refunded_amount or Decimal("0.00")) + amount)
 
 

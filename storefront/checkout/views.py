@@ -1,1 +1,117 @@
+"""Checkout: the form, Pay with Points, the return page and the shopper's order page.
+
+The return page (``callback_url``) reads only our database: the webhook is what confirms an
+order, never the query string Points appends.
+"""
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+
+from .. import orders
+from ..cart import current_cart, service as cart_service
+from ..extensions import db
+from ..models import Order, Product
+from ..payments import CheckoutFailed, Customer, start_checkout
 from . import bp
+from .forms import CheckoutForm
+
+WAIT_REFRESH_SECONDS = 2
+WAIT_REFRESHES = 15  # about 30 s of quick refreshes before "we are still confirming"
+SLOW_REFRESH_SECONDS = 10
+
+FRIENDLY_ERRORS = {
+    "timeout": "Points did not answer in time.",
+    "connection": "We could not reach Points.",
+    "server": "Points had a problem on its side.",
+    "rate_limited": "Points is busy right now.",
+}
+
+
+@bp.get("/checkout")
+def show():
+    priced = cart_service.totals(current_cart())
+    if priced.is_empty:
+        flash("Your cart is empty: add something first.", "info")
+        return redirect(url_for("cart.show"))
+    return render_template("checkout/checkout.html", form=CheckoutForm(), totals=priced)
+
+
+@bp.post("/checkout")
+def pay():
+    cart = current_cart()
+    priced = cart_service.totals(cart)
+    if priced.is_empty:
+        flash("Your cart is empty: add something first.", "info")
+        return redirect(url_for("cart.show"))
+    form = CheckoutForm()
+    if not form.validate_on_submit():
+        return render_template("checkout/checkout.html", form=form, totals=priced), 422
+
+    customer = Customer(name=form.name.data.strip(), phone=form.normalised_phone,
+                        city=form.city.data.strip(), address_line=form.address_line.data.strip())
+    try:
+        order = start_checkout(cart, priced, customer,
+                               lambda o: url_for("checkout.callback", order=o.token, _external=True))
+    except CheckoutFailed as failure:
+        return _checkout_failed(form, priced, failure)
+    # 303: the browser follows with a GET to the Points-hosted page, whatever the phone number.
+    return redirect(order.checkout_url, code=303)
+
+
+def _checkout_failed(form, priced, failure: CheckoutFailed):
+    error = failure.error
+    if error.kind == "validation" and "phone_number" in error.errors:
+        form.phone.errors.append("Points did not accept this mobile number: " + error.errors["phone_number"][0])
+        return render_template("checkout/checkout.html", form=form, totals=priced), 422
+    reason = FRIENDLY_ERRORS.get(error.kind, "Points could not start the payment.")
+    return render_template("checkout/start_failed.html", reason=reason, form=form, totals=priced,
+                           order=failure.order), 502
+
+
+@bp.get("/checkout/callback")
+def callback():
+    order = _order_by_token(request.args.get("order"))
+    # Points appends parameters (our sandbox: order_uuid, status). They prove nothing: keep the
+    # uuid only as an unverified hint for reconciliation, and never change state from them.
+    hint = request.args.get("order_uuid", "")[:64]
+    if hint and not order.points_uuid and order.points_uuid_hint != hint:
+        order.points_uuid_hint = hint
+        db.session.commit()
+
+    if order.status in (orders.PENDING_PAYMENT, orders.AUTHORIZED):
+        waited = request.args.get("waited", 0, type=int)
+        still_quick = waited < WAIT_REFRESHES
+        return render_template(
+            "checkout/waiting.html", order=order, still_quick=still_quick,
+            refresh_seconds=WAIT_REFRESH_SECONDS if still_quick else SLOW_REFRESH_SECONDS,
+            refresh_url=url_for("checkout.callback", order=order.token, waited=waited + 1),
+        )
+    if order.status == orders.CANCELLED:
+        return render_template("checkout/failed.html", order=order)
+    return render_template("checkout/confirmation.html", order=order)
+
+
+@bp.post("/checkout/retry/<token>")
+def retry(token):
+    """The failure page's "try again": put the order's products back in the cart."""
+    order = _order_by_token(token)
+    if order.status != orders.CANCELLED:
+        return redirect(url_for("checkout.order_page", token=order.token))
+    ids = [line.product_id for line in order.lines if line.product_id]
+    products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))}
+    items = [(products[l.product_id], l.quantity) for l in order.lines if l.product_id in products]
+    cart_service.replace_lines(current_cart(create=True), items)
+    flash("Your cart is back as it was. You can try paying again.", "success")
+    return redirect(url_for("checkout.show"))
+
+
+@bp.get("/orders/<token>")
+def order_page(token):
+    return render_template("checkout/order.html", order=_order_by_token(token),
+                           refresh_seconds=SLOW_REFRESH_SECONDS)
+
+
+def _order_by_token(token) -> Order:
+    if not token:
+        abort(404)
+    return db.first_or_404(sa.select(Order).where(Order.token == token),
+                           description="We could not find that order.")

@@ -1,1 +1,12 @@
+from flask import jsonify, request
+
+from ..extensions import csrf
 from . import bp
+from .handler import receive
+
+
+@bp.post("/webhooks/points")
+@csrf.exempt  # Points cannot send our CSRF token; the X-Webhook-Secret check replaces it.
+def points_webhook():
+    result = receive(request.get_data(cache=False), request.headers)
+    return jsonify({"received": result.status_code < 300, "outcome": result.outcome}), result.status_code

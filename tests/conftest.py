@@ -1,0 +1,251 @@
+"""Fixtures: an app over a fresh database per test, and one live shop (with the embedded Points
+sandbox) served over real HTTP for the whole session.
+
+The database is SQLite in a temporary folder, or the PostgreSQL server named by DATABASE_URL
+(``postgresql+psycopg://...``) when that is set: ``.ci/run`` runs the suite both ways.
+"""
+import os
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from storefront import create_app
+from storefront.config import DEMO_SANDBOX_PATH
+from storefront.extensions import db as _db
+
+POSTGRES_URL = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgresql") else ""
+
+TEST_SECRETS = {
+    "SECRET_KEY": "test-secret-key",
+    "POINTS_PUBLIC_KEY": "pk_sandbox_demo",
+    "POINTS_PRIVATE_KEY": "sk_sandbox_demo",
+    "POINTS_WEBHOOK_SECRET": "whsec_sandbox_demo",
+}
+
+
+def _fresh_database(url: str) -> str:
+    """Drop every table so each test starts from an empty schema (PostgreSQL only)."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+def _ensure_postgres_database(url: str, name: str) -> str:
+    """A sibling database on the same server (created if missing), for the live server."""
+    base = sa.engine.make_url(url)
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return _fresh_database(base.set(database=name).render_as_string(hide_password=False))
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    if POSTGRES_URL:
+        return _fresh_database(POSTGRES_URL)
+    return f"sqlite:///{tmp_path / 'shop.db'}"
+
+
+@pytest.fixture
+def app_config(database_url):
+    """Settings of the per-test app; a test may change them before asking for ``app``."""
+    return {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_RECORD_QUERIES": True,
+        "WTF_CSRF_ENABLED": False,
+        # Nothing listens here: tests that need Points use the live sandbox or requests-mock.
+        "POINTS_API_URL": "http://points.invalid/api",
+        "POINTS_DEMO_MODE": False,
+        **TEST_SECRETS,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- Real HTTP ----------------------------------------------------------------------------------
+
+class ServerThread:
+    """A real threaded HTTP server for a WSGI app on a free local port."""
+
+    def __init__(self, wsgi_app):
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class LiveShop:
+    """The whole demo (shop + embedded sandbox) over HTTP, with helpers that act like a shopper."""
+
+    def __init__(self, shop_app, sandbox_app, server: ServerThread):
+        self.app = shop_app
+        self.sandbox_app = sandbox_app
+        self.url = server.url
+        self.sandbox_url = server.url + DEMO_SANDBOX_PATH
+
+    # The shopper's side, through the real pages (CSRF and all).
+    def shopper(self) -> requests.Session:
+        return requests.Session()
+
+    def csrf_token(self, session: requests.Session, path: str) -> str:
+        page = session.get(self.url + path)
+        page.raise_for_status()
+        match = CSRF_RE.search(page.text)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def add_to_cart(self, session, slug: str, quantity: int = 1):
+        token = self.csrf_token(session, f"/products/{slug}")
+        response = session.post(f"{self.url}/products/{slug}", data={"quantity": quantity, "csrf_token": token})
+        response.raise_for_status()
+        return response
+
+    def pay(self, session, phone="0500000001", name="Sara Al-Qahtani", city="Riyadh", address_line="King Fahd Rd 1"):
+        """Press Pay with Points; returns the response without following the redirect."""
+        token = self.csrf_token(session, "/checkout")
+        return session.post(f"{self.url}/checkout", allow_redirects=False, data={
+            "csrf_token": token, "phone": phone, "name": name, "city": city, "address_line": address_line,
+        })
+
+    def start_checkout(self, session, slug="sukkari-dates", quantity=1, **customer) -> str:
+        """Add a product and press Pay; returns the sandbox checkout_url."""
+        self.add_to_cart(session, slug, quantity)
+        response = self.pay(session, **customer)
+        assert response.status_code == 303, response.text[:500]
+        return response.headers["Location"]
+
+    # The sandbox's control endpoints, as a demo or a test drives them.
+    def complete(self, checkout_url: str, phone="500000001", points=0, card_number="4111111111111111") -> dict:
+        session_id = checkout_url.rstrip("/").rsplit("/", 1)[-1]
+        response = requests.post(f"{self.sandbox_url}/_control/sessions/{session_id}/complete",
+                                 json={"phone_number": phone, "points": points, "card_number": card_number})
+        assert response.status_code == 200, response.text[:500]
+        return response.json()
+
+    def chaos(self, **switches) -> dict:
+        response = requests.post(f"{self.sandbox_url}/_control/chaos", json=switches)
+        assert response.status_code == 200, response.text[:500]
+        return response.json()
+
+    # Reading the shop's database, as a test asserts.
+    def order(self, order_number=None, *, token=None):
+        from storefront.models import Order
+
+        with self.app.app_context():
+            query = sa.select(Order)
+            query = query.where(Order.order_number == order_number) if order_number else query.where(Order.token == token)
+            order = _db.session.scalar(query)
+            if order is not None:
+                _db.session.expunge(order)
+            return order
+
+    def latest_order(self):
+        from storefront.models import Order
+
+        with self.app.app_context():
+            order = _db.session.scalar(sa.select(Order).order_by(Order.id.desc()).limit(1))
+            if order is not None:
+                _db.session.expunge(order)
+            return order
+
+    def wait_for_status(self, order_number: str, *statuses: str, timeout: float = 10.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            order = self.order(order_number)
+            if order is not None and order.status in statuses:
+                return order
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{order_number} is {order and order.status}, not {statuses}, after {timeout}s")
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def live_shop(tmp_path_factory):
+    from points_sandbox.mount import mount
+
+    folder = tmp_path_factory.mktemp("live")
+    shop_db = (_ensure_postgres_database(POSTGRES_URL, "storefront_live") if POSTGRES_URL
+               else f"sqlite:///{folder / 'shop.db'}")
+    shop = create_app({
+        "SQLALCHEMY_DATABASE_URI": shop_db,
+        "POINTS_API_URL": None,
+        "POINTS_DEMO_MODE": True,
+        "WTF_CSRF_ENABLED": True,
+        **TEST_SECRETS,
+    })
+    sandbox = mount(shop, at=DEMO_SANDBOX_PATH, config={
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'points_sandbox.db'}",
+        "SANDBOX_WEBHOOK_RETRY_DELAYS": [0.2, 0.5],
+        "SANDBOX_REDIRECT_SECONDS": 1,
+    })
+    server = ServerThread(shop.wsgi_app)
+    yield LiveShop(shop, sandbox, server)
+    server.stop()
+
+
+# --- Orders made directly in the database ------------------------------------------------------
+
+@pytest.fixture
+def make_order(app):
+    """Create an order as if the shopper had pressed Pay: lines, totals, a pending status."""
+    from decimal import Decimal
+
+    from storefront.models import Order, OrderLine, OrderTransition, Product
+
+    counter = iter(range(1, 10_000))
+
+    def make(status="pending_payment", *, lines=(("sukkari-dates", 1),), shipping="25.00", points_uuid=None, **fields):
+        products = {p.slug: p for p in _db.session.scalars(sa.select(Product))}
+        n = next(counter)
+        order = Order(order_number=f"PTS-2026-{900000 + n:06d}", status=status, customer_name="Sara",
+                      phone="500000001", city="Riyadh", address_line="King Fahd Rd 1",
+                      subtotal=Decimal("0.00"), shipping_amount=Decimal(shipping), total=Decimal("0.00"),
+                      points_uuid=points_uuid, **fields)
+        for slug, quantity in lines:
+            product = products[slug]
+            order.lines.append(OrderLine(product_id=product.id, product_name=product.name,
+                                         unit_price=product.price, quantity=quantity))
+        order.subtotal = sum((l.unit_price * l.quantity for l in order.lines), Decimal("0.00"))
+        order.total = order.subtotal + order.shipping_amount
+        order.transitions.append(OrderTransition(from_status=None, to_status=status, source="checkout"))
+        _db.session.add(order)
+        _db.session.commit()
+        return order
+
+    return make
