@@ -1,0 +1,229 @@
+"""Request validation with Laravel's rules and messages, as the real Points API answers.
+
+Errors are collected per field in dot notation (`products.0.quantity`); the 422 `message`
+is the first failing message, with Laravel's "(and N more errors)" suffix.
+"""
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from urllib.parse import urlparse
+
+CENT = Decimal("0.01")
+_MISSING = object()  # "read the value from the request body"
+
+
+class ValidationFailed(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("validation failed")
+        self.errors = errors
+
+    @property
+    def message(self) -> str:
+        messages = [m for ms in self.errors.values() for m in ms]
+        if not messages:
+            return "The given data was invalid."
+        rest = len(messages) - 1
+        if rest == 0:
+            return messages[0]
+        return f"{messages[0]} (and {rest} more error{'s' if rest > 1 else ''})"
+
+
+def normalize_phone(raw) -> str | None:
+    """KSA mobile in any accepted form -> `5\\d{8}`, or None when it is not one."""
+    if not isinstance(raw, (str, int)) or isinstance(raw, bool):
+        return None
+    digits = re.sub(r"[\s\-]", "", str(raw))
+    for prefix in ("+966", "00966", "966", "0"):
+        if digits.startswith(prefix):
+            digits = digits[len(prefix):]
+            break
+    return digits if re.fullmatch(r"5\d{8}", digits) else None
+
+
+def attribute(key: str) -> str:
+    """Laravel's displayable name: the last segment, underscores as spaces."""
+    return key.rsplit(".", 1)[-1].replace("_", " ")
+
+
+class Validator:
+    """Each check returns the clean value (or None) and records what failed."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.errors: dict[str, list[str]] = {}
+
+    def fail(self, key: str, message: str) -> None:
+        self.errors.setdefault(key, []).append(message)
+
+    def check(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)
+
+    @staticmethod
+    def _blank(value) -> bool:
+        return value is None or (isinstance(value, str) and value.strip() == "") or value == [] or value == {}
+
+    def _get(self, key, value, required: bool):
+        """(value, go_on): go_on is False when the value is absent/null and that is fine or failed."""
+        if value is _MISSING:
+            value = self.data.get(key)
+        if self._blank(value):
+            if required:
+                self.fail(key, f"The {attribute(key)} field is required.")
+            return None, False
+        return value, True
+
+    def number(self, key, value=_MISSING, *, required=False, minimum=None) -> Decimal | None:
+        value, go_on = self._get(key, value, required)
+        if not go_on:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            self.fail(key, f"The {attribute(key)} must be a number.")
+            return None
+        try:
+            number = Decimal(str(value).strip())
+            if not number.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            self.fail(key, f"The {attribute(key)} must be a number.")
+            return None
+        if minimum is not None and number < minimum:
+            self.fail(key, f"The {attribute(key)} must be at least {minimum}.")
+            return None
+        return number.quantize(CENT, rounding=ROUND_HALF_UP)
+
+    def integer(self, key, value=_MISSING, *, required=False, minimum=None) -> int | None:
+        value, go_on = self._get(key, value, required)
+        if not go_on:
+            return None
+        if isinstance(value, bool):
+            number = None
+        elif isinstance(value, int):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+            number = int(value)
+        else:
+            number = None
+        if number is None:
+            self.fail(key, f"The {attribute(key)} must be an integer.")
+            return None
+        if minimum is not None and number < minimum:
+            self.fail(key, f"The {attribute(key)} must be at least {minimum}.")
+            return None
+        return number
+
+    def string(self, key, value=_MISSING, *, required=False, max_length=None) -> str | None:
+        value, go_on = self._get(key, value, required)
+        if not go_on:
+            return None
+        if not isinstance(value, str):
+            self.fail(key, f"The {attribute(key)} must be a string.")
+            return None
+        if max_length is not None and len(value) > max_length:
+            self.fail(key, f"The {attribute(key)} must not be greater than {max_length} characters.")
+            return None
+        return value
+
+    def url(self, key, value=_MISSING, *, required=False, max_length=None) -> str | None:
+        text = self.string(key, value, required=required, max_length=max_length)
+        if text is None:
+            return None
+        parts = urlparse(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in text:
+            self.fail(key, f"The {attribute(key)} must be a valid URL.")
+            return None
+        return text
+
+    def choice(self, key, choices, value=_MISSING, *, required=False) -> str | None:
+        value, go_on = self._get(key, value, required)
+        if not go_on:
+            return None
+        if value not in choices:
+            self.fail(key, f"The selected {attribute(key)} is invalid.")
+            return None
+        return value
+
+    def mapping(self, key, value=_MISSING) -> dict | None:
+        value, go_on = self._get(key, value, False)
+        if not go_on:
+            return None
+        if not isinstance(value, dict):
+            self.fail(key, f"The {attribute(key)} must be an array.")
+            return None
+        return value
+
+    def phone(self, key, value=_MISSING, *, required=False) -> str | None:
+        value, go_on = self._get(key, value, required)
+        if not go_on:
+            return None
+        phone = normalize_phone(value)
+        if phone is None:
+            self.fail(key, f"The {attribute(key)} format is invalid.")
+        return phone
+
+
+
+def validate_checkout(data: dict) -> dict:
+    """CheckoutRequest, plus this project's rule that the lines add up to `total_price`."""
+    v = Validator(data)
+    total = v.number("total_price", required=True, minimum=0)
+    order_number = data.get("order_number")
+    if isinstance(order_number, str):
+        order_number = order_number.strip().lstrip("#")  # a leading '#' is stripped server-side
+    order_number = v.string("order_number", order_number or None, required=True, max_length=255)
+    clean = {
+        "total_price": total,
+        "order_number": order_number,
+        "phone_number": v.phone("phone_number"),
+        "name": v.string("name", max_length=255),
+        "shipping_amount": v.number("shipping_amount", minimum=0),
+        "tax_amount": v.number("tax_amount", minimum=0),
+        "discount_amount": v.number("discount_amount", minimum=0),
+        "metadata": v.mapping("metadata"),
+        "callback_url": v.url("callback_url"),
+        "shipping_address": None,
+        "products": None,
+    }
+    address = v.mapping("shipping_address")
+    if address is not None:
+        clean["shipping_address"] = {
+            "city": v.string("shipping_address.city", address.get("city"), max_length=100),
+            "line1": v.string("shipping_address.line1", address.get("line1"), max_length=255),
+        }
+    products = data.get("products")
+    if products is not None and products != []:
+        if not isinstance(products, list):
+            v.fail("products", "The products must be an array.")
+        else:
+            clean["products"] = []
+            for index, item in enumerate(products):
+                prefix = f"products.{index}"
+                if not isinstance(item, dict):
+                    v.fail(prefix, "The products must be an array.")
+                    continue
+                clean["products"].append({
+                    "product_name": v.string(f"{prefix}.product_name", item.get("product_name"),
+                                             required=True, max_length=255),
+                    "product_price": v.number(f"{prefix}.product_price", item.get("product_price"),
+                                              required=True, minimum=0),
+                    "quantity": v.integer(f"{prefix}.quantity", item.get("quantity"),
+                                          required=True, minimum=1),
+                })
+    elif products == []:
+        v.fail("products", "The products must have at least 1 items.")
+    v.check()
+    if clean["products"]:
+        expected = (
+            sum(p["product_price"] * p["quantity"] for p in clean["products"])
+            + (clean["shipping_amount"] or 0)
+            + (clean["tax_amount"] or 0)
+            - (clean["discount_amount"] or 0)
+        )
+        if abs(expected - total) > CENT:
+            v.fail("total_price", f"The total price must equal the products plus shipping and tax "
+                                  f"minus discount ({expected:.2f}).")
+            v.check()
+    return clean

@@ -1,0 +1,263 @@
+"""The webhook sender: an outbox table written in the same transaction as each order change,
+and one background thread that POSTs it, retries it and keeps every attempt for the log.
+
+Delivery is over real HTTP with `requests`, even when the storefront runs in the same process,
+so the storefront's webhook endpoint is exercised exactly as the real Points would call it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from urllib.parse import urljoin
+
+import requests
+import sqlalchemy as sa
+from flask import Flask, current_app
+
+from .extensions import db
+from .models import Chaos, Delivery, DeliveryAttempt, Order, Webhook, utcnow
+
+log = logging.getLogger("points_sandbox.webhooks")
+
+WORKER_KEY = "points_sandbox_worker"
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
+
+
+def order_payload(order: Order) -> dict:
+    """The documented webhook shape of `order`: `id` is the uuid, `type` a string."""
+    from .orders import payment_status  # orders imports this module
+
+    return {
+        "id": order.uuid,
+        "reference_number": order.reference_number,
+        "order_number": order.order_number,
+        "type": "replacing",
+        "total_price": float(order.total_price),
+        "total_points": order.redeemed_points,
+        "payment_status": payment_status(order),
+        "order_status": order.order_status,
+        "metadata": order.meta,
+        "created_at": iso(order.created_at),
+        "updated_at": iso(order.updated_at),
+    }
+
+
+def chaos() -> Chaos:
+    row = db.session.get(Chaos, 1)
+    if row is None:
+        row = Chaos(id=1)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def enqueue(order: Order, event: str, **extras) -> None:
+    """Record `event` for every webhook of the order's merchant; the caller commits.
+
+    The body is built now, so each delivery carries the order as it was at this change.
+    """
+    body = json.dumps({
+        "event": event,
+        "order": {**order_payload(order), **extras},
+        "timestamp": iso(utcnow()),
+    }, ensure_ascii=False)
+    switches = chaos()
+    due = utcnow() + timedelta(seconds=switches.webhook_delay_seconds)
+    copies = 2 if switches.webhook_duplicate else 1
+    hooks = db.session.scalars(sa.select(Webhook).where(Webhook.merchant_id == order.merchant_id)).all()
+    for hook in hooks:
+        for _ in range(copies):
+            delivery = Delivery(webhook_id=hook.id, order_id=order.id, event=event, payload=body,
+                                next_attempt_at=due)
+            if switches.webhook_drop_next > 0:
+                switches.webhook_drop_next -= 1
+                delivery.status, delivery.note = "dropped", "dropped by chaos switch"
+            elif switches.webhook_reverse:
+                delivery.status, delivery.note = "held", "held by reverse-order chaos switch"
+            db.session.add(delivery)
+    if switches.webhook_reverse:
+        db.session.flush()
+        held = db.session.scalars(
+            sa.select(Delivery).where(Delivery.order_id == order.id, Delivery.status == "held")
+        ).all()
+        # Held until a later event of the same order arrives, then sent newest first.
+        if len({d.event + d.payload for d in held}) > 1:
+            release(held)
+
+
+def release(held: list[Delivery]) -> None:
+    """Send held deliveries, newest first (the reverse of the order they happened in)."""
+    start = utcnow() + timedelta(seconds=chaos().webhook_delay_seconds)
+    for position, delivery in enumerate(sorted(held, key=lambda d: d.id, reverse=True)):
+        delivery.status = "pending"
+        delivery.note = "released newest first by reverse-order chaos switch"
+        delivery.next_attempt_at = start + timedelta(milliseconds=position)
+
+
+def release_all_held() -> None:
+    release(db.session.scalars(sa.select(Delivery).where(Delivery.status == "held")).all())
+
+
+def notify() -> None:
+    """Wake the worker after a commit that added deliveries."""
+    worker = current_app.extensions.get(WORKER_KEY)
+    if worker is not None:
+        worker.wake()
+
+
+def resolve_url(url: str, order: Order | None) -> str | None:
+    """Relative URLs (the seeded `/webhooks/points`) go to the origin the checkout came in on."""
+    if url.startswith(("http://", "https://")):
+        return url
+    if order is None or not order.origin:
+        return None
+    return urljoin(order.origin + "/", url)
+
+
+def _claim_next(ignore_schedule: bool = False) -> Delivery | None:
+    query = sa.select(Delivery.id).where(Delivery.status == "pending")
+    if not ignore_schedule:
+        query = query.where(Delivery.next_attempt_at <= utcnow())
+    for delivery_id in db.session.scalars(query.order_by(Delivery.next_attempt_at, Delivery.id).limit(5)):
+        # Compare-and-set, so two processes sharing a database never send the same row.
+        claimed = db.session.execute(
+            sa.update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+            .values(status="sending").execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        if claimed:
+            return db.session.get(Delivery, delivery_id)
+    return None
+
+
+def send(delivery: Delivery) -> None:
+    """One attempt; schedules the next one or gives up after the configured delays."""
+    config = current_app.config
+    hook = delivery.webhook
+    if hook is None:
+        delivery.status, delivery.note = "cancelled", "webhook deleted before delivery"
+        db.session.commit()
+        return
+    url = resolve_url(hook.url, delivery.order)
+    secret = hook.secret
+    db.session.commit()  # no transaction held open during the HTTP call
+
+    number = delivery.attempts_made + 1
+    started = utcnow()
+    clock = time.monotonic()
+    status_code, error = None, None
+    if url is None:
+        error = "relative webhook URL and no origin to resolve it against"
+    else:
+        try:
+            response = requests.post(
+                url,
+                data=delivery.payload.encode("utf-8"),
+                headers={
+                    "Content-Type": "application/json",
+                    "X-Webhook-Secret": secret,
+                    "X-Webhook-Event": delivery.event,
+                },
+                timeout=config["SANDBOX_WEBHOOK_TIMEOUT"],
+                allow_redirects=False,
+            )
+            status_code = response.status_code
+        except requests.Timeout:
+            error = "timeout"
+        except requests.RequestException as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+
+    delivery.attempts.append(DeliveryAttempt(
+        number=number, url=url or hook.url, started_at=started, status_code=status_code,
+        error=error, duration_ms=int((time.monotonic() - clock) * 1000),
+    ))
+    delivery.attempts_made = number
+    delays = config["SANDBOX_WEBHOOK_RETRY_DELAYS"]
+    if status_code is not None and 200 <= status_code < 300:
+        delivery.status = "delivered"
+    elif number <= len(delays):
+        delivery.status = "pending"
+        delivery.next_attempt_at = utcnow() + timedelta(seconds=delays[number - 1])
+    else:
+        delivery.status = "failed"
+    db.session.commit()
+    log.info("webhook %s #%s attempt %s -> %s", delivery.event, delivery.id, number,
+             status_code or error)
+
+
+def flush() -> int:
+    """Attempt every pending delivery once now, whatever its schedule. Returns how many."""
+    count = 0
+    while (delivery := _claim_next(ignore_schedule=True)) is not None:
+        send(delivery)
+        count += 1
+    return count
+
+
+def outstanding() -> int:
+    """Deliveries still to be attempted (held ones wait for a chaos release, not counted)."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Delivery.id)).where(Delivery.status.in_(("pending", "sending")))
+    )
+
+
+class Worker:
+    """The background thread: sends due deliveries and expires stale checkout sessions."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="points-sandbox-webhooks", daemon=True)
+
+    def start(self) -> None:
+        with self.app.app_context():
+            # Rows left "sending" by a process that died mid-attempt are tried again.
+            db.session.execute(sa.update(Delivery).where(Delivery.status == "sending")
+                               .values(status="pending"))
+            db.session.commit()
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from .checkout import expire_stale_sessions  # checkout imports orders, which imports us
+
+        last_sweep = 0.0
+        while not self._stop.is_set():
+            pause = 0.5
+            self._wake.clear()  # a wake() from now on cuts the pause below short
+            with self.app.app_context():
+                try:
+                    if time.monotonic() - last_sweep >= self.app.config["SANDBOX_EXPIRY_SWEEP_SECONDS"]:
+                        expire_stale_sessions()
+                        last_sweep = time.monotonic()
+                    delivery = _claim_next()
+                    if delivery is not None:
+                        send(delivery)
+                        pause = 0
+                    else:
+                        upcoming = db.session.scalar(
+                            sa.select(sa.func.min(Delivery.next_attempt_at))
+                            .where(Delivery.status == "pending"))
+                        if upcoming is not None:
+                            pause = min(pause, max(0.0, (upcoming - utcnow()).total_seconds()))
+                except Exception:  # the worker must outlive any one bad row
+                    log.exception("webhook worker iteration failed")
+                    db.session.rollback()
+                finally:
+                    db.session.remove()
+            if pause:
+                self._wake.wait(pause)
