@@ -58,7 +58,15 @@ class PhoneMaskingFilter(logging.Filter):
     """Masks any KSA mobile number in a log record's final message."""
 
     def filter(self, record):
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A malformed log call (e.g. too few args) is logging's to report, not an exception for
+            # the caller; mask what it will print in that report.
+            record.msg = mask_phones_in_text(str(record.msg))
+            if isinstance(record.args, tuple):
+                record.args = tuple(mask_phones_in_text(str(arg)) for arg in record.args)
+            return True
         masked = mask_phones_in_text(message)
         if masked != message:
             record.msg, record.args = masked, None
