@@ -1,0 +1,42 @@
+"""The back office's forms. Every one carries a CSRF token (Flask-WTF)."""
+from flask_wtf import FlaskForm
+from wtforms import DecimalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..backoffice import LABEL_MAX, REASON_MAX
+from ..points import SHIPPING_STATUSES
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=255)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class LogoutForm(FlaskForm):
+    pass
+
+
+class ShippingForm(FlaskForm):
+    status = SelectField("Shipping status", choices=[SelectChoice(s, s.replace("_", " ").capitalize()) for s in SHIPPING_STATUSES])
+    name_ar = StringField("Arabic label", validators=[Optional(), Length(max=LABEL_MAX)],
+                          render_kw={"dir": "rtl", "lang": "ar", "placeholder": "خرج للتوصيل"})
+    name_en = StringField("English label", validators=[Optional(), Length(max=LABEL_MAX)],
+                          render_kw={"placeholder": "Out for delivery"})
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=REASON_MAX)],
+                           render_kw={"rows": 2, "placeholder": "Customer asked to cancel"})
+
+
+class RefundForm(FlaskForm):
+    amount = DecimalField("Amount (SAR)", places=2, validators=[Optional()],
+                          description="Leave empty to refund everything that is left.",
+                          render_kw={"inputmode": "decimal", "placeholder": "all that is left"})
+    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=REASON_MAX)],
+                           render_kw={"rows": 2, "placeholder": "One item returned"})
+
+
+class ReconcileForm(FlaskForm):
+    pass

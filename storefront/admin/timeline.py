@@ -1,0 +1,119 @@
+"""An order's story for staff: every status change, every call to Points, every webhook, by time.
+
+Bodies were masked when they were stored; they are masked again here with the configured secrets,
+so a page never shows a key even if something slipped through at write time.
+"""
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from flask import current_app
+
+from ..extensions import db
+from ..models import Order, PointsApiCall, WebhookReceipt
+from ..privacy import mask_phones_in_text, scrub
+
+# Outcomes a webhook receipt may carry, as staff read them.
+OUTCOME_LABELS = {
+    "applied": "applied",
+    "duplicate": "duplicate",
+    "late": "late",
+    "amount_mismatch": "amount mismatch",
+    "paid_after_cancel": "paid after cancel",
+    "ignored": "no change",
+    "unknown_event": "unknown event",
+    "unknown_order": "no such order",
+    "bad_secret": "bad secret",
+    "unauthorized": "bad secret",
+    "malformed": "malformed",
+}
+GOOD = {"applied", "recorded", "shipping_updated"}
+WARN = {"duplicate", "late", "ignored", "unknown_event"}
+
+
+@dataclass
+class Entry:
+    kind: str                   # "transition", "call", "webhook"
+    at: datetime
+    title: str
+    chips: list[tuple[str, str]] = field(default_factory=list)   # (text, tone: good|warn|bad|info)
+    detail: Optional[str] = None
+    sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, pretty text)
+    source: Optional[str] = None
+    id: int = 0
+
+
+def order_timeline(order: Order) -> list[Entry]:
+    calls = db.session.scalars(sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id)).all()
+    receipts = db.session.scalars(sa.select(WebhookReceipt).where(WebhookReceipt.order_id == order.id)).all()
+    entries = [transition_entry(t) for t in order.transitions]
+    entries += [call_entry(c) for c in calls]
+    entries += [webhook_entry(r) for r in receipts]
+    rank = {"call": 0, "webhook": 1, "transition": 2}  # at the same instant, cause before effect
+    return sorted(entries, key=lambda e: (e.at, rank[e.kind], e.id))
+
+
+def transition_entry(t) -> Entry:
+    title = f"{_h(t.from_status)} → {_h(t.to_status)}" if t.from_status else f"Created as {_h(t.to_status)}"
+    return Entry("transition", t.created_at, title, chips=[(t.source, "info")], detail=t.reason,
+                 source=t.source, id=t.id)
+
+
+def call_entry(c: PointsApiCall) -> Entry:
+    ok = c.response_status is not None and 200 <= c.response_status < 300 and not c.error
+    chips = [(str(c.response_status) if c.response_status else "no answer", "good" if ok else "bad")]
+    if c.duration_ms is not None:
+        chips.append((f"{c.duration_ms} ms", "info"))
+    # Only the private calls carry a key; the shop never stores it, so the header is shown masked.
+    sections = [] if "/checkout/" in c.path else [("Request headers", pretty({"x-api-key": "***"}))]
+    if c.request_body is not None:
+        sections.append(("Request body", pretty(c.request_body)))
+    if c.response_body is not None:
+        sections.append(("Response body", pretty(c.response_body)))
+    return Entry("call", c.created_at, f"{c.method} {mask_path(c.path)}", chips=chips,
+                 detail=_mask_text(c.error) if c.error else None, sections=sections, id=c.id)
+
+
+def webhook_entry(r: WebhookReceipt) -> Entry:
+    tone = "good" if r.outcome in GOOD else "warn" if r.outcome in WARN else "bad"
+    chips = [(OUTCOME_LABELS.get(r.outcome, r.outcome.replace("_", " ")), tone), (f"answered {r.response_status}", "info")]
+    sections = [("Headers", pretty(r.headers)), ("Body", pretty(r.body))]
+    return Entry("webhook", r.received_at, r.event or "(no event)", chips=chips,
+                 detail=_mask_text(r.detail) if r.detail else None, sections=sections, id=r.id)
+
+
+def outcome_tone(outcome: str) -> str:
+    return "good" if outcome in GOOD else "warn" if outcome in WARN else "bad"
+
+
+def pretty(raw) -> str:
+    """Indented JSON with secrets and phone numbers masked; text that is not JSON, masked."""
+    if raw is None or raw == "":
+        return ""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return _mask_text(raw)
+    return json.dumps(scrub(raw, _secrets()), indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def mask_path(path: str) -> str:
+    public_key = current_app.config.get("POINTS_PUBLIC_KEY")
+    path = path.replace(public_key, "{publicKey}") if public_key else path
+    return _mask_text(path)
+
+
+def _mask_text(text: str) -> str:
+    return mask_phones_in_text(scrub(text, _secrets()))
+
+
+def _secrets():
+    cfg = current_app.config
+    return (cfg.get("POINTS_PRIVATE_KEY"), cfg.get("POINTS_WEBHOOK_SECRET"))
+
+
+def _h(status: Optional[str]) -> str:
+    return (status or "").replace("_", " ")

@@ -1,0 +1,177 @@
+"""Who gets into /admin: staff with a password, never a shopper; slow-down on repeated failures."""
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from storefront.extensions import db
+from storefront.models import AdminUser, LoginAttempt
+
+EMAIL, PASSWORD = "staff@example.test", "correct horse battery"
+
+
+@pytest.fixture
+def staff(app):
+    user = AdminUser(email=EMAIL, password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def login(client, email=EMAIL, password=PASSWORD, **kwargs):
+    return client.post("/admin/login", data={"email": email, "password": password}, **kwargs)
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", "/admin/"),
+    ("get", "/admin/orders"),
+    ("get", "/admin/orders/PTS-2026-900001"),
+    ("get", "/admin/webhooks"),
+    ("post", "/admin/orders/PTS-2026-900001/shipping"),
+    ("post", "/admin/orders/PTS-2026-900001/cancel"),
+    ("post", "/admin/orders/PTS-2026-900001/refund"),
+    ("post", "/admin/orders/PTS-2026-900001/reconcile"),
+])
+def test_every_admin_page_needs_a_login(client, method, path):
+    response = getattr(client, method)(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/login?next=")
+
+
+def test_a_shoppers_session_never_reaches_the_admin(client, staff):
+    with client.session_transaction() as session:
+        session["cart_token"] = "a-shoppers-cart"
+    response = client.get("/admin/orders")
+    assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+
+
+def test_staff_log_in_reach_the_orders_and_log_out(client, staff):
+    response = login(client, follow_redirects=True)
+    assert response.status_code == 200
+    assert b"Orders" in response.data and EMAIL.encode() in response.data
+    assert db.session.get(AdminUser, staff.id).last_login_at is not None
+
+    response = client.post("/admin/logout", follow_redirects=True)
+    assert b"logged out" in response.data
+    assert client.get("/admin/orders").status_code == 302
+
+
+def test_login_sends_staff_back_to_the_page_they_asked_for(client, staff):
+    response = login(client, query_string={"next": "/admin/webhooks"})
+    assert response.headers["Location"] == "/admin/webhooks"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/admin", "//evil.example/admin", "/cart"])
+def test_login_never_redirects_outside_the_back_office(client, staff, target):
+    response = login(client, query_string={"next": target})
+    assert response.headers["Location"] == "/admin/orders"
+
+
+def test_a_wrong_password_gets_the_same_answer_as_an_unknown_email(client, staff):
+    wrong_password = login(client, password="nope")
+    unknown_email = login(client, email="nobody@example.test", password="nope")
+    assert wrong_password.status_code == unknown_email.status_code == 200
+    assert b"Email or password is incorrect." in wrong_password.data
+    assert wrong_password.data.replace(EMAIL.encode(), b"X") == unknown_email.data.replace(b"nobody@example.test", b"X")
+    assert client.get("/admin/orders").status_code == 302
+
+
+def test_emails_are_matched_whatever_their_case(client, staff):
+    assert login(client, email="  Staff@Example.TEST ").status_code == 302
+
+
+def test_five_failures_slow_down_the_next_attempt_even_with_the_right_password(client, staff):
+    for _ in range(5):
+        assert login(client, password="wrong").status_code == 200
+    response = login(client)
+    assert response.status_code == 429
+    assert b"Email or password is incorrect." in response.data and b"Too many attempts, wait a minute" in response.data
+    assert client.get("/admin/orders").status_code == 302
+
+    # A minute later, one more attempt is allowed.
+    db.session.execute(sa.update(LoginAttempt).values(created_at=LoginAttempt.created_at - timedelta(seconds=61)))
+    db.session.commit()
+    assert login(client).status_code == 302
+
+
+def test_failures_for_many_emails_from_one_address_are_slowed_down_too(client, staff):
+    for n in range(5):
+        login(client, email=f"guess{n}@example.test", password="wrong")
+    assert login(client).status_code == 429
+
+
+def test_an_unknown_email_is_slowed_down_like_a_known_one(client):
+    for _ in range(5):
+        login(client, email="ghost@example.test", password="wrong", environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    response = login(client, email="ghost@example.test", password="wrong", environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert response.status_code == 429
+
+
+def test_failures_older_than_fifteen_minutes_do_not_count(client, staff):
+    for _ in range(5):
+        login(client, password="wrong")
+    db.session.execute(sa.update(LoginAttempt).values(created_at=LoginAttempt.created_at - timedelta(minutes=16)))
+    db.session.commit()
+    assert login(client).status_code == 302
+
+
+def test_attempts_are_recorded_without_the_password(client, staff):
+    login(client, password="wrong-secret")
+    login(client)
+    attempts = db.session.scalars(sa.select(LoginAttempt).order_by(LoginAttempt.id)).all()
+    assert [(a.email, a.succeeded) for a in attempts] == [(EMAIL, False), (EMAIL, True)]
+    assert attempts[0].remote_addr == "127.0.0.1"
+
+
+def test_demo_credentials_are_shown_only_in_demo_mode(app, client):
+    assert b"demo-password" not in client.get("/admin/login").data
+    app.config["POINTS_DEMO_MODE"] = True
+    page = client.get("/admin/login").data
+    assert b"demo@points-storefront.test" in page and b"demo-password" in page
+
+
+@pytest.fixture
+def csrf_on(app_config):
+    app_config["WTF_CSRF_ENABLED"] = True
+
+
+def test_the_login_form_needs_its_csrf_token(csrf_on, client, staff):
+    assert login(client).status_code == 400
+    page = client.get("/admin/login").data.decode()
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    response = client.post("/admin/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_logout_needs_its_csrf_token(csrf_on, client, staff):
+    with client.session_transaction() as session:
+        session["admin_user_id"] = staff.id
+    assert client.post("/admin/logout").status_code == 400
+    assert client.get("/admin/orders").status_code == 200
+
+
+# --- The operator command ----------------------------------------------------------------------
+
+def test_create_admin_stores_a_hash_and_the_account_can_log_in(runner, client):
+    result = runner.invoke(args=["create-admin", "New.Staff@Example.test"], input="s3cret-pass\ns3cret-pass\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(AdminUser).where(AdminUser.email == "new.staff@example.test"))
+    assert user is not None and "s3cret-pass" not in user.password_hash
+    assert login(client, email="new.staff@example.test", password="s3cret-pass").status_code == 302
+
+
+def test_create_admin_again_resets_the_password(runner, client, staff):
+    runner.invoke(args=["create-admin", EMAIL], input="another-pass\nanother-pass\n")
+    assert login(client).status_code == 200
+    assert login(client, password="another-pass").status_code == 302
+
+
+def test_the_demo_account_is_seeded_in_demo_mode(app_config):
+    from storefront import create_app
+
+    app_config["POINTS_DEMO_MODE"] = True
+    demo = create_app(app_config)
+    response = demo.test_client().post("/admin/login", data={"email": "demo@points-storefront.test",
+                                                              "password": "demo-password"})
+    assert response.status_code == 302
