@@ -1,0 +1,174 @@
+"""A real Chromium (Debian's, never a downloaded one) driven by Playwright against ``live_shop``.
+
+One Playwright and one browser for the whole session; a fresh context (cookies, cart) per test.
+Every page is watched for console errors, uncaught exceptions and failed same-origin requests,
+and a test that leaves any behind fails. A failed test saves a screenshot and the HTML of each
+of its pages under its ``tmp_path`` and names them in the report.
+
+Without Chromium the journeys skip with one line; in CI (``CI=true``) they fail instead.
+"""
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+
+# The shopping part of every journey runs on both; the phone is an iPhone-sized touch screen.
+DEVICES = {
+    "desktop": {"viewport": {"width": 1280, "height": 900}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
+}
+
+ACTION_TIMEOUT_MS = 10_000
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    if report.when == "call" and report.failed:
+        _save_failure_artifacts(item, report)
+    return report
+
+
+def _save_failure_artifacts(item, report):
+    """While the pages are still open: a screenshot and the HTML of each, named in the report."""
+    watcher = item.funcargs.get("browser_watch")
+    tmp_path = item.funcargs.get("tmp_path")
+    if watcher is None or tmp_path is None:
+        return
+    name = re.sub(r"[^\w.-]+", "_", item.name).strip("_")
+    saved = []
+    for number, page in enumerate(p for p in watcher.pages if not p.is_closed()):
+        stem = tmp_path / (f"failure-{name}" + (f"-{number + 1}" if number else ""))
+        try:
+            page.screenshot(path=f"{stem}.png", full_page=True)
+            Path(f"{stem}.html").write_text(page.content(), encoding="utf-8")
+            saved.append(f"{page.url}\n  {stem}.png\n  {stem}.html")
+        except Exception as error:  # a crashed page must not hide the test's own failure
+            saved.append(f"{page.url}: could not save ({error})")
+    if saved:
+        text = "\n".join(saved)
+        report.sections.append(("e2e failure artifacts", text))
+        print(f"\n[e2e] {item.nodeid} failed; saved:\n{text}")
+
+
+@pytest.fixture(scope="session")
+def playwright_session():
+    if not os.path.exists(CHROMIUM):
+        reason = f"Chromium not found at {CHROMIUM}: browser tests skipped"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium not found at {CHROMIUM}, and CI must run the browser tests "
+                        "(apt-get install chromium, or set CHROMIUM_PATH)", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session):
+    browser = playwright_session.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@dataclass
+class BrowserWatch:
+    """Everything that went wrong in the pages of one test, and the pages it opened."""
+
+    origin: str
+    pages: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+    def watch(self, context):
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        context.on("page", self._watch_page)
+        return context
+
+    def _watch_page(self, page):
+        self.pages.append(page)
+        page.on("console", lambda msg: msg.type == "error" and self.problems.append(
+            f"console error on {page.url}: {msg.text}"))
+        page.on("pageerror", lambda error: self.problems.append(f"uncaught exception on {page.url}: {error}"))
+        page.on("response", self._check_response)
+        page.on("requestfailed", self._check_failed_request)
+
+    def _same_origin(self, url: str) -> bool:
+        return urlsplit(url).netloc == urlsplit(self.origin).netloc
+
+    def _check_response(self, response):
+        if response.status >= 400 and self._same_origin(response.url):
+            self.problems.append(f"HTTP {response.status} for {response.request.method} {response.url}")
+
+    def _check_failed_request(self, request):
+        # A navigation that replaces a page aborts its pending loads: that is not a fault.
+        if self._same_origin(request.url) and request.failure != "net::ERR_ABORTED":
+            self.problems.append(f"request failed: {request.method} {request.url} ({request.failure})")
+
+
+@pytest.fixture
+def browser_watch(live_shop, tmp_path):
+    watch = BrowserWatch(origin=live_shop.url)
+    yield watch
+    if watch.problems:
+        pytest.fail("the pages reported problems:\n  " + "\n  ".join(watch.problems), pytrace=False)
+
+
+@pytest.fixture(params=list(DEVICES))
+def device(request):
+    """The viewport of the shopping part: `desktop` (1280 px) or `phone` (390 px, touch)."""
+    return request.param
+
+
+@pytest.fixture
+def context(browser, browser_watch, device, live_shop):
+    context = browser_watch.watch(browser.new_context(base_url=live_shop.url, locale="en-US", **DEVICES[device]))
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()
+
+
+@pytest.fixture
+def new_desktop_page(browser, browser_watch, live_shop):
+    """Pages for a second person (staff in the admin) at desktop size, in their own context."""
+    opened = []
+
+    def open_page():
+        ctx = browser_watch.watch(browser.new_context(base_url=live_shop.url, locale="en-US", **DEVICES["desktop"]))
+        opened.append(ctx)
+        return ctx.new_page()
+
+    yield open_page
+    for ctx in opened:
+        ctx.close()
+
+
+@pytest.fixture
+def sandbox(live_shop):
+    """The sandbox as seeded before each journey (shopper balances, no chaos), and no chaos after."""
+    _settle_and_reset(live_shop)
+    yield live_shop
+    live_shop.chaos(webhook_delay_seconds=0, webhook_duplicate=False, webhook_reverse=False,
+                    webhook_drop_next=0, checkout_fail_status=None, checkout_fail_next=0)
+
+
+def _settle_and_reset(live_shop):
+    # Let deliveries from earlier tests finish first, so none is cut off half-way.
+    requests.get(f"{live_shop.sandbox_url}/_control/deliveries", params={"wait": 1, "timeout": 10}, timeout=15)
+    response = requests.post(f"{live_shop.sandbox_url}/_control/reset", json={}, timeout=10)
+    assert response.status_code == 200, response.text[:300]
