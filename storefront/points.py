@@ -186,12 +186,21 @@ class PointsClient:
         elapsed = int((time.monotonic() - started) * 1000)
         if error is None:
             error = _error_from(response, payload)
+        if error is not None:
+            self._mask_secrets(error)
         self._record(method, path, body, response, payload, error, elapsed)
         if error is not None:
             log.warning("Points %s %s failed: %s", method, self._loggable(path), error)
             raise error
         log.info("Points %s %s -> %s in %d ms", method, self._loggable(path), response.status_code, elapsed)
         return _unwrap(payload)
+
+    def _mask_secrets(self, error: PointsError) -> None:
+        # Points' message goes to logs and admin pages; a proxy or debug page may echo our headers.
+        secrets = (self._private_key,)
+        error.message = scrub(error.message, secrets)
+        error.args = (error.message,)
+        error.errors = scrub(error.errors, secrets)
 
     def _loggable(self, path: str) -> str:
         return path.replace(self.public_key, "{publicKey}") if self.public_key else path
