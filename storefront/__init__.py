@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask, render_template
+from flask.logging import default_handler
 
 from .config import load_config, refuse_demo_values_in_production
 from .extensions import csrf, db
@@ -40,12 +41,14 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _configure_logging(app: Flask) -> None:
-    # Phone numbers are PII: every log record leaving the app is masked.
-    for handler in logging.getLogger().handlers + app.logger.handlers:
-        handler.addFilter(PhoneMaskingFilter())
-    if not logging.getLogger().handlers:
+    root = logging.getLogger()
+    if not root.handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        for handler in logging.getLogger().handlers:
+        # The root handler prints everything once; Flask's own would print our records twice.
+        app.logger.removeHandler(default_handler)
+    # Phone numbers are PII: every record that reaches a handler is masked first.
+    for handler in root.handlers + app.logger.handlers:
+        if not any(isinstance(f, PhoneMaskingFilter) for f in handler.filters):
             handler.addFilter(PhoneMaskingFilter())
 
 

@@ -163,6 +163,21 @@ class LiveShop:
         assert response.status_code == 200, response.text[:500]
         return response.json()
 
+    def calm(self) -> None:
+        """Every chaos switch off."""
+        self.chaos(webhook_delay_seconds=0, webhook_duplicate=False, webhook_reverse=False,
+                   webhook_drop_next=0, checkout_fail_status=None, checkout_fail_next=0)
+
+    def drain_webhooks(self, timeout: float = 10.0) -> dict:
+        """Wait until the sandbox has delivered (or given up on) every webhook."""
+        response = requests.get(f"{self.sandbox_url}/_control/deliveries", params={"wait": 1, "timeout": timeout})
+        return response.json()
+
+    def points_api(self, method: str, path: str, **kwargs) -> requests.Response:
+        """Call the sandbox's merchant API as the merchant's server would (private key)."""
+        return requests.request(method, f"{self.sandbox_url}/api{path}",
+                                headers={"x-api-key": TEST_SECRETS["POINTS_PRIVATE_KEY"]}, **kwargs)
+
     # Reading the shop's database, as a test asserts.
     def order(self, order_number=None, *, token=None):
         from storefront.models import Order
@@ -215,8 +230,17 @@ def live_shop(tmp_path_factory):
         "SANDBOX_REDIRECT_SECONDS": 1,
     })
     server = ServerThread(shop.wsgi_app)
-    yield LiveShop(shop, sandbox, server)
+    live = LiveShop(shop, sandbox, server)
+    yield live
     server.stop()
+
+
+@pytest.fixture
+def live(live_shop):
+    """The live shop with every chaos switch off before and after the test."""
+    live_shop.calm()
+    yield live_shop
+    live_shop.calm()
 
 
 # --- Orders made directly in the database ------------------------------------------------------

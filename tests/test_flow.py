@@ -1,0 +1,172 @@
+"""The whole redeem flow over real HTTP: the shop's pages, the embedded Points sandbox's API and
+webhooks, and the shop's database — no mocks anywhere."""
+from decimal import Decimal
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from storefront.extensions import db
+from storefront.models import Order, PointsApiCall, WebhookReceipt
+
+
+def points_order(live, uuid):
+    response = live.points_api("GET", f"/v1/orders/{uuid}")
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def calls_for(live, order):
+    with live.app.app_context():
+        return db.session.scalars(sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id)).all()
+
+
+def test_paying_with_points_and_card_confirms_the_order_only_through_the_webhook(live):
+    shopper = live.shopper()
+    checkout_url = live.start_checkout(shopper, "sukkari-dates", 2)  # 158.00 + 25.00 shipping
+    assert checkout_url.startswith(live.sandbox_url + "/checkout/")
+    order = live.latest_order()
+    assert order.status == "pending_payment" and order.total == Decimal("183.00")
+
+    result = live.complete(checkout_url, phone="500000001", points=1000, card_number="4111111111111111")
+    assert result["order_status"] == "approved"
+    assert result["redirect_url"].startswith(f"{live.url}/checkout/callback?order={order.token}")
+
+    paid = live.wait_for_status(order.order_number, "paid")
+    assert paid.points_uuid == result["order_uuid"] and paid.points_reference_number
+    page = shopper.get(result["redirect_url"]).text
+    assert 'data-testid="payment-confirmed"' in page and order.order_number in page
+    assert "Your cart is empty" in shopper.get(live.url + "/cart").text
+
+    remote = points_order(live, paid.points_uuid)
+    assert remote["order_number"] == order.order_number and remote["total_price"] == 183.0
+    assert [(i["product_name"], i["product_price"], i["quantity"]) for i in remote["items"]] == [
+        ("Sukkari Dates Box", 79.0, 2)]
+
+
+def test_checkout_call_carries_the_cart_and_no_private_key(live):
+    shopper = live.shopper()
+    live.add_to_cart(shopper, "rose-water", 3)
+    live.start_checkout(shopper, "finjan-set", 1)
+    order = live.latest_order()
+    [call] = calls_for(live, order)
+    assert call.method == "POST" and call.path == "/v1/orders/checkout/pk_sandbox_demo"
+    assert call.response_status == 200
+    assert "sk_sandbox_demo" not in (call.request_body + call.response_body)
+    assert '"phone_number": "5****0001"' in call.request_body  # masked on the timeline
+    assert '"metadata": {"cart_id":' in call.request_body and '"channel": "web"' in call.request_body
+
+
+def test_prices_posted_by_the_browser_are_ignored(live):
+    shopper = live.shopper()
+    token = live.csrf_token(shopper, "/products/oud-incense")
+    shopper.post(f"{live.url}/products/oud-incense",
+                 data={"quantity": 1, "csrf_token": token, "price": "1.00", "product_price": "1.00"})
+    token = live.csrf_token(shopper, "/checkout")
+    response = shopper.post(f"{live.url}/checkout", allow_redirects=False, data={
+        "csrf_token": token, "phone": "500000001", "name": "Sara", "city": "Riyadh", "address_line": "1 Rd",
+        "total_price": "1.00", "total": "1.00", "subtotal": "1.00", "shipping": "0"})
+    assert response.status_code == 303
+    order = live.latest_order()
+    assert order.total == Decimal("265.00")  # 240.00 from the database + 25.00 shipping
+    result = live.complete(response.headers["Location"], points=0)
+    assert points_order(live, result["order_uuid"])["total_price"] == float(order.total)
+
+
+def test_pressing_pay_twice_reuses_the_order_and_its_checkout_session(live):
+    shopper = live.shopper()
+    first = live.start_checkout(shopper, "ajwa-dates", 1)
+    order = live.latest_order()
+    second = live.pay(shopper)
+    assert second.status_code == 303 and second.headers["Location"] == first
+    assert live.latest_order().order_number == order.order_number
+    assert len(calls_for(live, order)) == 1
+
+
+def test_a_changed_cart_cancels_the_old_pending_order_and_starts_a_new_one(live):
+    shopper = live.shopper()
+    live.start_checkout(shopper, "ajwa-dates", 1)
+    old = live.latest_order()
+    second_url = live.start_checkout(shopper, "rose-water", 1)
+    new = live.latest_order()
+    assert new.order_number != old.order_number and new.total == old.total + Decimal("36.00")
+    assert live.order(old.order_number).status == "cancelled"
+    assert "cart changed" in live.order(old.order_number).status_reason
+    assert second_url.rsplit("/", 1)[-1] != ""
+
+
+def test_a_declined_card_cancels_the_order_and_try_again_restores_the_cart(live):
+    shopper = live.shopper()
+    url = live.start_checkout(shopper, "prayer-mat", 2)
+    order = live.latest_order()
+    result = live.complete(url, phone="500000002", points=0, card_number="4000000000000002")
+    assert result["order_status"] == "cancelled"
+    live.wait_for_status(order.order_number, "cancelled")
+    page = shopper.get(result["redirect_url"]).text
+    assert 'data-testid="payment-failed"' in page and "payment declined" in page
+    token = live.csrf_token(shopper, result["redirect_url"].replace(live.url, ""))
+    shopper.post(f"{live.url}/checkout/retry/{order.token}", data={"csrf_token": token})
+    cart = shopper.get(live.url + "/cart").text
+    assert "Travel Prayer Mat" in cart
+    again = live.pay(shopper)
+    assert again.status_code == 303
+    assert live.latest_order().order_number != order.order_number
+
+
+@pytest.mark.parametrize("status,message", [(429, "Points is busy right now."), (500, "Points had a problem")])
+def test_points_failing_the_checkout_call_keeps_the_cart_and_a_retry_works(live, status, message):
+    shopper = live.shopper()
+    live.add_to_cart(shopper, "maamoul-assortment", 1)
+    live.chaos(checkout_fail_status=status, checkout_fail_next=1)
+    failed = live.pay(shopper)
+    assert failed.status_code == 502 and message in failed.text
+    order = live.latest_order()
+    assert order.status == "pending_payment" and str(status) in order.last_error
+    retried = live.pay(shopper)
+    assert retried.status_code == 303
+    assert live.latest_order().order_number == order.order_number
+    assert live.order(order.order_number).last_error is None
+
+
+def test_duplicated_and_reversed_webhooks_leave_the_order_right(live):
+    live.chaos(webhook_duplicate=True)
+    shopper = live.shopper()
+    url = live.start_checkout(shopper, "cardamom-blend", 1)
+    order = live.latest_order()
+    live.complete(url, points=0)
+    live.wait_for_status(order.order_number, "paid")
+    live.drain_webhooks()
+    with live.app.app_context():
+        outcomes = db.session.scalars(sa.select(WebhookReceipt.outcome).where(
+            WebhookReceipt.order_id == order.id).order_by(WebhookReceipt.id)).all()
+    assert outcomes.count("applied") == 1 and "duplicate" in outcomes
+    assert live.order(order.order_number).status == "paid"
+
+
+def test_unknown_phone_is_not_the_shops_business(live):
+    """The shop never branches on the phone: an unknown number still gets a checkout_url."""
+    shopper = live.shopper()
+    url = live.start_checkout(shopper, "camel-milk-chocolate", 1, phone="0512345678")
+    assert url.startswith(live.sandbox_url + "/checkout/")
+
+
+def test_a_lost_webhook_is_recovered_by_reconciliation(live):
+    from storefront.payments import reconcile_order
+
+    live.chaos(webhook_drop_next=1)
+    shopper = live.shopper()
+    url = live.start_checkout(shopper, "leather-sandals", 1)
+    order = live.latest_order()
+    result = live.complete(url, points=0)
+    live.drain_webhooks()
+    assert live.order(order.order_number).status == "pending_payment"
+    shopper.get(result["redirect_url"])  # the return page keeps the uuid as a hint
+    with live.app.test_request_context(base_url=live.url):
+        fresh = db.session.scalar(sa.select(Order).where(Order.order_number == order.order_number))
+        message = reconcile_order(fresh)
+    assert "approved" in message
+    reconciled = live.order(order.order_number)
+    assert reconciled.status == "paid" and reconciled.points_uuid == result["order_uuid"]
+    with live.app.app_context():
+        [transition] = [t for t in db.session.get(Order, order.id).transitions if t.to_status == "paid"]
+        assert transition.source == "reconciliation"
