@@ -70,11 +70,15 @@ class PointsOrder:
         except (KeyError, AttributeError) as exc:
             raise PointsError("bad_response", f"order resource without {exc}") from None
         total = resource.get("total_price")
+        try:
+            total_price = Decimal(str(total)) if total is not None else None
+        except ArithmeticError:
+            raise PointsError("bad_response", f"order resource with total_price {total!r}") from None
         return cls(
             uuid=str(uuid),
             order_number=str(resource.get("order_number") or ""),
             order_status=str(order_status),
-            total_price=Decimal(str(total)) if total is not None else None,
+            total_price=total_price,
             reference_number=resource.get("reference_number"),
             status_label=resource.get("status_label"),
             raw=resource,
@@ -231,13 +235,15 @@ def _json_or_text(response):
 
 def _error_from(response, payload) -> Optional[PointsError]:
     status = response.status_code
+    message = payload.get("message") if isinstance(payload, dict) else None
+    if message is not None and not isinstance(message, str):  # documented as a string; never crash on it
+        message = json.dumps(message, ensure_ascii=False)
     if 200 <= status < 300:
         if not isinstance(payload, dict):
             return PointsError("bad_response", "Points answered with something that is not JSON", status_code=status)
         if payload.get("status") is False:
-            return PointsError("rejected", payload.get("message") or "Points refused the request", status_code=status)
+            return PointsError("rejected", message or "Points refused the request", status_code=status)
         return None
-    message = payload.get("message") if isinstance(payload, dict) else None
     errors = payload.get("errors") if isinstance(payload, dict) and isinstance(payload.get("errors"), dict) else None
     if status == 400:
         kind = "auth" if message and "api key" in message.lower() else "rejected"
