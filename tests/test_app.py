@@ -1,0 +1,65 @@
+"""The app as an operator meets it: settings, the catalogue seed, secrets and PII kept out of sight."""
+import logging
+
+import pytest
+import sqlalchemy as sa
+from flask_sqlalchemy.record_queries import get_recorded_queries
+
+from storefront import create_app
+from storefront.config import refuse_demo_values_in_production
+from storefront.extensions import db
+from storefront.models import Product
+
+
+def test_first_start_seeds_the_catalogue_and_seed_reseeds_it(app, runner):
+    assert db.session.scalar(sa.select(sa.func.count(Product.id))) >= 12
+    product = db.session.scalar(sa.select(Product).where(Product.slug == "ajwa-dates"))
+    product.price = 1
+    db.session.commit()
+    result = runner.invoke(args=["seed"])
+    assert result.exit_code == 0 and "Seeded" in result.output
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(Product.price).where(Product.slug == "ajwa-dates")) == 120
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "POINTS_PRIVATE_KEY", "POINTS_WEBHOOK_SECRET", "POINTS_API_URL"])
+def test_production_refuses_to_start_with_demo_settings(missing):
+    real = {"PRODUCTION": True, "SECRET_KEY": "s" * 32, "POINTS_PUBLIC_KEY": "pk_live", "POINTS_PRIVATE_KEY": "sk_live",
+            "POINTS_WEBHOOK_SECRET": "whsec_live", "POINTS_DEMO_MODE": False}
+    refuse_demo_values_in_production(real)  # all real: starts
+    demo = {"SECRET_KEY": "dev-only-secret-change-me", "POINTS_PRIVATE_KEY": "sk_sandbox_demo",
+            "POINTS_WEBHOOK_SECRET": "whsec_sandbox_demo"}
+    broken = {**real, **({"POINTS_DEMO_MODE": True} if missing == "POINTS_API_URL" else {missing: demo[missing]})}
+    with pytest.raises(RuntimeError, match=missing):
+        refuse_demo_values_in_production(broken)
+
+
+def test_checkout_page_makes_the_same_number_of_queries_for_2_or_12_lines(app):
+    slugs = db.session.scalars(sa.select(Product.slug).order_by(Product.id)).all()
+
+    def queries_for_checkout_with(count):
+        shopper = app.test_client()
+        for slug in slugs[:count]:
+            shopper.post(f"/products/{slug}", data={"quantity": 1})
+        before = len(get_recorded_queries())  # the test's app context collects every request's queries
+        page = shopper.get("/checkout")
+        assert page.status_code == 200 and page.get_data(as_text=True).count("summary-name") == count
+        return len(get_recorded_queries()) - before
+
+    small, big = queries_for_checkout_with(2), queries_for_checkout_with(12)
+    assert 0 < small == big
+
+
+def test_no_page_or_log_line_shows_a_secret_or_a_phone_number(live, caplog):
+    caplog.set_level(logging.DEBUG)
+    shopper = live.shopper()
+    url = live.start_checkout(shopper, "sukkari-dates", 1, phone="+966 50 000 0001")
+    order = live.latest_order()
+    result = live.complete(url, phone="500000001", points=100)
+    live.wait_for_status(order.order_number, "paid")
+    pages = [shopper.get(result["redirect_url"]).text, shopper.get(f"{live.url}/orders/{order.token}").text,
+             shopper.get(live.url + "/").text]
+    for text in pages + [caplog.text]:
+        for secret in ("sk_sandbox_demo", "whsec_sandbox_demo", "test-secret-key"):
+            assert secret not in text
+        assert "500000001" not in text and "0500000001" not in text
