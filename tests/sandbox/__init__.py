@@ -1,0 +1,1 @@
+"""Tests of the Points sandbox (points_sandbox/)."""
