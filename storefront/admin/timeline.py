@@ -97,7 +97,21 @@ def pretty(raw) -> str:
             raw = json.loads(raw)
         except ValueError:
             return _mask_text(raw)
-    return json.dumps(scrub(raw, _secrets()), indent=2, ensure_ascii=False, sort_keys=False)
+    return json.dumps(_scrub_again(raw), indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def _scrub_again(obj):
+    """privacy.scrub, leaving values that were already masked at write time as they are."""
+    if isinstance(obj, dict):
+        return {key: value if _already_masked(value) else _scrub_again(value) if isinstance(value, (dict, list))
+                else scrub({key: value}, _secrets())[key] for key, value in obj.items()}
+    if isinstance(obj, list):
+        return [_scrub_again(value) for value in obj]
+    return scrub(obj, _secrets())
+
+
+def _already_masked(value) -> bool:
+    return isinstance(value, str) and value.startswith("***")
 
 
 def mask_path(path: str) -> str:

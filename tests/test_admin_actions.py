@@ -1,0 +1,386 @@
+"""What staff do through the Points API, with Points' answers simulated by requests-mock.
+
+The same actions run against the embedded sandbox over real HTTP in test_admin_live.py; here
+each refusal and each kind of Points error is pinned, which the sandbox cannot all produce.
+"""
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import requests
+import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
+
+from storefront import backoffice
+from storefront.extensions import db
+from storefront.models import AdminUser, Order, PointsApiCall, utcnow
+
+API = "http://points.invalid/api"
+UUID = "0b6f6c1e-0000-4000-8000-000000000001"
+
+
+@pytest.fixture
+def staff_client(app, client):
+    user = AdminUser(email="staff@example.test", password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000"))
+    db.session.add(user)
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["admin_user_id"] = user.id
+    return client
+
+
+@pytest.fixture
+def points(requests_mock):
+    return requests_mock
+
+
+def resource(order, **fields):
+    return {"status": True, "message": "", "appended_data": {}, "data": {
+        "id": 42, "uuid": UUID, "order_number": order.order_number, "reference_number": "REF-1",
+        "order_status": "approved", "total_price": float(order.total), "status_label": "New", **fields}}
+
+
+def paid_order(make_order, **fields):
+    return make_order("paid", points_uuid=UUID, points_order_status="approved", **fields)
+
+
+def pending_order(make_order, **fields):
+    return make_order("pending_payment", points_uuid=UUID, points_order_status="new", **fields)
+
+
+def calls(order):
+    return db.session.scalars(sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id)).all()
+
+
+def snapshot(order):
+    db.session.expire_all()
+    o = db.session.get(Order, order.id)
+    return (o.status, o.points_order_status, o.refunded_amount, o.shipping_status, o.shipping_label_en,
+            len(o.transitions))
+
+
+def text(response):
+    return response.get_data(as_text=True)
+
+
+# --- Shipping status ---------------------------------------------------------------------------
+
+def test_staff_set_the_shipping_status_with_labels_and_the_order_shows_it(staff_client, make_order, points):
+    order = paid_order(make_order)
+    points.post(f"{API}/v1/orders/{UUID}/status", json=resource(
+        order, status="delivery_is_in_progress", custom_status={"ar": "خرج للتوصيل", "en": "Out for delivery"}))
+
+    response = staff_client.post(f"/admin/orders/{order.order_number}/shipping", follow_redirects=True, data={
+        "status": "delivery_is_in_progress", "name_en": "Out for delivery", "name_ar": "خرج للتوصيل"})
+
+    assert response.status_code == 200
+    assert "Shipping status of" in text(response) and "Out for delivery" in text(response)
+    assert points.last_request.json() == {"status": "delivery_is_in_progress", "name_ar": "خرج للتوصيل",
+                                          "name_en": "Out for delivery"}
+    assert points.last_request.headers["x-api-key"] == "sk_sandbox_demo"
+    db.session.refresh(order)
+    assert (order.shipping_status, order.shipping_label_ar, order.shipping_label_en) == (
+        "delivery_is_in_progress", "خرج للتوصيل", "Out for delivery")
+    assert order.status == "paid"
+    [call] = calls(order)
+    assert (call.method, call.path, call.response_status) == ("POST", f"/v1/orders/{UUID}/status", 200)
+
+
+def test_labels_points_fills_in_are_stored_and_an_integer_status_falls_back_to_the_one_asked(app, make_order, points):
+    order = paid_order(make_order)
+    points.post(f"{API}/v1/orders/{UUID}/status", json=resource(order, status=3, custom_status={"ar": "جاهز", "en": "Ready"}))
+    backoffice.set_shipping_status(order, "ready_shipping", None, "Ready")
+    assert (order.shipping_status, order.shipping_label_ar, order.shipping_label_en) == ("ready_shipping", "جاهز", "Ready")
+
+
+@pytest.mark.parametrize("status, fields, expected", [
+    ("pending_payment", {"points_uuid": UUID}, "only a paid order can be shipped"),
+    ("cancelled", {"points_uuid": UUID}, "only a paid order can be shipped"),
+    ("paid", {"points_uuid": None}, "no confirmed Points order yet"),
+])
+def test_shipping_is_refused_before_any_call_on_an_order_that_cannot_ship(app, make_order, points, status, fields, expected):
+    order = make_order(status, **fields)
+    with pytest.raises(backoffice.ActionError, match=expected) as refused:
+        backoffice.set_shipping_status(order, "ready_shipping")
+    assert refused.value.kind == "refused"
+    assert points.call_count == 0 and calls(order) == []
+
+
+@pytest.mark.parametrize("status, name_en, expected", [
+    ("shipped", None, "not a Points shipping status"),
+    ("ready_shipping", "x" * 121, "at most 120 characters"),
+])
+def test_shipping_refuses_values_points_would_reject(app, make_order, points, status, name_en, expected):
+    with pytest.raises(backoffice.ActionError, match=expected):
+        backoffice.set_shipping_status(paid_order(make_order), status, None, name_en)
+    assert points.call_count == 0
+
+
+def test_the_shipping_form_refuses_a_status_outside_the_enum(staff_client, make_order, points):
+    order = paid_order(make_order)
+    response = staff_client.post(f"/admin/orders/{order.order_number}/shipping", data={"status": "teleported"})
+    assert response.status_code == 400 and points.call_count == 0
+
+
+# --- Cancel ------------------------------------------------------------------------------------
+
+def test_cancel_asks_points_and_leaves_the_order_to_the_webhook(staff_client, make_order, points):
+    order = pending_order(make_order)
+    points.post(f"{API}/v1/orders/{UUID}/cancel", json=resource(order, order_status="cancelled"))
+    before = snapshot(order)
+
+    response = staff_client.post(f"/admin/orders/{order.order_number}/cancel", data={"reason": "Customer asked"},
+                                 follow_redirects=True)
+
+    assert "Cancellation of" in text(response) and "updates when Points&#39; webhook arrives" in text(response)
+    assert points.last_request.json() == {"reason": "Customer asked"}
+    assert snapshot(order) == before  # still pending_payment: the `cancelled` webhook cancels it
+    assert len(calls(order)) == 1
+
+
+def test_cancel_is_allowed_for_an_order_authorized_at_points(app, make_order, points):
+    order = make_order("authorized", points_uuid=UUID, points_order_status="authorized")
+    points.post(f"{API}/v1/orders/{UUID}/cancel", json=resource(order, order_status="cancelled"))
+    assert "requested" in backoffice.cancel_order(order, "Out of stock")
+
+
+@pytest.mark.parametrize("status, fields, reason, expected", [
+    ("paid", {"points_uuid": UUID, "points_order_status": "approved"}, "r", "not yet paid can be cancelled. Refund it instead"),
+    ("cancelled", {"points_uuid": UUID, "points_order_status": "cancelled"}, "r", "not yet paid can be cancelled"),
+    ("pending_payment", {"points_uuid": None, "points_uuid_hint": UUID}, "r", "reconcile it first"),
+    ("pending_payment", {"points_uuid": UUID, "points_order_status": None}, "r", "Reconcile the order"),
+    ("pending_payment", {"points_uuid": UUID, "points_order_status": "approved"}, "r", "needs it new or authorized"),
+    ("pending_payment", {"points_uuid": UUID, "points_order_status": "new"}, "  ", "Give a reason"),
+    ("pending_payment", {"points_uuid": UUID, "points_order_status": "new"}, "x" * 501, "at most 500"),
+])
+def test_cancel_is_refused_before_any_call(app, make_order, points, status, fields, reason, expected):
+    order = make_order(status, **fields)
+    with pytest.raises(backoffice.ActionError, match=expected):
+        backoffice.cancel_order(order, reason)
+    assert points.call_count == 0
+
+
+def test_a_refused_cancel_shows_the_reason_on_the_order_page(staff_client, make_order, points):
+    order = paid_order(make_order)
+    response = staff_client.post(f"/admin/orders/{order.order_number}/cancel", data={"reason": "Changed mind"})
+    assert response.status_code == 409
+    assert "Refund it instead" in text(response) and points.call_count == 0
+
+
+# --- Refund ------------------------------------------------------------------------------------
+
+def test_a_full_refund_sends_no_amount_and_waits_for_the_webhook(staff_client, make_order, points):
+    order = paid_order(make_order)
+    points.post(f"{API}/v1/orders/{UUID}/refund", json=resource(order, order_status="fully_refunded"))
+    before = snapshot(order)
+
+    response = staff_client.post(f"/admin/orders/{order.order_number}/refund", data={"amount": "", "reason": "Damaged"},
+                                 follow_redirects=True)
+
+    assert f"Refund of the remaining {order.total} SAR requested" in text(response)
+    assert "updates when Points&#39; webhook arrives" in text(response)
+    assert points.last_request.json() == {"reason": "Damaged"}
+    assert snapshot(order) == before
+
+
+def test_a_partial_refund_sends_the_amount(staff_client, make_order, points):
+    order = paid_order(make_order)
+    points.post(f"{API}/v1/orders/{UUID}/refund", json=resource(order, order_status="partially_refunded"))
+    response = staff_client.post(f"/admin/orders/{order.order_number}/refund",
+                                 data={"amount": "25.50", "reason": "One item returned"}, follow_redirects=True)
+    assert "Refund of 25.50 SAR requested" in text(response)
+    assert points.last_request.json() == {"amount": 25.5, "reason": "One item returned"}
+
+
+def test_a_refund_up_to_what_is_left_after_earlier_refunds_is_allowed(app, make_order, points):
+    order = make_order("partially_refunded", points_uuid=UUID, points_order_status="partially_refunded",
+                       refunded_amount=Decimal("20.00"))
+    points.post(f"{API}/v1/orders/{UUID}/refund", json=resource(order, order_status="fully_refunded"))
+    backoffice.refund_order(order, order.total - Decimal("20.00"), "The rest")
+    assert points.last_request.json()["amount"] == float(order.total - Decimal("20.00"))
+
+
+@pytest.mark.parametrize("amount, expected", [
+    ("0", "more than 0.00 SAR"),
+    ("-5", "more than 0.00 SAR"),
+    ("10.005", "at most two decimal places"),
+    ("abc", "not an amount"),
+    ("NaN", "at most two decimal places"),
+])
+def test_a_refund_amount_that_makes_no_sense_is_refused_before_any_call(app, make_order, points, amount, expected):
+    with pytest.raises(backoffice.ActionError, match=expected):
+        backoffice.refund_order(paid_order(make_order), amount, "r")
+    assert points.call_count == 0
+
+
+def test_a_refund_above_what_is_left_is_refused_before_any_call(staff_client, make_order, points):
+    order = make_order("partially_refunded", points_uuid=UUID, points_order_status="partially_refunded",
+                       refunded_amount=Decimal("20.00"))
+    too_much = order.total - Decimal("20.00") + Decimal("0.01")
+    response = staff_client.post(f"/admin/orders/{order.order_number}/refund", data={"amount": str(too_much), "reason": "r"})
+    assert response.status_code == 409
+    assert f"{too_much} SAR is more than the {order.total - Decimal('20.00')} SAR left" in text(response)
+    assert points.call_count == 0
+
+
+@pytest.mark.parametrize("status, fields, expected", [
+    ("pending_payment", {"points_order_status": "new"}, "only a paid order can be refunded. Cancel it instead"),
+    ("refunded", {"points_order_status": "fully_refunded"}, "only a paid order can be refunded"),
+    ("cancelled", {"points_order_status": "cancelled"}, "only a paid order can be refunded"),
+    ("paid", {"points_uuid": None}, "reconcile it first"),
+    ("needs_review", {"points_order_status": "new"}, "a refund needs it approved, captured or partially refunded"),
+])
+def test_a_refund_on_an_order_that_was_not_paid_is_refused_before_any_call(app, make_order, points, status, fields, expected):
+    order = make_order(status, **{"points_uuid": UUID, **fields})
+    with pytest.raises(backoffice.ActionError, match=expected):
+        backoffice.refund_order(order, None, "r")
+    assert points.call_count == 0
+
+
+def test_an_order_paid_after_the_shop_gave_up_can_be_refunded(app, make_order, points):
+    order = make_order("needs_review", points_uuid=UUID, points_order_status="approved")
+    points.post(f"{API}/v1/orders/{UUID}/refund", json=resource(order, order_status="fully_refunded"))
+    assert "requested" in backoffice.refund_order(order, None, "Paid after the session expired")
+
+
+def test_the_refund_form_needs_a_reason(staff_client, make_order, points):
+    order = paid_order(make_order)
+    response = staff_client.post(f"/admin/orders/{order.order_number}/refund", data={"amount": "5"})
+    assert response.status_code == 400 and "Give a reason." in text(response) and points.call_count == 0
+
+
+# --- Every Points error: a clear message, nothing changed but the recorded call ----------------
+
+ERRORS = {
+    "auth": dict(status_code=400, json={"status": False, "message": "Invalid or inactive API key", "appended_data": {}}),
+    "rejected": dict(status_code=400, json={"status": False, "message": "Refund not allowed for this order",
+                                            "appended_data": {}}),
+    "not_found": dict(status_code=404, json={"status": False, "message": "Order not found", "appended_data": {}}),
+    "validation": dict(status_code=422, json={"status": False, "message": "The given data was invalid.",
+                                              "appended_data": {}, "errors": {"amount": ["The amount is too big."]}}),
+    "rate_limited": dict(status_code=429, json={"status": False, "message": "Too Many Attempts.", "appended_data": {}}),
+    "server": dict(status_code=500, text="<html>Server Error</html>"),
+    "timeout": dict(exc=requests.exceptions.ReadTimeout),
+    "connection": dict(exc=requests.exceptions.ConnectionError),
+}
+ADVICE = {
+    "auth": "Check POINTS_PRIVATE_KEY",
+    "rejected": "Points refused: Refund not allowed for this order.",
+    "not_found": "Points does not know the order",
+    "validation": "amount: The amount is too big.",
+    "rate_limited": "Wait a minute and try again",
+    "server": "try again in a moment",
+    "timeout": "did not answer in time",
+    "connection": "Could not reach Points",
+}
+ACTIONS = {
+    "shipping": ("paid", "status", {"status": "delivered"}),
+    "cancel": ("pending_payment", "cancel", {"reason": "Customer asked"}),
+    "refund": ("paid", "refund", {"amount": "10.00", "reason": "Returned"}),
+}
+
+
+@pytest.mark.parametrize("kind", list(ERRORS))
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_a_failed_points_call_shows_what_to_do_and_changes_nothing(staff_client, make_order, points, action, kind):
+    status, path, form = ACTIONS[action]
+    order = make_order(status, points_uuid=UUID, points_order_status="approved" if status == "paid" else "new")
+    points.post(f"{API}/v1/orders/{UUID}/{path}", **ERRORS[kind])
+    before = snapshot(order)
+
+    response = staff_client.post(f"/admin/orders/{order.order_number}/{'shipping' if action == 'shipping' else action}",
+                                 data=form)
+
+    assert response.status_code == 502
+    assert ADVICE[kind] in text(response).replace("&#39;", "'")
+    assert "sk_sandbox_demo" not in text(response)
+    assert snapshot(order) == before
+    [call] = calls(order)  # the failed call stays on the timeline
+    assert call.error and kind in call.error
+
+
+# --- Reconcile ---------------------------------------------------------------------------------
+
+def test_the_reconcile_button_applies_what_points_says_as_a_webhook_would(staff_client, make_order, points):
+    order = make_order("pending_payment", points_uuid_hint=UUID)
+    points.get(f"{API}/v1/orders/{UUID}", json=resource(order, order_status="approved"))
+
+    response = staff_client.post(f"/admin/orders/{order.order_number}/reconcile", follow_redirects=True)
+
+    assert "Points says approved; applied" in text(response)
+    db.session.refresh(order)
+    assert (order.status, order.points_uuid, order.points_reference_number) == ("paid", UUID, "REF-1")
+    assert order.transitions[-1].source == "reconciliation"
+
+
+def test_reconcile_drops_a_hint_that_belongs_to_another_order(app, make_order, points):
+    order = make_order("pending_payment", points_uuid_hint=UUID)
+    points.get(f"{API}/v1/orders/{UUID}", json=resource(order, order_number="SOMEONE-ELSE"))
+    assert "not to this order" in backoffice.reconcile_order(order)
+    assert order.status == "pending_payment" and order.points_uuid is None and order.points_uuid_hint is None
+
+
+def test_reconcile_gives_up_an_order_with_no_uuid_past_the_session_life(app, make_order, points):
+    order = make_order("pending_payment", created_at=utcnow() - timedelta(minutes=31))
+    assert "cancelled" in backoffice.reconcile_order(order)
+    assert (order.status, order.status_reason) == ("cancelled", "checkout expired")
+    assert points.call_count == 0
+
+
+def test_reconcile_is_refused_for_an_order_whose_webhook_came(staff_client, make_order, points):
+    order = paid_order(make_order)
+    response = staff_client.post(f"/admin/orders/{order.order_number}/reconcile", follow_redirects=True)
+    assert "only an order waiting for payment is reconciled" in text(response) and points.call_count == 0
+
+
+def test_a_failed_reconcile_shows_what_to_do_and_changes_nothing(staff_client, make_order, points):
+    order = make_order("pending_payment", points_uuid_hint=UUID)
+    points.get(f"{API}/v1/orders/{UUID}", **ERRORS["rate_limited"])
+    before = snapshot(order)
+    response = staff_client.post(f"/admin/orders/{order.order_number}/reconcile", follow_redirects=True)
+    assert "Wait a minute and try again" in text(response)
+    assert snapshot(order) == before and len(calls(order)) == 1
+
+
+# --- The operator commands --------------------------------------------------------------------
+
+def test_the_reconcile_command_reconciles_only_stale_pending_orders(app, runner, make_order, points):
+    stale = make_order("pending_payment", points_uuid_hint=UUID, created_at=utcnow() - timedelta(minutes=20))
+    fresh = make_order("pending_payment", points_uuid_hint="fresh-uuid")
+    expired = make_order("pending_payment", created_at=utcnow() - timedelta(hours=1))
+    points.get(f"{API}/v1/orders/{UUID}", json=resource(stale, order_status="approved"))
+
+    result = runner.invoke(args=["reconcile", "--older-than", "15m"])
+
+    assert result.exit_code == 0, result.output
+    assert f"{stale.order_number}: Points says approved; applied" in result.output
+    assert fresh.order_number not in result.output
+    assert f"{expired.order_number}: no Points order known and the session has expired; cancelled." in result.output
+    db.session.expire_all()
+    assert [db.session.get(Order, o.id).status for o in (stale, fresh, expired)] == ["paid", "pending_payment", "cancelled"]
+    assert points.call_count == 1
+
+
+def test_the_reconcile_command_reports_a_failed_call_and_goes_on(app, runner, make_order, points):
+    order = make_order("pending_payment", points_uuid_hint=UUID, created_at=utcnow() - timedelta(minutes=20))
+    points.get(f"{API}/v1/orders/{UUID}", status_code=503, json={"status": False, "message": "Down"})
+    result = runner.invoke(args=["reconcile", "--older-than", "15m"])
+    assert result.exit_code == 0 and f"{order.order_number}: Points call failed" in result.output
+
+
+def test_register_webhook_prints_the_secret_once(app, runner, points):
+    points.post(f"{API}/v1/webhooks", json={"status": True, "message": "", "appended_data": {}, "data": {
+        "uuid": "wh-1", "name": "Points Storefront", "url": "https://shop.example/webhooks/points",
+        "secret": "whsec_" + "s" * 54}})
+    result = runner.invoke(args=["points", "register-webhook", "https://shop.example/webhooks/points"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("whsec_" + "s" * 54) == 1
+    assert points.last_request.json() == {"name": "Points Storefront", "url": "https://shop.example/webhooks/points"}
+    assert points.last_request.headers["x-api-key"] == "sk_sandbox_demo"
+
+
+def test_register_webhook_says_why_points_refused(app, runner, points):
+    points.post(f"{API}/v1/webhooks", **ERRORS["auth"])
+    result = runner.invoke(args=["points", "register-webhook", "https://shop.example/webhooks/points"])
+    assert result.exit_code != 0 and "Invalid or inactive API key" in result.output

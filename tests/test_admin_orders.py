@@ -1,0 +1,182 @@
+"""What staff see: the orders table, one order's timeline, and the webhooks that matched no order."""
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from flask_sqlalchemy.record_queries import get_recorded_queries
+from werkzeug.security import generate_password_hash
+
+from storefront.extensions import db
+from storefront.models import AdminUser, OrderTransition, PointsApiCall, WebhookReceipt
+
+
+@pytest.fixture
+def staff_client(app, client):
+    user = AdminUser(email="staff@example.test", password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000"))
+    db.session.add(user)
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["admin_user_id"] = user.id
+    return client
+
+
+def page_text(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+# --- The orders table -------------------------------------------------------------------------
+
+def test_the_orders_table_shows_the_facts_with_the_phone_masked(staff_client, make_order):
+    order = make_order("paid", points_uuid="0b6f6c1e-0000-4000-8000-000000000001",
+                       points_reference_number="REF-2026-000777", shipping_status="ready_shipping")
+    html = page_text(staff_client.get("/admin/orders"))
+    assert order.order_number in html and "REF-2026-000777" in html
+    assert "5****0001" in html and "500000001" not in html
+    assert f"{order.total:,.2f}" in html
+    assert "status-paid" in html and "ready shipping" in html
+
+
+def test_orders_are_filtered_by_status(staff_client, make_order):
+    paid, pending = make_order("paid"), make_order("pending_payment")
+    html = page_text(staff_client.get("/admin/orders?status=paid"))
+    assert paid.order_number in html and pending.order_number not in html
+
+
+@pytest.mark.parametrize("query", ["900002", "PTS-2026-900002", "REF-2026-0002", "ref-2026-0002"])
+def test_orders_are_found_by_order_number_or_points_reference(staff_client, make_order, query):
+    first = make_order(points_reference_number="REF-2026-0001")
+    second = make_order(points_reference_number="REF-2026-0002")
+    html = page_text(staff_client.get("/admin/orders", query_string={"q": query}))
+    assert second.order_number in html and first.order_number not in html
+
+
+def test_orders_are_paginated_newest_first(staff_client, make_order):
+    made = [make_order() for _ in range(30)]
+    first = page_text(staff_client.get("/admin/orders"))
+    assert made[-1].order_number in first and made[4].order_number not in first
+    assert "Page 1 of 2" in first
+    second = page_text(staff_client.get("/admin/orders?page=2"))
+    assert made[0].order_number in second and made[-1].order_number not in second
+
+
+def queries_for(client, path) -> int:
+    before = len(get_recorded_queries())
+    client.get(path)
+    return len(get_recorded_queries()) - before
+
+
+def test_the_query_count_does_not_grow_with_the_page_size(staff_client, make_order):
+    staff_client.get("/admin/orders")  # warm whatever the layout caches
+    for _ in range(5):
+        make_order(shipping_status="new")
+    five = queries_for(staff_client, "/admin/orders?per_page=5")
+    for _ in range(45):
+        make_order(shipping_status="new")
+    fifty = queries_for(staff_client, "/admin/orders?per_page=50")
+    assert five == fifty, (five, fifty)
+
+
+def test_an_unknown_order_is_a_404(staff_client):
+    assert staff_client.get("/admin/orders/PTS-0000-000000").status_code == 404
+
+
+# --- One order and its timeline ----------------------------------------------------------------
+
+def test_an_order_shows_its_lines_totals_and_points_uuid(staff_client, make_order):
+    order = make_order("paid", lines=(("sukkari-dates", 2),), points_uuid="0b6f6c1e-0000-4000-8000-0000000000aa",
+                       points_order_status="approved")
+    html = page_text(staff_client.get(f"/admin/orders/{order.order_number}"))
+    line = order.lines[0]
+    assert line.product_name in html and f"{line.line_total:,.2f}" in html
+    assert f"{order.total:,.2f}" in html
+    assert "0b6f6c1e-0000-4000-8000-0000000000aa" in html
+    assert "5****0001" in html and "500000001" not in html
+
+
+def add_story(order, secret="whsec_sandbox_demo", private_key="sk_sandbox_demo"):
+    """A checkout call, an approved webhook, its duplicate, two more, and the status change it made."""
+    start = order.created_at
+    at = iter(start + timedelta(seconds=n) for n in range(1, 100))
+    db.session.add_all([
+        PointsApiCall(order_id=order.id, method="POST", path="/v1/orders/checkout/pk_sandbox_demo",
+                      request_body=json.dumps({"order_number": order.order_number, "phone_number": "500000001",
+                                               "note": f"leaked {private_key}"}),
+                      response_status=200, response_body=json.dumps({"data": {"checkout_url": "https://x/c/1"}}),
+                      duration_ms=42, created_at=next(at)),
+        WebhookReceipt(order_id=order.id, event="approved", order_number=order.order_number,
+                       headers=json.dumps({"X-Webhook-Event": "approved", "X-Webhook-Secret": secret}),
+                       body=json.dumps({"event": "approved", "order": {"order_number": order.order_number}}),
+                       response_status=200, outcome="applied", detail="approved -> paid", dedupe_key="k1",
+                       received_at=next(at)),
+        WebhookReceipt(order_id=order.id, event="approved", order_number=order.order_number,
+                       headers=json.dumps({"X-Webhook-Secret": secret}), body="{}",
+                       response_status=200, outcome="duplicate", detail="already processed; nothing changed",
+                       received_at=next(at)),
+        WebhookReceipt(order_id=order.id, event="cancelled", order_number=order.order_number, headers="{}",
+                       body="{}", response_status=200, outcome="late",
+                       detail="order is already paid; a late cancel does not undo it", received_at=next(at)),
+        WebhookReceipt(order_id=order.id, event="captured", order_number=order.order_number, headers="{}",
+                       body="{}", response_status=200, outcome="amount_mismatch", detail="Points total 1.00 != 2.00",
+                       received_at=next(at)),
+        OrderTransition(order_id=order.id, from_status="pending_payment", to_status="paid", source="webhook",
+                        created_at=next(at)),
+    ])
+    db.session.commit()
+
+
+def test_the_timeline_tells_every_call_webhook_and_change_in_order(staff_client, make_order):
+    order = make_order(points_uuid="u-1")
+    add_story(order)
+    html = page_text(staff_client.get(f"/admin/orders/{order.order_number}"))
+    kinds = [part.split('"', 1)[0] for part in html.split('class="tl-entry kind-')[1:]]
+    assert kinds == ["transition", "call", "webhook", "webhook", "webhook", "webhook", "transition"]
+    assert "POST /v1/orders/checkout/{publicKey}" in html
+    for chip in ("applied", "duplicate", "late", "amount mismatch"):
+        assert f">{chip}</span>" in html
+    assert "a late cancel does not undo it" in html
+    assert "pending payment → paid" in html
+
+
+def test_the_timeline_never_shows_a_key_a_secret_or_a_phone(staff_client, make_order):
+    order = make_order(points_uuid="u-1")
+    add_story(order)
+    html = page_text(staff_client.get(f"/admin/orders/{order.order_number}"))
+    for secret in ("whsec_sandbox_demo", "sk_sandbox_demo", "pk_sandbox_demo", "500000001"):
+        assert secret not in html
+    assert "***(18 chars)" in html  # the webhook secret, masked
+    assert "5****0001" in html
+
+
+def test_an_order_awaiting_payment_offers_reconcile_and_cancel_but_not_refund(staff_client, make_order):
+    html = page_text(staff_client.get(f"/admin/orders/{make_order().order_number}"))
+    assert "Reconcile now" in html and "Cancel at Points" in html and "Request refund" not in html
+
+
+def test_a_paid_order_offers_shipping_and_refund(staff_client, make_order):
+    order = make_order("paid", points_uuid="u-1", points_order_status="approved", refunded_amount=Decimal("10.00"))
+    html = page_text(staff_client.get(f"/admin/orders/{order.order_number}"))
+    assert "Update shipping" in html and "Request refund" in html and "Cancel at Points" not in html
+    assert f"{order.total - Decimal('10.00'):,.2f}" in html  # what is left to refund
+
+
+# --- Webhooks that matched no order -----------------------------------------------------------
+
+def test_unmatched_and_unverified_webhooks_have_their_own_page(staff_client, make_order):
+    order = make_order()
+    db.session.add_all([
+        WebhookReceipt(event="approved", order_number="PTS-1999-000001", headers="{}", body='{"event": "approved"}',
+                       response_status=404, outcome="unknown_order", detail="no order 'PTS-1999-000001' here (yet)"),
+        WebhookReceipt(event="approved", headers=json.dumps({"X-Webhook-Secret": "***(5 chars)"}), body="",
+                       response_status=401, outcome="unauthorized", detail="missing or wrong X-Webhook-Secret"),
+        WebhookReceipt(order_id=order.id, event="approved", order_number="MATCHED-ONE", headers="{}", body="{}",
+                       response_status=200, outcome="applied"),
+    ])
+    db.session.commit()
+    html = page_text(staff_client.get("/admin/webhooks"))
+    assert "PTS-1999-000001" in html and "no such order" in html
+    assert "bad secret" in html and "***(5 chars)" in html
+    assert "MATCHED-ONE" not in html
+    only_bad_secret = page_text(staff_client.get("/admin/webhooks?outcome=unauthorized"))
+    assert "PTS-1999-000001" not in only_bad_secret and "bad secret" in only_bad_secret
