@@ -98,11 +98,20 @@ class BrowserWatch:
 
     def _watch_page(self, page):
         self.pages.append(page)
-        page.on("console", lambda msg: msg.type == "error" and self.problems.append(
-            f"console error on {page.url}: {msg.text}"))
+        page.on("console", lambda msg: self._check_console(page, msg))
         page.on("pageerror", lambda error: self.problems.append(f"uncaught exception on {page.url}: {error}"))
         page.on("response", self._check_response)
         page.on("requestfailed", self._check_failed_request)
+
+    def _check_console(self, page, message):
+        if message.type != "error":
+            return
+        source = (message.location or {}).get("url", "")
+        # Chromium asks for /favicon.ico by itself when a page names no icon (the sandbox's pages
+        # don't), once per browser: that is the browser's chrome, not the page's content.
+        if urlsplit(source).path == "/favicon.ico":
+            return
+        self.problems.append(f"console error on {page.url}: {message.text}" + (f" ({source})" if source else ""))
 
     def _same_origin(self, url: str) -> bool:
         return urlsplit(url).netloc == urlsplit(self.origin).netloc
@@ -172,3 +181,91 @@ def _settle_and_reset(live_shop):
     requests.get(f"{live_shop.sandbox_url}/_control/deliveries", params={"wait": 1, "timeout": 10}, timeout=15)
     response = requests.post(f"{live_shop.sandbox_url}/_control/reset", json={}, timeout=10)
     assert response.status_code == 200, response.text[:300]
+
+
+# --- A shopper's hands ------------------------------------------------------------------------
+
+class Journey:
+    """What a shopper does with the real pages: the shop's, then the sandbox's hosted checkout.
+
+    Only the shop's own markup and the sandbox's documented ``data-testid``s are relied on; the
+    sandbox pages are in Arabic by default, so nothing here reads their text.
+    """
+
+    def __init__(self, page, device, live_shop):
+        self.page, self.device, self.live_shop = page, device, live_shop
+
+    def press(self, locator):
+        """A tap on the phone, a click on the desktop."""
+        locator.tap() if self.device == "phone" else locator.click()
+
+    def by_testid(self, testid):
+        return self.page.get_by_test_id(testid)
+
+    # The shop.
+    def add_to_cart(self, product_name: str):
+        from playwright.sync_api import expect
+
+        page = self.page
+        page.goto("/")
+        self.press(page.get_by_role("link", name=product_name, exact=True))
+        expect(page.get_by_role("heading", level=1)).to_have_text(product_name)
+        self.press(page.get_by_role("button", name="Add to cart"))
+        expect(page.get_by_role("heading", name="Your cart")).to_be_visible()
+        expect(page.locator(".cart-line-name")).to_contain_text([product_name])
+
+    def check_out(self, phone: str, name="Sara Al-Qahtani", city="Riyadh", address_line="King Fahd Rd 1"):
+        """From the cart, through the checkout form, to the sandbox's hosted checkout."""
+        from playwright.sync_api import expect
+
+        page = self.page
+        self.press(page.get_by_role("link", name="Proceed to checkout"))
+        expect(page.get_by_role("heading", name="Checkout", exact=True)).to_be_visible()
+        self.fill_checkout_form(phone, name, city, address_line)
+        self.press(self.by_testid("pay-with-points"))
+        page.wait_for_url(re.compile(r"/points-sandbox/checkout/[^/?]+"))
+
+    def fill_checkout_form(self, phone, name, city, address_line):
+        page = self.page
+        page.locator("[name=phone]").fill(phone)
+        page.locator("[name=name]").fill(name)
+        page.locator("[name=city]").fill(city)
+        page.locator("[name=address_line]").fill(address_line)
+
+    # The sandbox's hosted checkout.
+    def verify_code(self):
+        from playwright.sync_api import expect
+
+        expect(self.by_testid("verify-title")).to_be_visible()
+        code = self.by_testid("otp-code").inner_text().strip()
+        self.by_testid("otp-input").fill(code)
+        self.press(self.by_testid("verify-button"))
+        expect(self.by_testid("redeem-title")).to_be_visible()
+
+    def confirm_redemption(self, amount_text: str):
+        from playwright.sync_api import expect
+
+        expect(self.by_testid("confirm-dialog")).to_be_visible()
+        expect(self.by_testid("confirm-amount")).to_contain_text(amount_text)
+        self.press(self.by_testid("confirm-button"))
+
+    def pay_by_card(self, number: str):
+        from playwright.sync_api import expect
+
+        expect(self.by_testid("pay-title")).to_be_visible()
+        self.by_testid("card-number").fill(number)
+        self.press(self.by_testid("pay-button"))
+
+    def back_in_the_shop(self, *, timeout_ms=15_000):
+        """The done page returns to the shop by itself; the shop confirms once the webhook came."""
+        from playwright.sync_api import expect
+
+        expect(self.by_testid("done-title")).to_be_visible()
+        self.page.wait_for_url(re.compile(r"/checkout/callback\?"), timeout=timeout_ms)
+        expect(self.by_testid("payment-confirmed")).to_be_visible(timeout=timeout_ms)
+        return self.by_testid("order-number").inner_text().strip()
+
+
+@pytest.fixture
+def journey(page, device, live_shop, sandbox):
+    return Journey(page, device, live_shop)
