@@ -51,7 +51,7 @@ def test_checkout_page_shows_the_summary_and_the_pay_button(cart_with_dates):
 def test_bad_input_rerenders_with_the_error_next_to_the_field_and_calls_nobody(
         cart_with_dates, requests_mock, field, value, message):
     response = cart_with_dates.post("/checkout", data={**GOOD, field: value})
-    assert response.status_code == 422
+    assert response.status_code == 200  # re-rendered (200 keeps the browser console clean)
     page = response.get_data(as_text=True)
     assert f'id="{field}-error"' in page and message in page
     assert 'value="Sara Al-Qahtani"' in page or field == "name"  # what was typed stays
@@ -111,7 +111,7 @@ def test_points_rejecting_the_phone_shows_it_next_to_the_phone_field(cart_with_d
         "status": False, "message": "The phone number format is invalid.", "appended_data": {},
         "errors": {"phone_number": ["The phone number format is invalid."]}})
     response = cart_with_dates.post("/checkout", data=GOOD)
-    assert response.status_code == 422
+    assert response.status_code == 200  # re-rendered (200 keeps the browser console clean)
     assert 'id="phone-error"' in response.get_data(as_text=True)
 
 

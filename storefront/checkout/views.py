@@ -44,7 +44,7 @@ def pay():
         return redirect(url_for("cart.show"))
     form = CheckoutForm()
     if not form.validate_on_submit():
-        return render_template("checkout/checkout.html", form=form, totals=priced), 422
+        return render_template("checkout/checkout.html", form=form, totals=priced)
 
     customer = Customer(name=form.name.data.strip(), phone=form.normalised_phone,
                         city=form.city.data.strip(), address_line=form.address_line.data.strip())
@@ -61,7 +61,7 @@ def _checkout_failed(form, priced, failure: CheckoutFailed):
     error = failure.error
     if error.kind == "validation" and "phone_number" in error.errors:
         form.phone.errors.append("Points did not accept this mobile number: " + error.errors["phone_number"][0])
-        return render_template("checkout/checkout.html", form=form, totals=priced), 422
+        return render_template("checkout/checkout.html", form=form, totals=priced)
     reason = FRIENDLY_ERRORS.get(error.kind, "Points could not start the payment.")
     return render_template("checkout/start_failed.html", reason=reason, form=form, totals=priced,
                            order=failure.order), 502
