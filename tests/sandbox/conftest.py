@@ -15,6 +15,7 @@ import json
 import re
 import threading
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -183,7 +184,30 @@ def sandbox_deliveries(sandbox_app):
 
 # --- A shopper on the hosted pages -------------------------------------------------------------
 
-TESTID_TEXT = re.compile(r'data-testid="([\w-]+)"[^>]*>(.*?)</', re.S)
+VOID = {"input", "meta", "link", "br", "img", "hr"}
+
+
+class _TestidText(HTMLParser):
+    """The text inside the first element carrying `data-testid=<testid>`."""
+
+    def __init__(self, testid: str):
+        super().__init__()
+        self.testid, self.depth, self.found, self.parts = testid, 0, False, []
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth:
+            self.depth += tag not in VOID
+        elif not self.found and dict(attrs).get("data-testid") == self.testid:
+            self.found = True
+            self.depth = 0 if tag in VOID else 1
+
+    def handle_endtag(self, tag):
+        if self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth:
+            self.parts.append(data)
 
 
 class Shopper:
@@ -204,10 +228,10 @@ class Shopper:
         return f'data-testid="{testid}"' in self.html
 
     def text(self, testid: str) -> str:
-        for found, inner in TESTID_TEXT.findall(self.html):
-            if found == testid:
-                return re.sub(r"<[^>]+>|\s+", " ", inner).strip()
-        raise AssertionError(f"no {testid} on the page")
+        parser = _TestidText(testid)
+        parser.feed(self.html)
+        assert parser.found, f"no {testid} on the page"
+        return re.sub(r"\s+", " ", "".join(parser.parts)).strip()
 
     def post(self, action: str, follow=True, **form):
         token = re.search(r'name="csrf_token" value="([^"]+)"', self.html).group(1)
