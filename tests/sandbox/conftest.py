@@ -256,10 +256,12 @@ def sandbox_shopper(sandbox_client):
 # --- A real webhook receiver -------------------------------------------------------------------
 
 class Receiver:
-    """A tiny WSGI server that records each POST; `script` sets the next answers (status, delay)."""
+    """A tiny WSGI server that records each POST; `script` sets the next answers as
+    (status, delay), the delay in seconds or a threading.Event to wait for."""
 
     def __init__(self):
         self.received: list[dict] = []
+        self.answered = 0
         self.script: list[tuple[int, float]] = []
         self.lock = threading.Lock()
         self.server = make_server("127.0.0.1", 0, self, threaded=True)
@@ -277,7 +279,9 @@ class Receiver:
                 "json": json.loads(body or b"null"),
                 "at": time.monotonic(),
             })
-        time.sleep(delay)
+        delay.wait(5) if isinstance(delay, threading.Event) else time.sleep(delay)
+        with self.lock:
+            self.answered += 1
         start_response(f"{status} X", [("Content-Type", "text/plain")])
         return [b"ok"]
 
