@@ -1,5 +1,6 @@
-"""The demo catalogue seeded on first start (and by ``flask --app wsgi seed``)."""
+"""The demo catalogue seeded on first start (and by ``flask --app wsgi seed``), and the shop's read queries."""
 from decimal import Decimal
+from typing import Optional
 
 import sqlalchemy as sa
 
@@ -58,3 +59,30 @@ def seed_catalogue() -> int:
         db.session.delete(stale)
     db.session.commit()
     return len(CATALOGUE)
+
+
+# The shop's read queries: each is one SELECT, whatever the size of the catalogue.
+
+def products(category: Optional[str] = None) -> list[Product]:
+    """Products in display order, optionally of one category."""
+    query = sa.select(Product).order_by(Product.position, Product.id)
+    if category:
+        query = query.where(Product.category == category)
+    return list(db.session.scalars(query))
+
+
+def categories() -> list[str]:
+    """Category names, in the order their first product appears in the catalogue."""
+    return list(db.session.scalars(
+        sa.select(Product.category).group_by(Product.category).order_by(sa.func.min(Product.position))
+    ))
+
+
+def related(product: Product, limit: int = 3) -> list[Product]:
+    """A few other products from the same category, for the product page."""
+    return list(db.session.scalars(
+        sa.select(Product)
+        .where(Product.category == product.category, Product.id != product.id)
+        .order_by(Product.position, Product.id)
+        .limit(limit)
+    ))

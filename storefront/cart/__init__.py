@@ -1,4 +1,5 @@
 from flask import Blueprint, g, session
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db
 from ..models import Cart
@@ -20,6 +21,25 @@ def current_cart(create: bool = False) -> Cart | None:
         session[CART_SESSION_KEY] = g.cart.token
         session.permanent = True  # survives a browser restart
     return g.cart
+
+
+@bp.before_app_request
+def forget_previous_cart() -> None:
+    # g belongs to the app context, which outlives one request when a caller keeps it pushed
+    # (tests, scripts): each request looks its cart up afresh.
+    g.pop("cart", None)
+
+
+@bp.app_context_processor
+def cart_item_count() -> dict:
+    """``cart_item_count`` for the header on every page: free if the view loaded the cart, else one query."""
+    if "cart" in g:
+        return {"cart_item_count": sum(line.quantity for line in g.cart.lines) if g.cart else 0}
+    try:
+        return {"cart_item_count": service.item_count(session.get(CART_SESSION_KEY))}
+    except SQLAlchemyError:
+        # An error page must still render when the database is what failed.
+        return {"cart_item_count": 0}
 
 
 from . import views  # noqa: E402,F401

@@ -61,6 +61,17 @@ def load_cart(token: Optional[str]) -> Optional[Cart]:
     )
 
 
+def item_count(token: Optional[str]) -> int:
+    """How many items the cart for this token holds, in one small query (for the header)."""
+    if not token:
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(CartLine.quantity), 0))
+        .join(Cart, Cart.id == CartLine.cart_id)
+        .where(Cart.token == token)
+    ) or 0
+
+
 def shipping_for(subtotal: Decimal) -> Decimal:
     if subtotal <= 0:
         return Decimal("0.00")

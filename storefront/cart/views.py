@@ -1,8 +1,38 @@
-from flask import render_template
+from flask import current_app, flash, redirect, render_template, url_for
 
 from . import bp, current_cart, service
+from .forms import LineQuantityForm, RemoveLineForm
 
 
 @bp.get("/cart")
 def show():
-    return render_template("cart/cart.html", totals=service.totals(current_cart()))
+    totals = service.totals(current_cart())
+    free_from = current_app.config["FREE_SHIPPING_FROM"]
+    return render_template(
+        "cart/cart.html",
+        totals=totals,
+        free_shipping_from=free_from,
+        missing_for_free_shipping=max(free_from - totals.subtotal, 0),
+        max_quantity=service.MAX_QUANTITY,
+    )
+
+
+@bp.post("/cart/lines/<int:product_id>")
+def update_line(product_id):
+    form = LineQuantityForm()
+    cart = current_cart()
+    if cart is not None and form.validate_on_submit():
+        service.set_quantity(cart, product_id, form.quantity.data)
+        flash("Your cart is updated.", "success")
+    elif form.errors:
+        flash(form.quantity.errors[0] if form.quantity.errors else "Please try again.", "error")
+    return redirect(url_for(".show"))
+
+
+@bp.post("/cart/lines/<int:product_id>/remove")
+def remove_line(product_id):
+    cart = current_cart()
+    if cart is not None and RemoveLineForm().validate_on_submit():
+        service.set_quantity(cart, product_id, 0)
+        flash("The item was removed from your cart.", "info")
+    return redirect(url_for(".show"))

@@ -1,18 +1,31 @@
 import sqlalchemy as sa
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
 
+from .. import catalogue
+from ..cart import current_cart, service as cart_service
 from ..extensions import db
 from ..models import Product
 from . import bp
+from .forms import AddToCartForm
 
 
-@bp.get("/")
-def catalogue():
-    products = db.session.scalars(sa.select(Product).order_by(Product.position)).all()
-    return render_template("shop/catalogue.html", products=products)
+@bp.get("/", endpoint="catalogue")
+def catalogue_page():
+    category = request.args.get("category") or None
+    products = catalogue.products(category)
+    if category and not products:
+        abort(404)
+    return render_template("shop/catalogue.html", products=products, current_category=category)
 
 
-@bp.get("/products/<slug>")
+@bp.route("/products/<slug>", methods=["GET", "POST"])
 def product(slug):
     product = db.first_or_404(sa.select(Product).where(Product.slug == slug))
-    return render_template("shop/product.html", product=product)
+    form = AddToCartForm()
+    if form.validate_on_submit():
+        cart_service.add_product(current_cart(create=True), product, form.quantity.data)
+        flash(f"Added {form.quantity.data} × {product.name} to your cart.", "success")
+        return redirect(url_for("cart.show"))
+    return render_template(
+        "shop/product.html", product=product, form=form, related=catalogue.related(product)
+    ), (422 if form.errors else 200)

@@ -1,0 +1,10 @@
+from flask_wtf import FlaskForm
+from wtforms import SubmitField
+
+from ..cart.forms import QuantityField
+
+
+class AddToCartForm(FlaskForm):
+    # Only the quantity comes from the browser; the price is always read from the database.
+    quantity = QuantityField(default=1)
+    submit = SubmitField("Add to cart")
