@@ -2,12 +2,14 @@
 import re
 
 _SEPARATORS = re.compile(r"[\s\-()]")
+# Shoppers on Arabic keyboards type ٠١٢٣٤٥٦٧٨٩ (or the Persian ۰…۹); Points wants ASCII digits.
+_TO_ASCII_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 # [0-9], not \d: \d also matches Arabic-Indic digits, which must not reach Points as non-ASCII text.
 _KSA_MOBILE = re.compile(r"(?:\+966|00966|966|0)?(5[0-9]{8})")
 
 
 def normalise_phone(raw: str) -> str | None:
-    """``+966 55 123 4567``, ``00966…``, ``966…``, ``055…`` or ``55…`` -> ``551234567``; else None."""
-    compact = _SEPARATORS.sub("", raw or "")
+    """``+966 55 123 4567``, ``00966…``, ``966…``, ``055…`` or ``55…`` -> ``551234567``, in Latin or Arabic-Indic digits; else None."""
+    compact = _SEPARATORS.sub("", (raw or "").translate(_TO_ASCII_DIGITS))
     match = _KSA_MOBILE.fullmatch(compact)
     return match.group(1) if match else None

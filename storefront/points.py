@@ -65,10 +65,14 @@ class PointsOrder:
     @classmethod
     def from_resource(cls, resource: dict) -> "PointsOrder":
         try:
-            uuid = resource.get("uuid") or resource["id"]
+            # The API's resource has ``uuid`` (its ``id`` is an internal integer); the webhook's
+            # ``order`` has the uuid in ``id``. Never take the integer for the uuid.
+            uuid = resource.get("uuid") or (resource["id"] if isinstance(resource.get("id"), str) else None)
             order_status = resource["order_status"]
         except (KeyError, AttributeError) as exc:
             raise PointsError("bad_response", f"order resource without {exc}") from None
+        if not uuid:
+            raise PointsError("bad_response", "order resource without a uuid")
         total = resource.get("total_price")
         try:
             total_price = Decimal(str(total)) if total is not None else None

@@ -186,3 +186,11 @@ def test_shoppers_order_page_shows_status_and_shipping(client, make_order):
     page = client.get(f"/orders/{order.token}").get_data(as_text=True)
     assert "Paid" in page and "Out for delivery" in page and order.order_number in page
     assert "500000001" not in page
+
+
+@pytest.mark.parametrize("bad", ["../webhooks", "not-a-uuid", "6b1d1c9e-0000-4000-8000-000000000000/../../webhooks"])
+def test_callback_ignores_an_order_uuid_hint_that_is_not_a_uuid(client, make_order, bad):
+    order = make_order()
+    client.get(f"/checkout/callback?order={order.token}&order_uuid={bad}")
+    db.session.expire_all()
+    assert db.session.get(Order, order.id).points_uuid_hint is None

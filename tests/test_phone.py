@@ -41,8 +41,8 @@ def test_every_accepted_shape_becomes_nine_digits_starting_with_5(raw):
     "+1 512 345 678",      # looks like a mobile after a foreign code
     "0096651234567",       # 00966 with too few digits
     "+0512345678",
-    "5١٢٣٤٥٦٧٨",           # Arabic-Indic digits must not reach Points as non-ASCII text
-    "٥١٢٣٤٥٦٧٨",
+    "٥١٢٣٤٥٦٧",            # Arabic-Indic digits, but 8 of them
+    "5¹23456789",          # other Unicode digits are not translated
 ])
 def test_rejects_anything_that_is_not_a_ksa_mobile(raw):
     assert normalise_phone(raw) is None
@@ -52,3 +52,8 @@ def test_result_is_plain_ascii_digits():
     result = normalise_phone("+966 55 123 4567")
     assert result == "551234567"
     assert result.isascii() and result.isdigit()
+
+
+@pytest.mark.parametrize("raw", ["٠٥٠٠٠٠٠٠٠١", "+٩٦٦ ٥٠ ٠٠٠ ٠٠٠١", "۰۵۰۰۰۰۰۰۰۱", "5٠٠٠٠٠٠٠١"])
+def test_arabic_indic_digits_are_read_as_the_same_number_in_ascii(raw):
+    assert normalise_phone(raw) == "500000001"

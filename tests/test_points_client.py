@@ -471,3 +471,13 @@ def test_checkout_body_holds_no_private_key():
     text = json.dumps(body)
     for needle in ("x-api-key", "private", PRIVATE_KEY):
         assert needle not in text
+
+
+def test_an_order_resource_without_uuid_is_a_bad_response_not_the_integer_id():
+    from storefront.points import PointsError, PointsOrder
+
+    with pytest.raises(PointsError) as caught:
+        PointsOrder.from_resource({"id": 42, "order_status": "approved", "order_number": "PTS-2026-000001"})
+    assert caught.value.kind == "bad_response"
+    webhook_shape = PointsOrder.from_resource({"id": "550e8400-e29b-41d4-a716-446655440000", "order_status": "approved"})
+    assert webhook_shape.uuid == "550e8400-e29b-41d4-a716-446655440000"

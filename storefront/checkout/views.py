@@ -3,6 +3,8 @@
 The return page (``callback_url``) reads only our database: the webhook is what confirms an
 order, never the query string Points appends.
 """
+import uuid
+
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
@@ -72,7 +74,7 @@ def callback():
     order = _order_by_token(request.args.get("order"))
     # Points appends parameters (our sandbox: order_uuid, status). They prove nothing: keep the
     # uuid only as an unverified hint for reconciliation, and never change state from them.
-    hint = request.args.get("order_uuid", "")[:64]
+    hint = _uuid_or_none(request.args.get("order_uuid"))
     if hint and not order.points_uuid and order.points_uuid_hint != hint:
         order.points_uuid_hint = hint
         db.session.commit()
@@ -108,6 +110,14 @@ def retry(token):
 def order_page(token):
     return render_template("checkout/order.html", order=_order_by_token(token),
                            refresh_seconds=SLOW_REFRESH_SECONDS)
+
+
+def _uuid_or_none(text) -> str | None:
+    """Only a well-formed UUID may later go into a Points API path."""
+    try:
+        return str(uuid.UUID(text)) if text else None
+    except ValueError:
+        return None
 
 
 def _order_by_token(token) -> Order:
