@@ -6,6 +6,7 @@ The database is SQLite in a temporary folder, or the PostgreSQL server named by 
 """
 import os
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -50,10 +51,22 @@ def _ensure_postgres_database(url: str, name: str) -> str:
     return _fresh_database(base.set(database=name).render_as_string(hide_password=False))
 
 
+@pytest.fixture(scope="session")
+def seeded_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file with the tables and the catalogue, made once and copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "shop.db"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "POINTS_API_URL": "http://points.invalid/api",
+                      "POINTS_DEMO_MODE": False, **TEST_SECRETS})
+    with app.app_context():
+        _db.engine.dispose()
+    return path
+
+
 @pytest.fixture
-def database_url(tmp_path):
+def database_url(request, tmp_path):
     if POSTGRES_URL:
         return _fresh_database(POSTGRES_URL)
+    shutil.copyfile(request.getfixturevalue("seeded_sqlite"), tmp_path / "shop.db")
     return f"sqlite:///{tmp_path / 'shop.db'}"
 
 
