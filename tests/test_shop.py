@@ -110,7 +110,7 @@ def test_adding_to_cart_redirects_to_the_cart_with_a_message(app, client):
 @pytest.mark.parametrize("quantity", ["0", "21", "-2", "two", "", "1.5"])
 def test_a_bad_quantity_shows_the_error_next_to_the_field_and_adds_nothing(app, client, quantity):
     response = client.post("/products/ajwa-dates", data={"quantity": quantity})
-    assert response.status_code == 422
+    assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert re.search(r'name="quantity".*?<p class="field-error" id="quantity-error">Choose a quantity from 1 to 20.</p>',
                      html, re.S)

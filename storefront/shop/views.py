@@ -26,6 +26,5 @@ def product(slug):
         cart_service.add_product(current_cart(create=True), product, form.quantity.data)
         flash(f"Added {form.quantity.data} × {product.name} to your cart.", "success")
         return redirect(url_for("cart.show"))
-    return render_template(
-        "shop/product.html", product=product, form=form, related=catalogue.related(product)
-    ), (422 if form.errors else 200)
+    # A form with errors re-renders with 200, like the checkout form: the browser console stays clean.
+    return render_template("shop/product.html", product=product, form=form, related=catalogue.related(product))
