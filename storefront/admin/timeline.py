@@ -5,7 +5,7 @@ so a page never shows a key even if something slipped through at write time.
 """
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
@@ -29,6 +29,8 @@ OUTCOME_LABELS = {
     "unauthorized": "bad secret",
     "malformed": "malformed",
 }
+CHANGED = {"applied", "amount_mismatch", "paid_after_cancel"}
+CAUSE_WINDOW = timedelta(seconds=2)
 GOOD = {"applied", "recorded", "shipping_updated"}
 WARN = {"duplicate", "late", "ignored", "unknown_event"}
 
@@ -43,16 +45,26 @@ class Entry:
     sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, pretty text)
     source: Optional[str] = None
     id: int = 0
+    facts: list[tuple[str, str]] = field(default_factory=list)  # the few fields worth a glance
+    sort_at: Optional[datetime] = None
 
 
 def order_timeline(order: Order) -> list[Entry]:
     calls = db.session.scalars(sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id)).all()
     receipts = db.session.scalars(sa.select(WebhookReceipt).where(WebhookReceipt.order_id == order.id)).all()
-    entries = [transition_entry(t) for t in order.transitions]
-    entries += [call_entry(c) for c in calls]
-    entries += [webhook_entry(r) for r in receipts]
+    entries = [call_entry(c) for c in calls] + [webhook_entry(r) for r in receipts]
+    # A change made by a webhook is written in the same transaction as its receipt, a few
+    # milliseconds apart either way: show it right after the delivery that caused it.
+    causes = [r for r in receipts if r.outcome in CHANGED]
+    for t in order.transitions:
+        entry = transition_entry(t)
+        if t.source == "webhook":
+            cause = min(causes, key=lambda r: abs(r.received_at - t.created_at), default=None)
+            if cause is not None and abs(cause.received_at - t.created_at) < CAUSE_WINDOW:
+                entry.sort_at = cause.received_at
+        entries.append(entry)
     rank = {"call": 0, "webhook": 1, "transition": 2}  # at the same instant, cause before effect
-    return sorted(entries, key=lambda e: (e.at, rank[e.kind], e.id))
+    return sorted(entries, key=lambda e: (e.sort_at or e.at, rank[e.kind], e.id))
 
 
 def transition_entry(t) -> Entry:
@@ -73,7 +85,8 @@ def call_entry(c: PointsApiCall) -> Entry:
     if c.response_body is not None:
         sections.append(("Response body", pretty(c.response_body)))
     return Entry("call", c.created_at, f"{c.method} {mask_path(c.path)}", chips=chips,
-                 detail=_mask_text(c.error) if c.error else None, sections=sections, id=c.id)
+                 detail=_mask_text(c.error) if c.error else None, sections=sections, id=c.id,
+                 facts=_facts(c.request_body, CALL_FACTS, under=None) + _facts(c.response_body, ("order_status",), under="data"))
 
 
 def webhook_entry(r: WebhookReceipt) -> Entry:
@@ -81,7 +94,25 @@ def webhook_entry(r: WebhookReceipt) -> Entry:
     chips = [(OUTCOME_LABELS.get(r.outcome, r.outcome.replace("_", " ")), tone), (f"answered {r.response_status}", "info")]
     sections = [("Headers", pretty(r.headers)), ("Body", pretty(r.body))]
     return Entry("webhook", r.received_at, r.event or "(no event)", chips=chips,
-                 detail=_mask_text(r.detail) if r.detail else None, sections=sections, id=r.id)
+                 detail=_mask_text(r.detail) if r.detail else None, sections=sections, id=r.id,
+                 facts=_facts(r.body, WEBHOOK_FACTS))
+
+
+WEBHOOK_FACTS = ("order_status", "total_price", "refund_amount", "left_amount", "status", "reason")
+CALL_FACTS = ("total_price", "amount", "status", "name_en", "reason")
+
+
+def _facts(raw, keys, under="order") -> list[tuple[str, str]]:
+    """A few fields of a JSON body, shown on the entry's face so the story reads without opening it."""
+    try:
+        data = json.loads(raw) if raw else None
+    except ValueError:
+        return []
+    if under and isinstance(data, dict):
+        data = data.get(under)
+    if not isinstance(data, dict):
+        return []
+    return [(key, _mask_text(str(data[key]))) for key in keys if data.get(key) not in (None, "", {}, [])]
 
 
 def outcome_tone(outcome: str) -> str:
