@@ -217,7 +217,8 @@ def complete(session_id: str):
         db.session.rollback()
         message = translate("en", error.key, **error.params)
         if error.key == "wrong_step":
-            message = f"The checkout session is {checkout.step(cs)}, not open for a shopper."
+            message = (f"The checkout session is at the {checkout.step(cs)} step: complete plays a "
+                       f"shopper only on an open session that has not verified a phone yet.")
         return jsonify({"error": message, **_session_json(cs)}), 400
     except IllegalMove as error:
         return jsonify({"error": error.message, **_session_json(cs)}), 400

@@ -65,7 +65,7 @@ def test_a_finished_session_cannot_be_completed_again(sandbox_client):
     session_id = start(sandbox_client)
     sandbox_client.post(f"/_control/sessions/{session_id}/complete", json={"phone_number": "500000001"})
     again = sandbox_client.post(f"/_control/sessions/{session_id}/complete", json={"phone_number": "500000001"})
-    assert again.status_code == 400 and "done" in again.json["error"]
+    assert again.status_code == 400 and "at the done step" in again.json["error"]
     assert sandbox_client.post("/_control/sessions/nope/complete", json={}).status_code == 404
 
 
