@@ -97,14 +97,18 @@ def add_product(cart: Cart, product: Product, quantity: int) -> None:
     db.session.commit()
 
 
-def set_quantity(cart: Cart, product_id: int, quantity: int) -> None:
+def set_quantity(cart: Cart, product_id: int, quantity: int) -> Optional[Product]:
+    """Set one line's quantity (0 removes it); returns the line's product, None if it was not in the cart."""
+    changed = None
     for line in list(cart.lines):
         if line.product_id == product_id:
+            changed = line.product
             if quantity <= 0:
                 cart.lines.remove(line)
             else:
                 line.quantity = min(MAX_QUANTITY, quantity)
     db.session.commit()
+    return changed
 
 
 def replace_lines(cart: Cart, items: list[tuple[Product, int]]) -> None:

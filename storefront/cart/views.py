@@ -22,10 +22,10 @@ def update_line(product_id):
     form = LineQuantityForm()
     cart = current_cart()
     if cart is not None and form.validate_on_submit():
-        service.set_quantity(cart, product_id, form.quantity.data)
-        flash("Your cart is updated.", "success")
-    elif form.errors:
-        flash(form.quantity.errors[0] if form.quantity.errors else "Please try again.", "error")
+        if product := service.set_quantity(cart, product_id, form.quantity.data):
+            flash(f"{product.name}: quantity set to {form.quantity.data}.", "success")
+    elif form.quantity.errors:
+        flash(form.quantity.errors[0], "error")
     return redirect(url_for(".show"))
 
 
@@ -33,6 +33,6 @@ def update_line(product_id):
 def remove_line(product_id):
     cart = current_cart()
     if cart is not None and RemoveLineForm().validate_on_submit():
-        service.set_quantity(cart, product_id, 0)
-        flash("The item was removed from your cart.", "info")
+        if product := service.set_quantity(cart, product_id, 0):
+            flash(f"{product.name} was removed from your cart.", "info")
     return redirect(url_for(".show"))
