@@ -4,6 +4,7 @@ The shopper's session holds only ``cart_token``; only a successful login here ad
 ``admin_user_id``, so a shopper never reaches a back-office page.
 """
 from datetime import timedelta
+from functools import lru_cache
 from typing import Optional
 from urllib.parse import urlsplit
 
@@ -25,8 +26,10 @@ LOCKOUT = timedelta(minutes=1)        # ... then one attempt a minute
 BAD_LOGIN = "Email or password is incorrect."
 TOO_MANY = "Too many attempts, wait a minute before trying again."
 
-# Compared against when the email is unknown, so both answers take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Checked when the email is unknown, so both answers take the same time."""
+    return generate_password_hash("not-a-real-password")
 
 
 @bp.before_request
@@ -38,7 +41,9 @@ def require_staff():
         if g.admin_user is None:
             session.pop(SESSION_KEY, None)  # the account was deleted
     if g.admin_user is None and request.endpoint not in PUBLIC_ENDPOINTS:
-        return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        # Back to the page asked for after logging in; a form post cannot be replayed, so not that.
+        target = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("admin.login", next=target))
     return None
 
 
@@ -54,7 +59,7 @@ def authenticate(email: str, password: str, remote_addr: Optional[str]) -> tuple
     if _throttled(email, remote_addr):
         return None, "throttled"
     user = db.session.scalar(sa.select(AdminUser).where(AdminUser.email == email))
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "") and user is not None
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "") and user is not None
     db.session.add(LoginAttempt(email=email[:255], remote_addr=remote_addr, succeeded=ok))
     if ok:
         user.last_login_at = utcnow()
