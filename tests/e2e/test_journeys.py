@@ -5,6 +5,8 @@ every journey starts from a fresh seed): 500000001 has 5,000 points (150 SAR), 5
 500000003 has no account. One point is 0.03 SAR. 4111 1111 1111 1111 pays, 4000 0000 0000 0002
 is declined. Shipping is 25.00 SAR under 300 SAR.
 """
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -114,7 +116,7 @@ def test_abandon_with_close_then_try_again(journey, live_shop):
 
 
 def test_a_delayed_webhook_shows_the_waiting_page_then_the_confirmation(journey, live_shop):
-    live_shop.chaos(webhook_delay_seconds=4)  # the `sandbox` fixture turns it off again
+    live_shop.chaos(webhook_delay_seconds=5)  # the `sandbox` fixture turns it off again
     journey.add_to_cart("Sukkari Dates Box")
     journey.check_out(phone="0500000001")
     journey.verify_code()
@@ -122,9 +124,10 @@ def test_a_delayed_webhook_shows_the_waiting_page_then_the_confirmation(journey,
     journey.confirm_redemption("3,467")
 
     expect(journey.by_testid("done-title")).to_be_visible()
-    expect(journey.by_testid("payment-pending")).to_be_visible(timeout=10_000)
-    # No click from here: the waiting page refreshes itself until the webhook has come.
+    expect(journey.by_testid("payment-pending")).to_be_visible()
+    # No click from here: the waiting page refreshes itself (every 2 s) until the webhook has come.
     expect(journey.by_testid("payment-confirmed")).to_be_visible(timeout=15_000)
+    expect(journey.page).to_have_url(re.compile(r"[?&]waited=\d+"))
     order_number = journey.by_testid("order-number").inner_text().strip()
     assert live_shop.order(order_number).status == "paid"
 
