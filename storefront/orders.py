@@ -89,10 +89,17 @@ def apply_points_status(
 ) -> Outcome:
     """Apply a Points ``order_status`` (from a webhook or GET /v1/orders/{uuid}) to a local order.
 
-    The caller commits; nothing here talks to the network.
+    The caller commits; nothing here talks to the network. ``points_order_status`` mirrors the
+    Points status only when it moved the order, so a late event cannot make the mirror stale.
     """
-    order.points_order_status = points_status
+    outcome = _apply(order, points_status, source=source, total_price=total_price,
+                     refund_amount=refund_amount, left_amount=left_amount, reason=reason)
+    if outcome.changed or order.points_order_status is None:
+        order.points_order_status = points_status
+    return outcome
 
+
+def _apply(order, points_status, *, source, total_price, refund_amount, left_amount, reason) -> Outcome:
     if points_status in ("approved", "captured", "authorized"):
         target = AUTHORIZED if points_status == "authorized" else PAID
         if order.status == CANCELLED and target == PAID:

@@ -78,3 +78,13 @@ def test_cancel_locally_only_gives_up_on_pending_orders():
     pending, paid = order_in("pending_payment"), order_in("paid")
     assert orders.cancel_locally(pending, "cart changed") is True and pending.status == "cancelled"
     assert orders.cancel_locally(paid, "cart changed") is False and paid.status == "paid"
+
+
+def test_a_late_event_does_not_overwrite_the_points_status_mirror():
+    order = order_in("paid")
+    orders.apply_points_status(order, "approved", source="webhook", total_price="104.00")
+    order.points_order_status = "approved"
+    orders.apply_points_status(order, "cancelled", source="webhook")
+    assert order.points_order_status == "approved"
+    orders.apply_points_status(order, "partially_refunded", source="webhook", refund_amount=4)
+    assert order.points_order_status == "partially_refunded"

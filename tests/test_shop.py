@@ -180,3 +180,8 @@ def test_pages_load_only_local_assets_that_exist(client, path):
     for url in assets:
         assert url.startswith("/static/"), url  # no CDN, no external font
         assert client.get(url).status_code == 200, url
+
+
+def test_favicon_ico_is_served_so_no_page_logs_a_404(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"

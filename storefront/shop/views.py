@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 
 from .. import catalogue
 from ..cart import current_cart, service as cart_service
@@ -28,3 +28,9 @@ def product(slug):
         return redirect(url_for("cart.show"))
     # A form with errors re-renders with 200, like the checkout form: the browser console stays clean.
     return render_template("shop/product.html", product=product, form=form, related=catalogue.related(product))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers ask for /favicon.ico on every page without a <link rel=icon>, the sandbox's too.
+    return send_from_directory(current_app.static_folder, "img/favicon.svg", mimetype="image/svg+xml", max_age=86400)
