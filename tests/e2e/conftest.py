@@ -175,7 +175,7 @@ def sandbox(live_shop):
     _settle_and_reset(live_shop)
     yield live_shop
     live_shop.chaos(webhook_delay_seconds=0, webhook_duplicate=False, webhook_reverse=False,
-                    webhook_drop_next=0, checkout_fail_status=None, checkout_fail_next=0)
+                    webhook_drop_next=0, checkout_fail_next=0)
 
 
 def _settle_and_reset(live_shop):
