@@ -5,7 +5,8 @@ Every page is watched for console errors, uncaught exceptions and failed same-or
 and a test that leaves any behind fails. A failed test saves a screenshot and the HTML of each
 of its pages under its ``tmp_path`` and names them in the report.
 
-Without Chromium the journeys skip with one line; in CI (``CI=true``) they fail instead.
+Chromium is ``/usr/bin/chromium`` or ``$CHROMIUM_PATH``. Without it the journeys skip with one line;
+in CI (``CI=true``) they fail instead.
 """
 import os
 import re
