@@ -110,10 +110,6 @@ class BrowserWatch:
         if message.type != "error":
             return
         source = (message.location or {}).get("url", "")
-        # Chromium asks for /favicon.ico by itself when a page names no icon (the sandbox's pages
-        # don't), once per browser: that is the browser's chrome, not the page's content.
-        if urlsplit(source).path == "/favicon.ico":
-            return
         self.problems.append(f"console error on {page.url}: {message.text}" + (f" ({source})" if source else ""))
 
     def _same_origin(self, url: str) -> bool:
