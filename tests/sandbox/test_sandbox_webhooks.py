@@ -109,7 +109,7 @@ def test_relative_webhook_urls_go_back_to_the_origin_of_the_checkout_call(sandbo
     sandbox = create_app({**sandbox_config, "SANDBOX_WEBHOOK_WORKER": True})
     server = make_server("127.0.0.1", 0, DispatcherMiddleware(sandbox_receiver, {"/points-sandbox": sandbox}),
                          threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}/points-sandbox"
     try:
         response = requests.post(f"{base}/api/v1/orders/checkout/{PK}", json={"total_price": 10, "order_number": "O-1"})
