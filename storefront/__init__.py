@@ -1,6 +1,8 @@
 """Points Storefront: a demo shop that takes payment through the Points hosted checkout."""
 import logging
 
+import sqlalchemy as sa
+
 from flask import Flask, render_template
 from flask.logging import default_handler
 
@@ -36,8 +38,23 @@ def create_app(config: dict | None = None) -> Flask:
     _register_error_pages(app)
 
     with app.app_context():
+        _tune_sqlite(db.engine)
         cli.create_tables_and_seed_if_empty()
     return app
+
+
+def _tune_sqlite(engine) -> None:
+    """SQLite only: readers don't block the webhook's writes (WAL), and a commit costs one fsync."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
 
 
 def _configure_logging(app: Flask) -> None:
