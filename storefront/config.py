@@ -7,16 +7,12 @@ Points sandbox at ``/points-sandbox`` and the shop talks to it over HTTP at
 import os
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 DEMO_PUBLIC_KEY = "pk_sandbox_demo"
 DEMO_PRIVATE_KEY = "sk_sandbox_demo"
 DEMO_WEBHOOK_SECRET = "whsec_sandbox_demo"
 DEMO_SECRET_KEY = "dev-only-secret-change-me"
 DEMO_SANDBOX_PATH = "/points-sandbox"
-
-INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
-
 
 def _env(name, default=None):
     value = os.environ.get(name)
@@ -28,7 +24,8 @@ def load_config():
     api_url = _env("POINTS_API_URL")
     return {
         "SECRET_KEY": _env("SECRET_KEY", DEMO_SECRET_KEY),
-        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'storefront.db'}"),
+        # A relative SQLite path lives in the instance folder (Flask-SQLAlchemy creates it).
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", "sqlite:///storefront.db"),
         # The base URL up to and including /api; the client appends /v1/... as the OpenAPI paths read.
         "POINTS_API_URL": api_url.rstrip("/") if api_url else None,
         "POINTS_DEMO_MODE": api_url is None,
