@@ -286,3 +286,18 @@ def make_order(app):
         return order
 
     return make
+
+
+@pytest.fixture
+def staff_client(app, client):
+    """The test client, logged in to /admin as a staff member."""
+    from werkzeug.security import generate_password_hash
+
+    from storefront.models import AdminUser
+
+    user = AdminUser(email="staff@example.test", password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000"))
+    _db.session.add(user)
+    _db.session.commit()
+    with client.session_transaction() as session:
+        session["admin_user_id"] = user.id
+    return client

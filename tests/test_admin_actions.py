@@ -3,31 +3,19 @@
 The same actions run against the embedded sandbox over real HTTP in test_admin_live.py; here
 each refusal and each kind of Points error is pinned, which the sandbox cannot all produce.
 """
-import json
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 import requests
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
 
 from storefront import backoffice
 from storefront.extensions import db
-from storefront.models import AdminUser, Order, PointsApiCall, utcnow
+from storefront.models import Order, PointsApiCall, utcnow
 
 API = "http://points.invalid/api"
 UUID = "0b6f6c1e-0000-4000-8000-000000000001"
-
-
-@pytest.fixture
-def staff_client(app, client):
-    user = AdminUser(email="staff@example.test", password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000"))
-    db.session.add(user)
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["admin_user_id"] = user.id
-    return client
 
 
 @pytest.fixture

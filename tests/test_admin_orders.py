@@ -5,20 +5,9 @@ from decimal import Decimal
 
 import pytest
 from flask_sqlalchemy.record_queries import get_recorded_queries
-from werkzeug.security import generate_password_hash
 
 from storefront.extensions import db
-from storefront.models import AdminUser, OrderTransition, PointsApiCall, WebhookReceipt
-
-
-@pytest.fixture
-def staff_client(app, client):
-    user = AdminUser(email="staff@example.test", password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000"))
-    db.session.add(user)
-    db.session.commit()
-    with client.session_transaction() as session:
-        session["admin_user_id"] = user.id
-    return client
+from storefront.models import OrderTransition, PointsApiCall, WebhookReceipt
 
 
 def page_text(response) -> str:

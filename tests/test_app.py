@@ -5,7 +5,6 @@ import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy.record_queries import get_recorded_queries
 
-from storefront import create_app
 from storefront.config import refuse_demo_values_in_production
 from storefront.extensions import db
 from storefront.models import Product

@@ -3,7 +3,6 @@ webhooks, and the shop's database — no mocks anywhere."""
 from decimal import Decimal
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from storefront.extensions import db

@@ -1,6 +1,5 @@
 """POST /webhooks/points, case by case as points-decisions.md fixes it."""
 import json
-import uuid as uuidlib
 from decimal import Decimal
 
 import pytest

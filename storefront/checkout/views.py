@@ -6,7 +6,7 @@ order, never the query string Points appends.
 import uuid
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from .. import orders
 from ..cart import current_cart, service as cart_service

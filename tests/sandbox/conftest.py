@@ -10,7 +10,6 @@ the storefront's fixtures in tests/conftest.py).
 """
 from __future__ import annotations
 
-import copy
 import json
 import re
 import threading

@@ -1,6 +1,5 @@
 """The sandbox's merchant API pinned to points_sandbox/openapi.yaml: every response is checked
 against its documented schema, and every documented error path is exercised."""
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa

@@ -10,9 +10,9 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
 from points_sandbox.extensions import db
-from points_sandbox.models import CheckoutSession, Merchant, Order, Shopper, utcnow
+from points_sandbox.models import CheckoutSession, Order, Shopper, utcnow
 
-from .conftest import CHECKOUT, PK, REPO
+from .conftest import PK, REPO
 
 
 def balance(app, phone):
@@ -35,7 +35,7 @@ def query_of(url):
 def test_redeeming_the_whole_order_needs_no_card(sandbox_app, sandbox_checkout, sandbox_shopper, sandbox_deliveries):
     session_id, order_uuid = sandbox_checkout(total_price=100)
     shopper = sandbox_shopper(session_id)
-    page = shopper.open()
+    shopper.open()
     assert shopper.has("code-sent-toast") and shopper.text("masked-phone") == "+96650****001"
     shopper.verify()
     assert shopper.text("balance-points") == "5,000 نقطة" and shopper.text("balance-sar") == "150 ر.س"

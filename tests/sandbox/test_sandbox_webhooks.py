@@ -4,7 +4,6 @@ import socket
 import threading
 import time
 
-import pytest
 import requests
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
