@@ -94,6 +94,7 @@ class Order(db.Model):
     refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
 
     checkout_url: Mapped[Optional[str]] = mapped_column(sa.Text)
+    checkout_started_at: Mapped[Optional[datetime]]  # when Points gave us checkout_url
     last_error: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     # What Points told us. ``points_uuid`` is trusted only from a webhook or GET /v1/orders/{uuid};

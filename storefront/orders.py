@@ -51,7 +51,7 @@ class Outcome:
 
     @property
     def changed(self) -> bool:
-        return self.outcome in ("applied", "amount_mismatch", "paid_after_cancel")
+        return self.outcome in ("applied", "amount_mismatch", "paid_after_cancel", "paid_twice")
 
 
 def move(order: Order, to_status: str, *, source: str, reason: Optional[str] = None) -> None:

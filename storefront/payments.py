@@ -112,16 +112,17 @@ def start_checkout(cart: Cart, priced: CartTotals, customer: Customer,
                    callback_url_for: Callable[[Order], str]) -> Order:
     """Record the order, then ask Points for a hosted checkout. Returns the order with its checkout_url.
 
-    The same cart pressed twice reuses its pending order and ``order_number``; a changed cart
-    cancels the old pending order locally and starts a new one.
+    The same cart pressed twice reuses its pending order, ``order_number`` and Points session; a
+    changed cart (or changed details, or an expired session) cancels the old pending order
+    locally and starts a new one.
     """
     order = _pending_order_for(cart, priced, customer)
-    session_life = timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"] - 1)
-    if order.checkout_url and not order.last_error and order.created_at > utcnow() - session_life:
-        return order  # a double click or the back button: the session we already have is still alive
+    if order.checkout_url:
+        return order  # a double click or the back button: its Points session is still alive
 
     try:
         order.checkout_url = points_client(order).create_checkout(checkout_body(order, callback_url_for(order), cart))
+        order.checkout_started_at = utcnow()
     except PointsError as error:
         order.last_error = f"Checkout call failed: {error}"
         db.session.commit()
@@ -134,26 +135,25 @@ def start_checkout(cart: Cart, priced: CartTotals, customer: Customer,
 
 
 def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer) -> Order:
-    fingerprint = priced.fingerprint()
+    """The cart's order awaiting payment if it still fits, else a new one (the old one given up).
+
+    One ``order_number`` never gets a second Points session once it has one: Points would then
+    hold two orders under our number, and the first one's late ``cancelled`` could hit the second.
+    """
     existing = db.session.scalar(
         sa.select(Order).where(Order.cart_id == cart.id, Order.status == orders.PENDING_PAYMENT)
     )
-    if existing is not None and existing.cart_fingerprint == fingerprint:
-        if (existing.customer_name, existing.phone, existing.city, existing.address_line) != (
-            customer.name, customer.phone, customer.city, customer.address_line
-        ):
-            _set_customer(existing, customer)
-            existing.checkout_url = None  # Points must hear the new details in a new session
-        db.session.commit()
-        return existing
     if existing is not None:
-        orders.cancel_locally(existing, "The cart changed before payment; a new order replaced this one.")
+        why_not = _why_not_reuse(existing, priced, customer)
+        if why_not is None:
+            return existing
+        orders.cancel_locally(existing, why_not)
         db.session.commit()
 
     order = Order(
         order_number=f"PENDING-{cart.token[:16]}",  # replaced below, in the same transaction
         cart_id=cart.id,
-        cart_fingerprint=fingerprint,
+        cart_fingerprint=priced.fingerprint(),
         subtotal=priced.subtotal,
         shipping_amount=priced.shipping,
         total=priced.total,
@@ -180,6 +180,18 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer) -> Or
             raise
         return winner
     return order
+
+
+def _why_not_reuse(order: Order, priced: CartTotals, customer: Customer) -> Optional[str]:
+    if order.cart_fingerprint != priced.fingerprint():
+        return "The cart changed before payment; a new order replaced this one."
+    if (order.customer_name, order.phone, order.city, order.address_line) != (
+            customer.name, customer.phone, customer.city, customer.address_line):
+        return "The contact or delivery details changed before payment; a new order replaced this one."
+    session_life = timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"] - 1)
+    if order.checkout_started_at and order.checkout_started_at < utcnow() - session_life:
+        return "checkout expired"
+    return None  # the same checkout, pressed again: reuse its order_number (and its session)
 
 
 def _set_customer(order: Order, customer: Customer) -> None:

@@ -169,3 +169,31 @@ def test_a_lost_webhook_is_recovered_by_reconciliation(live):
     with live.app.app_context():
         [transition] = [t for t in db.session.get(Order, order.id).transitions if t.to_status == "paid"]
         assert transition.source == "reconciliation"
+
+
+def test_changed_delivery_details_start_a_new_order_not_a_second_session_for_the_old_one(live):
+    shopper = live.shopper()
+    first_url = live.start_checkout(shopper, "rose-water", 1, city="Riyadh")
+    first = live.latest_order()
+    second = live.pay(shopper, city="Jeddah")
+    assert second.status_code == 303 and second.headers["Location"] != first_url
+    new = live.latest_order()
+    assert new.order_number != first.order_number and new.city == "Jeddah"
+    old = live.order(first.order_number)
+    assert old.status == "cancelled" and "details changed" in old.status_reason
+
+
+def test_pressing_pay_after_the_session_expired_starts_a_new_order(live):
+    from datetime import timedelta
+
+    shopper = live.shopper()
+    first_url = live.start_checkout(shopper, "dallah-brass", 1)
+    first = live.latest_order()
+    with live.app.app_context():
+        order = db.session.get(Order, first.id)
+        order.checkout_started_at -= timedelta(minutes=40)
+        db.session.commit()
+    again = live.pay(shopper)
+    assert again.status_code == 303 and again.headers["Location"] != first_url
+    assert live.latest_order().order_number != first.order_number
+    assert live.order(first.order_number).status_reason == "checkout expired"

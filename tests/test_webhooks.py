@@ -276,3 +276,24 @@ def test_webhook_needs_no_csrf_token_even_with_csrf_on(app_config):
     response = app.test_client().post("/webhooks/points", json={"event": "noop", "order": {"order_number": "x"}},
                                       headers={"X-Webhook-Secret": SECRET})
     assert response.status_code == 200
+
+
+def test_a_stale_sessions_cancel_does_not_cancel_the_order_paid_through_another(deliver, make_order):
+    order = make_order(points_uuid="0b8a3f4e-1111-4c4c-9d9d-000000000001")
+    deliver(envelope(order, "approved"))
+    stale = envelope(order, "cancelled", reason="checkout expired", updated_at="2026-11-26T10:30:00Z")
+    stale["order"]["id"] = "0b8a3f4e-2222-4c4c-9d9d-000000000002"
+    assert deliver(stale).status_code == 200
+    order = reload(order)
+    assert order.status == "paid" and order.points_uuid == "0b8a3f4e-1111-4c4c-9d9d-000000000001"
+    assert receipts()[-1].outcome == "other_points_order"
+
+
+def test_a_second_points_order_paid_for_the_same_order_goes_to_review(deliver, make_order):
+    order = make_order(points_uuid="0b8a3f4e-1111-4c4c-9d9d-000000000001")
+    deliver(envelope(order, "approved"))
+    twice = envelope(order, "approved", updated_at="2026-11-26T10:31:00Z")
+    twice["order"]["id"] = "0b8a3f4e-2222-4c4c-9d9d-000000000002"
+    deliver(twice)
+    order = reload(order)
+    assert order.status == "needs_review" and "also paid" in order.status_reason

@@ -22,6 +22,8 @@ OUTCOME_LABELS = {
     "late": "late",
     "amount_mismatch": "amount mismatch",
     "paid_after_cancel": "paid after cancel",
+    "paid_twice": "paid twice",
+    "other_points_order": "another Points order",
     "ignored": "no change",
     "unknown_event": "unknown event",
     "unknown_order": "no such order",
@@ -29,10 +31,10 @@ OUTCOME_LABELS = {
     "unauthorized": "bad secret",
     "malformed": "malformed",
 }
-CHANGED = {"applied", "amount_mismatch", "paid_after_cancel"}
+CHANGED = {"applied", "amount_mismatch", "paid_after_cancel", "paid_twice"}
 CAUSE_WINDOW = timedelta(seconds=2)
 GOOD = {"applied", "recorded", "shipping_updated"}
-WARN = {"duplicate", "late", "ignored", "unknown_event"}
+WARN = {"duplicate", "late", "ignored", "unknown_event", "other_points_order"}
 
 
 @dataclass

@@ -73,8 +73,9 @@ def receive(raw_body: bytes, headers) -> Result:
     if _already_processed(dedupe_key):
         return _record(Result(200, "duplicate", "already processed; nothing changed"), order=order, **facts)
 
+    other = _other_points_order(order, event, points_order)
+    outcome = other or handler(order, points_order)
     _remember_points_ids(order, points_order)
-    outcome = handler(order, points_order)
     result = Result(200, outcome.outcome, outcome.detail)
     try:
         _record(result, order=order, dedupe_key=dedupe_key, commit=True, **facts)
@@ -146,6 +147,22 @@ def release_for_fulfilment(order: Order) -> None:
         if cart is not None:
             db.session.execute(sa.delete(CartLine).where(CartLine.cart_id == cart.id))
     log.info("Order %s released for fulfilment", order.order_number)
+
+
+def _other_points_order(order: Order, event: str, points_order: dict) -> Optional[Outcome]:
+    """An event about a *different* Points order carrying our order_number (a stale session).
+
+    Its cancel must not cancel ours; its payment is money taken twice, for staff to refund.
+    """
+    uuid = str(points_order.get("id") or "")
+    if not order.points_uuid or not uuid or uuid == order.points_uuid:
+        return None
+    if event in ("approved", "captured") and order.status in (orders.PAID, orders.PARTIALLY_REFUNDED):
+        if order.status == orders.PAID:
+            orders.move(order, orders.NEEDS_REVIEW, source="webhook",
+                        reason=f"Points order {uuid} was also paid for this order: refund one of them.")
+        return Outcome("paid_twice", f"another Points order ({uuid}) was paid for {order.order_number}")
+    return Outcome("other_points_order", f"about Points order {uuid}, not {order.points_uuid}; nothing changed")
 
 
 # --- Helpers -----------------------------------------------------------------------------------
