@@ -114,6 +114,20 @@ def refund_order(order: Order, amount: Optional[Decimal], reason: str) -> str:
     return f"Refund of {what} requested; the order updates when Points' webhook arrives."
 
 
+def accept_after_review(order: Order, note: str) -> str:
+    """Staff checked a ``needs_review`` order (amount mismatch, paid after cancel) and ship it.
+
+    Local only: Points already holds the money. To give it back instead, refund the order.
+    """
+    note = _require_reason(note)
+    if order.status != orders.NEEDS_REVIEW:
+        raise ActionError(f"{order.order_number} is {_human(order.status)}: only an order under review is accepted.")
+    orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")
+    payments.release_for_fulfilment(order)
+    db.session.commit()
+    return f"{order.order_number} is accepted and released for fulfilment."
+
+
 def reconcile_order(order: Order) -> str:
     """Ask Points about one order still waiting for its webhook (see payments.reconcile_order)."""
     if order.status not in RECONCILABLE:

@@ -17,7 +17,7 @@ from . import orders
 from .cart.service import CartTotals
 from .config import DEMO_SANDBOX_PATH
 from .extensions import db
-from .models import Cart, Order, OrderLine, OrderTransition, PointsApiCall, utcnow
+from .models import Cart, CartLine, Order, OrderLine, OrderTransition, PointsApiCall, utcnow
 from .points import CallRecord, PointsClient, PointsError, json_for_log, to_wire_amount
 from .privacy import mask_phone
 
@@ -199,6 +199,15 @@ def _set_customer(order: Order, customer: Customer) -> None:
     order.city, order.address_line = customer.city, customer.address_line
 
 
+# --- After payment ---------------------------------------------------------------------------
+
+def release_for_fulfilment(order: Order) -> None:
+    """Paid: the goods can go out, and the shopper's cart is done with."""
+    if order.cart_id is not None:
+        db.session.execute(sa.delete(CartLine).where(CartLine.cart_id == order.cart_id))
+    log.info("Order %s released for fulfilment", order.order_number)
+
+
 # --- Reconciliation --------------------------------------------------------------------------
 
 def reconcile_order(order: Order) -> str:
@@ -231,6 +240,8 @@ def reconcile_order(order: Order) -> str:
     order.points_reference_number = remote.reference_number or order.points_reference_number
     outcome = orders.apply_points_status(order, remote.order_status, source="reconciliation",
                                          total_price=remote.total_price)
+    if outcome.outcome == "applied" and order.status in (orders.PAID, orders.AUTHORIZED):
+        release_for_fulfilment(order)
     db.session.commit()
     return f"{order.order_number}: Points says {remote.order_status}; {outcome.outcome} ({outcome.detail})."
 

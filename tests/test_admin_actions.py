@@ -377,3 +377,26 @@ def test_register_webhook_says_why_points_refused(app, runner, points):
     points.post(f"{API}/v1/webhooks", **ERRORS["auth"])
     result = runner.invoke(args=["points", "register-webhook", "https://shop.example/webhooks/points"])
     assert result.exit_code != 0 and "Invalid or inactive API key" in result.output
+
+
+def test_staff_accept_a_reviewed_order_and_it_is_released_for_fulfilment(staff_client, make_order):
+    order = make_order(status="needs_review", status_reason="Amount mismatch")
+    page = staff_client.get(f"/admin/orders/{order.order_number}").get_data(as_text=True)
+    assert "Accept and fulfil" in page
+    refused = staff_client.post(f"/admin/orders/{order.order_number}/accept", data={"note": ""})
+    assert refused.status_code == 400
+    response = staff_client.post(f"/admin/orders/{order.order_number}/accept",
+                                 data={"note": "Customer confirmed the total by phone"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    order = db.session.get(type(order), order.id)
+    assert order.status == "paid"
+    assert order.transitions[-1].source == "admin" and "Customer confirmed" in order.transitions[-1].reason
+
+
+def test_only_an_order_under_review_can_be_accepted(staff_client, make_order):
+    order = make_order(status="pending_payment")
+    response = staff_client.post(f"/admin/orders/{order.order_number}/accept", data={"note": "looks fine"})
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(type(order), order.id).status == "pending_payment"

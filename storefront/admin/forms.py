@@ -38,5 +38,10 @@ class RefundForm(FlaskForm):
                            render_kw={"rows": 2, "placeholder": "One item returned"})
 
 
+class AcceptForm(FlaskForm):
+    note = TextAreaField("What you checked", validators=[DataRequired("Say what you checked."), Length(max=REASON_MAX)],
+                         render_kw={"rows": 2, "placeholder": "Customer confirmed; the difference is the delivery fee"})
+
+
 class ReconcileForm(FlaskForm):
     pass

@@ -8,7 +8,7 @@ from ..extensions import db
 from ..models import Order, WebhookReceipt
 from ..privacy import mask_phone
 from . import bp
-from .forms import CancelForm, LogoutForm, ReconcileForm, RefundForm, ShippingForm
+from .forms import AcceptForm, CancelForm, LogoutForm, ReconcileForm, RefundForm, ShippingForm
 from .timeline import OUTCOME_LABELS, order_timeline, outcome_tone, pretty
 
 PER_PAGE = 25
@@ -60,7 +60,7 @@ def order_detail(order_number):
     return _render_order(order, shipping=shipping)
 
 
-def _render_order(order, *, shipping=None, cancel=None, refund=None, status=200):
+def _render_order(order, *, shipping=None, cancel=None, refund=None, accept=None, status=200):
     return render_template(
         "admin/order.html",
         order=order,
@@ -69,6 +69,7 @@ def _render_order(order, *, shipping=None, cancel=None, refund=None, status=200)
         cancel_form=cancel or CancelForm(formdata=None),
         refund_form=refund or RefundForm(formdata=None),
         reconcile_form=ReconcileForm(formdata=None),
+        accept_form=accept or AcceptForm(formdata=None),
         can=_available_actions(order),
     ), status
 
@@ -79,6 +80,7 @@ def _available_actions(order):
         "cancel": order.status in backoffice.CANCELLABLE,
         "refund": order.status in backoffice.REFUNDABLE and order.refundable_amount > 0,
         "reconcile": order.status in backoffice.RECONCILABLE,
+        "accept": order.status == orders.NEEDS_REVIEW,
     }
 
 
@@ -114,6 +116,12 @@ def cancel(order_number):
 def refund(order_number):
     order, form = _order_or_404(order_number), RefundForm()
     return _act(order, form, "refund", lambda: backoffice.refund_order(order, form.amount.data, form.reason.data))
+
+
+@bp.post("/orders/<order_number>/accept")
+def accept(order_number):
+    order, form = _order_or_404(order_number), AcceptForm()
+    return _act(order, form, "accept", lambda: backoffice.accept_after_review(order, form.note.data))
 
 
 @bp.post("/orders/<order_number>/reconcile")

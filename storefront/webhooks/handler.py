@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import orders
 from ..extensions import db
-from ..models import Cart, CartLine, Order, WebhookReceipt
+from ..models import Order, WebhookReceipt
+from ..payments import release_for_fulfilment
 from ..orders import Outcome
 from ..privacy import mask_value
 
@@ -138,15 +139,6 @@ HANDLERS: dict[str, Callable[[Order, dict], Outcome]] = {
     "completed": _completed,
     "shipping_status_updated": _shipping_status_updated,
 }
-
-
-def release_for_fulfilment(order: Order) -> None:
-    """Paid: the goods can go out, and the shopper's cart is done with."""
-    if order.cart_id is not None:
-        cart = db.session.get(Cart, order.cart_id)
-        if cart is not None:
-            db.session.execute(sa.delete(CartLine).where(CartLine.cart_id == cart.id))
-    log.info("Order %s released for fulfilment", order.order_number)
 
 
 def _other_points_order(order: Order, event: str, points_order: dict) -> Optional[Outcome]:
