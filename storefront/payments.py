@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import orders
 from .cart.service import CartTotals
+from .cart.service import totals as cart_totals
 from .config import DEMO_SANDBOX_PATH
 from .extensions import db
 from .models import Cart, CartLine, Order, OrderLine, OrderTransition, PointsApiCall, utcnow
@@ -202,9 +203,12 @@ def _set_customer(order: Order, customer: Customer) -> None:
 # --- After payment ---------------------------------------------------------------------------
 
 def release_for_fulfilment(order: Order) -> None:
-    """Paid: the goods can go out, and the shopper's cart is done with."""
-    if order.cart_id is not None:
-        db.session.execute(sa.delete(CartLine).where(CartLine.cart_id == order.cart_id))
+    """Paid: the goods can go out. The shopper's cart is emptied if it still holds just what was
+    paid for (not if the shopper has since changed it, e.g. for a newer order)."""
+    cart = db.session.get(Cart, order.cart_id) if order.cart_id is not None else None
+    if cart is not None and cart_totals(cart).fingerprint() == order.cart_fingerprint:
+        db.session.execute(sa.delete(CartLine).where(CartLine.cart_id == cart.id))
+        db.session.expire(cart, ["lines"])
     log.info("Order %s released for fulfilment", order.order_number)
 
 

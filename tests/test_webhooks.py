@@ -135,11 +135,13 @@ def test_authorized_then_captured_pays_the_order(deliver, make_order):
 def test_paying_empties_the_shoppers_cart(app, deliver, make_order):
     from storefront.models import Cart, CartLine, Product
 
+    from storefront.cart.service import totals
+
     product = db.session.scalar(sa.select(Product).limit(1))
     cart = Cart(lines=[CartLine(product=product, quantity=2)])
     db.session.add(cart)
     db.session.commit()
-    order = make_order(cart_id=cart.id)
+    order = make_order(cart_id=cart.id, cart_fingerprint=totals(cart).fingerprint())
     deliver(envelope(order, "approved"))
     assert db.session.scalar(sa.select(sa.func.count(CartLine.id)).where(CartLine.cart_id == cart.id)) == 0
 
@@ -297,3 +299,18 @@ def test_a_second_points_order_paid_for_the_same_order_goes_to_review(deliver, m
     deliver(twice)
     order = reload(order)
     assert order.status == "needs_review" and "also paid" in order.status_reason
+
+
+def test_paying_leaves_a_cart_the_shopper_has_changed_since(app, deliver, make_order):
+    from storefront.cart.service import totals
+    from storefront.models import Cart, CartLine, Product
+
+    product, other = db.session.scalars(sa.select(Product).order_by(Product.id).limit(2)).all()
+    cart = Cart(lines=[CartLine(product=product, quantity=1)])
+    db.session.add(cart)
+    db.session.commit()
+    order = make_order(cart_id=cart.id, cart_fingerprint=totals(cart).fingerprint())
+    cart.lines.append(CartLine(product=other, quantity=1))  # a newer order's cart
+    db.session.commit()
+    deliver(envelope(order, "approved"))
+    assert db.session.scalar(sa.select(sa.func.count(CartLine.id)).where(CartLine.cart_id == cart.id)) == 2
