@@ -44,6 +44,8 @@ def load_config():
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        # No form or webhook here is anywhere near 1 MiB; refuse bigger bodies (413) unread.
+        "MAX_CONTENT_LENGTH": 1024 * 1024,
     }
 
 

@@ -24,12 +24,13 @@ ALLOWED_MOVES = {
     PENDING_PAYMENT: {AUTHORIZED, PAID, CANCELLED, PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
     AUTHORIZED: {PAID, CANCELLED, PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
     PAID: {PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
-    PARTIALLY_REFUNDED: {PARTIALLY_REFUNDED, REFUNDED},
+    PARTIALLY_REFUNDED: {PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
     # The shop gave up (cart changed, session expired) but Points took the money anyway.
     CANCELLED: {NEEDS_REVIEW, PARTIALLY_REFUNDED, REFUNDED},
     # Staff settle a reviewed order by fulfilling it (admin) or refunding it through Points.
     NEEDS_REVIEW: {PAID, PARTIALLY_REFUNDED, REFUNDED},
-    REFUNDED: set(),
+    # Terminal, but for money taken again through another Points order for the same order_number.
+    REFUNDED: {NEEDS_REVIEW},
 }
 
 # Local statuses in which the shop may ship the goods.
@@ -110,10 +111,11 @@ def _apply(order, points_status, *, source, total_price, refund_amount, left_amo
         if order.status not in (PENDING_PAYMENT, AUTHORIZED) or order.status == target:
             return Outcome("late", f"order is already {order.status}; {points_status} changes nothing")
         paid = as_decimal(total_price)
-        if paid is not None and abs(paid - order.total) > AMOUNT_TOLERANCE:
+        if paid is None or abs(paid - order.total) > AMOUNT_TOLERANCE:
+            said = f"{paid} SAR" if paid is not None else "no amount"
             move(order, NEEDS_REVIEW, source=source,
-                 reason=f"Amount mismatch: Points says {paid} SAR, the order total is {order.total} SAR.")
-            return Outcome("amount_mismatch", f"Points total {paid} != order total {order.total}")
+                 reason=f"Amount mismatch: Points says {said}, the order total is {order.total} SAR.")
+            return Outcome("amount_mismatch", f"Points total {said} != order total {order.total}")
         move(order, target, source=source)
         return Outcome("applied", f"{points_status} -> {target}")
 
@@ -129,7 +131,8 @@ def _apply(order, points_status, *, source, total_price, refund_amount, left_amo
         refunded = _refunded_after(order, points_status, refund_amount, left_amount)
         target = REFUNDED if points_status == "fully_refunded" else PARTIALLY_REFUNDED
         move(order, target, source=source, reason=reason)
-        order.refunded_amount = refunded
+        # Refund webhooks may arrive out of order: what has been refunded only ever grows.
+        order.refunded_amount = max(order.refunded_amount or Decimal("0.00"), refunded)
         return Outcome("applied", f"{target}; refunded so far {refunded} SAR")
 
     if points_status == "new":

@@ -88,3 +88,18 @@ def test_a_late_event_does_not_overwrite_the_points_status_mirror():
     assert order.points_order_status == "approved"
     orders.apply_points_status(order, "partially_refunded", source="webhook", refund_amount=4)
     assert order.points_order_status == "partially_refunded"
+
+
+@pytest.mark.parametrize("total_price", [None, "abc", True])
+def test_a_payment_without_a_readable_amount_is_not_confirmed(total_price):
+    order = order_in("pending_payment")
+    outcome = orders.apply_points_status(order, "approved", source="webhook", total_price=total_price)
+    assert order.status == "needs_review" and outcome.outcome == "amount_mismatch"
+    assert "no amount" in order.status_reason
+
+
+def test_refund_webhooks_out_of_order_never_make_the_refunded_amount_shrink():
+    order = order_in("paid")  # 104.00
+    orders.apply_points_status(order, "partially_refunded", source="webhook", refund_amount=30, left_amount=54)
+    orders.apply_points_status(order, "partially_refunded", source="webhook", refund_amount=20, left_amount=84)
+    assert order.refunded_amount == Decimal("50.00")

@@ -9,6 +9,7 @@ from ..models import Order, WebhookReceipt
 from ..privacy import mask_phone
 from . import bp
 from .forms import AcceptForm, CancelForm, LogoutForm, ReconcileForm, RefundForm, ShippingForm
+from ..webhooks.handler import recent_failed_verifications
 from .timeline import OUTCOME_LABELS, order_timeline, outcome_tone, pretty
 
 PER_PAGE = 25
@@ -139,7 +140,8 @@ def reconcile(order_number):
 
 @bp.get("/webhooks")
 def webhooks():
-    """Deliveries that reached no order: unknown order_number, bad secret, malformed body."""
+    """Deliveries that reached no order (unknown order_number, malformed body), and the failed
+    verifications this process has seen (kept in memory only: nothing is stored for them)."""
     outcome = request.args.get("outcome", "")
     query = sa.select(WebhookReceipt).where(WebhookReceipt.order_id.is_(None))
     if outcome:
@@ -149,5 +151,6 @@ def webhooks():
     counts = dict(db.session.execute(
         sa.select(WebhookReceipt.outcome, sa.func.count(WebhookReceipt.id))
         .where(WebhookReceipt.order_id.is_(None)).group_by(WebhookReceipt.outcome)).all())
+    failed = list(reversed(recent_failed_verifications()))
     return render_template("admin/webhooks.html", page=page, counts=counts, outcome=outcome,
-                           labels=OUTCOME_LABELS, tone=outcome_tone, pretty=pretty)
+                           labels=OUTCOME_LABELS, tone=outcome_tone, pretty=pretty, failed=failed)

@@ -8,6 +8,7 @@ The answer's status code is what Points sees: 2xx = done, 401 = bad secret, 400 
 import hmac
 import json
 import logging
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -17,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import orders
 from ..extensions import db
-from ..models import Order, WebhookReceipt
+from ..models import Order, WebhookReceipt, utcnow
 from ..payments import release_for_fulfilment
 from ..orders import Outcome
 from ..privacy import mask_value
@@ -39,26 +40,28 @@ def receive(raw_body: bytes, headers) -> Result:
     recorded_headers = _safe_headers(headers)
 
     if not _secret_matches(headers.get("X-Webhook-Secret")):
-        # Kept for the admin's "failed verifications" page: the headers (secret masked), no body.
+        # Nothing is stored for an unverified request (anyone can send one), only a log line,
+        # which the admin's webhooks page also shows from this process's recent memory.
         log.warning("Webhook with a missing or wrong X-Webhook-Secret rejected (event header %r)",
                     headers.get("X-Webhook-Event"))
-        return _record(Result(401, "unauthorized", "missing or wrong X-Webhook-Secret"),
-                       headers=recorded_headers, event=headers.get("X-Webhook-Event"))
+        recent_failed_verifications().append({"at": utcnow(), "headers": recorded_headers})
+        return Result(401, "unauthorized", "missing or wrong X-Webhook-Secret")
 
     body_text = raw_body.decode("utf-8", errors="replace")
     try:
         payload = json.loads(body_text)
         event = payload["event"]
         points_order = payload["order"]
-        order_number = str(points_order["order_number"]).lstrip("#")
-        if not isinstance(event, str) or not isinstance(points_order, dict):
+        order_number = points_order["order_number"]
+        if not (isinstance(event, str) and event and isinstance(order_number, str) and order_number.lstrip("#")):
             raise TypeError
+        order_number = order_number.lstrip("#")
     except (ValueError, KeyError, TypeError):
         return _record(Result(400, "malformed", "not JSON, or no event / order.order_number"),
                        headers=recorded_headers, body=body_text)
 
-    facts = dict(headers=recorded_headers, body=body_text, event=event, order_number=order_number,
-                 points_uuid=str(points_order.get("id") or "") or None)
+    facts = dict(headers=recorded_headers, body=body_text, event=event[:64], order_number=order_number[:64],
+                 points_uuid=str(points_order.get("id") or "")[:64] or None)
 
     handler = HANDLERS.get(event)
     if handler is None:
@@ -76,7 +79,7 @@ def receive(raw_body: bytes, headers) -> Result:
 
     other = _other_points_order(order, event, points_order)
     outcome = other or handler(order, points_order)
-    _remember_points_ids(order, points_order)
+    _remember_points_ids(order, event, points_order, paying=other is None and event in PAYMENT_EVENTS)
     result = Result(200, outcome.outcome, outcome.detail)
     try:
         _record(result, order=order, dedupe_key=dedupe_key, commit=True, **facts)
@@ -141,16 +144,23 @@ HANDLERS: dict[str, Callable[[Order, dict], Outcome]] = {
 }
 
 
-def _other_points_order(order: Order, event: str, points_order: dict) -> Optional[Outcome]:
-    """An event about a *different* Points order carrying our order_number (a stale session).
+PAYMENT_EVENTS = ("approved", "captured")
 
-    Its cancel must not cancel ours; its payment is money taken twice, for staff to refund.
+
+def _other_points_order(order: Order, event: str, points_order: dict) -> Optional[Outcome]:
+    """An event about a *different* Points order carrying our order_number (a stale session,
+    or a retried checkout call whose first attempt Points did receive).
+
+    Its cancel must not cancel ours. Its payment is never ignored: on an order still awaiting
+    payment (or given up) it is handled as usual; on one already paid it is money taken twice.
     """
     uuid = str(points_order.get("id") or "")
     if not order.points_uuid or not uuid or uuid == order.points_uuid:
         return None
-    if event in ("approved", "captured") and order.status in (orders.PAID, orders.PARTIALLY_REFUNDED):
-        if order.status == orders.PAID:
+    if event in PAYMENT_EVENTS:
+        if order.status in (orders.PENDING_PAYMENT, orders.CANCELLED):
+            return None
+        if order.status != orders.NEEDS_REVIEW:
             orders.move(order, orders.NEEDS_REVIEW, source="webhook",
                         reason=f"Points order {uuid} was also paid for this order: refund one of them.")
         return Outcome("paid_twice", f"another Points order ({uuid}) was paid for {order.order_number}")
@@ -158,6 +168,11 @@ def _other_points_order(order: Order, event: str, points_order: dict) -> Optiona
 
 
 # --- Helpers -----------------------------------------------------------------------------------
+
+def recent_failed_verifications() -> deque:
+    """The last failed verifications seen by this process: the log line, kept for the admin."""
+    return current_app.extensions.setdefault("points_failed_verifications", deque(maxlen=100))
+
 
 def _secret_matches(given: Optional[str]) -> bool:
     expected = current_app.config["POINTS_WEBHOOK_SECRET"]
@@ -179,10 +194,14 @@ def _already_processed(dedupe_key: str) -> bool:
     return db.session.scalar(sa.select(WebhookReceipt.id).where(WebhookReceipt.dedupe_key == dedupe_key)) is not None
 
 
-def _remember_points_ids(order: Order, points_order: dict) -> None:
+def _remember_points_ids(order: Order, event: str, points_order: dict, *, paying: bool) -> None:
+    """The order's Points uuid: the one that took the money, else the first one heard of.
+
+    A ``cancelled`` never sets it: a stale session's cancel must not hide the paying session.
+    """
     uuid = points_order.get("id")
-    if uuid and not order.points_uuid:
-        order.points_uuid = str(uuid)
+    if uuid and (paying or (not order.points_uuid and event != "cancelled")):
+        order.points_uuid = str(uuid)[:36]
     if points_order.get("reference_number"):
         order.points_reference_number = points_order["reference_number"]
 
