@@ -4,6 +4,7 @@ Every call goes through :class:`~storefront.points.PointsClient` and is recorded
 timeline (``PointsApiCall``). State changes go through ``orders.apply_points_status``.
 """
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable, Optional
@@ -120,12 +121,15 @@ def start_checkout(cart: Cart, priced: CartTotals, customer: Customer,
     order = _pending_order_for(cart, priced, customer)
     if order.checkout_url:
         return order  # a double click or the back button: its Points session is still alive
+    if not _claim_checkout_call(order):
+        return _checkout_started_elsewhere(order)
 
     try:
         order.checkout_url = points_client(order).create_checkout(checkout_body(order, callback_url_for(order), cart))
         order.checkout_started_at = utcnow()
     except PointsError as error:
         order.last_error = f"Checkout call failed: {error}"
+        order.checkout_started_at = None  # released: the shopper may try again
         db.session.commit()
         log.warning("Checkout for %s failed: %s", order.order_number, error)
         raise CheckoutFailed(order, error) from None
@@ -133,6 +137,37 @@ def start_checkout(cart: Cart, priced: CartTotals, customer: Customer,
     db.session.commit()
     log.info("Checkout for %s (phone %s) started", order.order_number, mask_phone(order.phone))
     return order
+
+
+def _claim_checkout_call(order: Order) -> bool:
+    """Only one request at a time may ask Points for this order's session (a double click sends two).
+
+    An atomic UPDATE is the lock: it works across threads, processes and machines alike. A claim
+    older than the call's timeout belongs to a request that died, and is taken over.
+    """
+    stale = utcnow() - timedelta(seconds=current_app.config["POINTS_TIMEOUT_SECONDS"] + 5)
+    claimed = db.session.execute(
+        sa.update(Order)
+        .where(Order.id == order.id, Order.checkout_url.is_(None),
+               sa.or_(Order.checkout_started_at.is_(None), Order.checkout_started_at < stale))
+        .values(checkout_started_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    return claimed
+
+
+def _checkout_started_elsewhere(order: Order) -> Order:
+    """Wait for the request that holds the claim to get the checkout_url, and share it."""
+    deadline = time.monotonic() + current_app.config["POINTS_TIMEOUT_SECONDS"] + 2
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        db.session.refresh(order)
+        if order.checkout_url:
+            return order
+        if order.checkout_started_at is None:  # the other request failed and released it
+            break
+    raise CheckoutFailed(order, PointsError("timeout", "Another request for this checkout did not finish"))
 
 
 def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer) -> Order:
@@ -190,7 +225,7 @@ def _why_not_reuse(order: Order, priced: CartTotals, customer: Customer) -> Opti
             customer.name, customer.phone, customer.city, customer.address_line):
         return "The contact or delivery details changed before payment; a new order replaced this one."
     session_life = timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"] - 1)
-    if order.checkout_started_at and order.checkout_started_at < utcnow() - session_life:
+    if order.checkout_url and order.checkout_started_at < utcnow() - session_life:
         return "checkout expired"
     return None  # the same checkout, pressed again: reuse its order_number (and its session)
 

@@ -3,6 +3,7 @@ webhooks, and the shop's database — no mocks anywhere."""
 from decimal import Decimal
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from storefront.extensions import db
@@ -197,3 +198,24 @@ def test_pressing_pay_after_the_session_expired_starts_a_new_order(live):
     assert again.status_code == 303 and again.headers["Location"] != first_url
     assert live.latest_order().order_number != first.order_number
     assert live.order(first.order_number).status_reason == "checkout expired"
+
+
+def test_a_double_click_racing_to_points_gets_one_session(live):
+    from concurrent.futures import ThreadPoolExecutor
+
+    shopper = live.shopper()
+    live.add_to_cart(shopper, "finjan-set", 2)
+    token = live.csrf_token(shopper, "/checkout")
+    form = {"csrf_token": token, "phone": "0500000001", "name": "Sara", "city": "Riyadh", "address_line": "1 Rd"}
+
+    def press_pay(_):
+        clicker = requests.Session()
+        clicker.cookies.update(shopper.cookies)
+        return clicker.post(f"{live.url}/checkout", data=form, allow_redirects=False)
+
+    with ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(press_pay, range(4)))
+    assert {r.status_code for r in responses} == {303}
+    assert len({r.headers["Location"] for r in responses}) == 1
+    order = live.latest_order()
+    assert [c.path for c in calls_for(live, order)] == [f"/v1/orders/checkout/pk_sandbox_demo"]
