@@ -120,6 +120,7 @@ def accept_after_review(order: Order, note: str) -> str:
     Local only: Points already holds the money. To give it back instead, refund the order.
     """
     note = _require_reason(note)
+    db.session.refresh(order, with_for_update=True)
     if order.status != orders.NEEDS_REVIEW:
         raise ActionError(f"{order.order_number} is {_human(order.status)}: only an order under review is accepted.")
     orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")

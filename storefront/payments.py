@@ -270,6 +270,7 @@ def reconcile_order(order: Order) -> str:
     except PointsError:
         db.session.commit()  # keep the recorded call on the timeline
         raise
+    db.session.refresh(order, with_for_update=True)  # locked only now, not during the HTTP call
     if remote.order_number.lstrip("#") != order.order_number:
         order.points_uuid_hint = None
         db.session.commit()

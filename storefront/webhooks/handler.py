@@ -68,7 +68,9 @@ def receive(raw_body: bytes, headers) -> Result:
         log.info("Unknown Points webhook event %r acknowledged", event)
         return _record(Result(200, "unknown_event", f"no handler for {event!r}; nothing changed"), **facts)
 
-    order = db.session.scalar(sa.select(Order).where(Order.order_number == order_number))
+    # FOR UPDATE: two events for one order (approved + a reconcile click, say) apply one after
+    # the other, each seeing the other's result (PostgreSQL; SQLite serialises writers anyway).
+    order = db.session.scalar(sa.select(Order).where(Order.order_number == order_number).with_for_update())
     if order is None:
         return _record(Result(404, "unknown_order", f"no order {order_number!r} here (yet)"), **facts)
 
