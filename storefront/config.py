@@ -7,6 +7,7 @@ Points sandbox at ``/points-sandbox`` and the shop talks to it over HTTP at
 import os
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 DEMO_PUBLIC_KEY = "pk_sandbox_demo"
 DEMO_PRIVATE_KEY = "sk_sandbox_demo"
@@ -57,14 +58,26 @@ DEMO_VALUES = {
 }
 
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def talks_to_real_points(config) -> bool:
+    """POINTS_API_URL names a host off this machine (the real Points, sandbox or production)."""
+    host = urlsplit(config.get("POINTS_API_URL") or "").hostname or ""
+    return bool(host) and host not in LOCAL_HOSTS and not host.endswith((".localhost", ".test", ".invalid"))
+
+
 def refuse_demo_values_in_production(config):
-    """In production mode the app must not start with any demo secret or in demo mode."""
-    if not config.get("PRODUCTION"):
+    """No demo secret in production, nor against a real Points: the demo SECRET_KEY would let
+    anyone sign a staff session, the demo webhook secret would let anyone confirm an order.
+
+    Demo values stay fine for the demo and for the sandbox run alone on this machine.
+    """
+    if not (config.get("PRODUCTION") or talks_to_real_points(config)):
         return
     still_demo = [name for name, demo in DEMO_VALUES.items() if config.get(name) == demo]
-    if config.get("POINTS_DEMO_MODE"):
+    if config.get("PRODUCTION") and config.get("POINTS_DEMO_MODE"):
         still_demo.append("POINTS_API_URL")
     if still_demo:
-        raise RuntimeError(
-            "Refusing to start in production with demo settings: set " + ", ".join(sorted(still_demo))
-        )
+        where = "in production" if config.get("PRODUCTION") else f"against {config.get('POINTS_API_URL')}"
+        raise RuntimeError(f"Refusing to start {where} with demo settings: set " + ", ".join(sorted(still_demo)))

@@ -62,3 +62,17 @@ def test_no_page_or_log_line_shows_a_secret_or_a_phone_number(live, caplog):
         for secret in ("sk_sandbox_demo", "whsec_sandbox_demo", "test-secret-key"):
             assert secret not in text
         assert "500000001" not in text and "0500000001" not in text
+
+
+@pytest.mark.parametrize("api_url,refused", [
+    ("https://sandbox.papp.sa/api", True), ("https://business.papp.sa/api", True),
+    ("http://127.0.0.1:5001/api", False), ("http://localhost:5000/points-sandbox/api", False), (None, False),
+])
+def test_demo_secrets_are_refused_against_a_real_points_even_without_production(api_url, refused):
+    config = {"POINTS_API_URL": api_url, "POINTS_DEMO_MODE": api_url is None, "SECRET_KEY": "dev-only-secret-change-me",
+              "POINTS_PUBLIC_KEY": "pk_live", "POINTS_PRIVATE_KEY": "sk_live", "POINTS_WEBHOOK_SECRET": "whsec_live"}
+    if refused:
+        with pytest.raises(RuntimeError, match="SECRET_KEY"):
+            refuse_demo_values_in_production(config)
+    else:
+        refuse_demo_values_in_production(config)
