@@ -33,8 +33,19 @@ def points_api_url() -> str:
     configured = current_app.config["POINTS_API_URL"]
     if configured:
         return configured
-    origin = request.host_url.rstrip("/") if has_request_context() else current_app.config["SHOP_BASE_URL"]
-    return f"{origin}{DEMO_SANDBOX_PATH}/api"
+    return f"{_own_origin()}{DEMO_SANDBOX_PATH}/api"
+
+
+def _own_origin() -> str:
+    """Where this server listens, from what the WSGI server says, never from the Host header
+    (which the browser writes: a forged one must not send our API calls elsewhere)."""
+    if not has_request_context():
+        return current_app.config["SHOP_BASE_URL"]
+    environ = request.environ
+    host = environ.get("SERVER_NAME", "127.0.0.1")
+    if host in ("0.0.0.0", "", "::"):
+        host = "127.0.0.1"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}:{environ.get('SERVER_PORT', '80')}"
 
 
 def _http_session() -> requests.Session:
@@ -259,7 +270,7 @@ def reconcile_order(order: Order) -> str:
     uuid = order.points_uuid or order.points_uuid_hint
     if not uuid:
         expired_before = utcnow() - timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"])
-        if order.status == orders.PENDING_PAYMENT and order.created_at < expired_before:
+        if order.status == orders.PENDING_PAYMENT and (order.checkout_started_at or order.created_at) < expired_before:
             orders.cancel_locally(order, "checkout expired", source="reconciliation")
             db.session.commit()
             return f"{order.order_number}: no Points order known and the session has expired; cancelled."
@@ -287,9 +298,11 @@ def reconcile_order(order: Order) -> str:
 
 
 def reconcile_stale_orders(older_than: timedelta) -> list[str]:
+    """Reconcile every order still waiting for its webhook (pending or authorized) older than that."""
     cutoff = utcnow() - older_than
     stale = db.session.scalars(
-        sa.select(Order).where(Order.status == orders.PENDING_PAYMENT, Order.created_at < cutoff).order_by(Order.id)
+        sa.select(Order).where(Order.status.in_((orders.PENDING_PAYMENT, orders.AUTHORIZED)),
+                               Order.created_at < cutoff).order_by(Order.id)
     ).all()
     results = []
     for order in stale:

@@ -219,3 +219,16 @@ def test_a_double_click_racing_to_points_gets_one_session(live):
     assert len({r.headers["Location"] for r in responses}) == 1
     order = live.latest_order()
     assert [c.path for c in calls_for(live, order)] == [f"/v1/orders/checkout/pk_sandbox_demo"]
+
+
+def test_a_forged_host_header_does_not_send_the_shops_points_calls_elsewhere(live):
+    shopper = live.shopper()
+    live.add_to_cart(shopper, "cardamom-blend", 1)
+    token = live.csrf_token(shopper, "/checkout")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in shopper.cookies)  # requests files cookies by Host
+    response = requests.post(f"{live.url}/checkout", allow_redirects=False,
+                            headers={"Host": "attacker.example:9", "Cookie": cookie},
+                            data={"csrf_token": token, "phone": "0500000001", "name": "Sara", "city": "Riyadh",
+                                  "address_line": "1 Rd"})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(live.sandbox_url + "/checkout/")
