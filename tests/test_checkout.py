@@ -138,11 +138,12 @@ def test_unknown_callback_token_is_a_404_page(client):
 
 @pytest.mark.parametrize("status,testid", [
     ("pending_payment", "payment-pending"), ("authorized", "payment-pending"), ("paid", "payment-confirmed"),
-    ("cancelled", "payment-failed"), ("needs_review", "payment-review"), ("refunded", "payment-confirmed"),
+    ("cancelled", "payment-failed"), ("needs_review", "payment-review"), ("refunded", "order-status"),
+    ("partially_refunded", "order-status"),
 ])
 def test_callback_page_shows_what_our_database_says(client, make_order, status, testid):
     order = make_order(status=status)
-    page = client.get(f"/checkout/callback?order={order.token}").get_data(as_text=True)
+    page = client.get(f"/checkout/callback?order={order.token}", follow_redirects=True).get_data(as_text=True)
     assert f'data-testid="{testid}"' in page
 
 

@@ -89,6 +89,8 @@ def callback():
         )
     if order.status == orders.CANCELLED:
         return render_template("checkout/failed.html", order=order)
+    if order.status in (orders.REFUNDED, orders.PARTIALLY_REFUNDED):
+        return redirect(url_for("checkout.order_page", token=order.token))  # not "payment confirmed"
     return render_template("checkout/confirmation.html", order=order)
 
 
