@@ -219,7 +219,7 @@ def test_a_double_click_racing_to_points_gets_one_session(live):
     assert {r.status_code for r in responses} == {303}
     assert len({r.headers["Location"] for r in responses}) == 1
     order = live.latest_order()
-    assert [c.path for c in calls_for(live, order)] == [f"/v1/orders/checkout/pk_sandbox_demo"]
+    assert [c.path for c in calls_for(live, order)] == ["/v1/orders/checkout/pk_sandbox_demo"]
 
 
 def test_a_forged_host_header_does_not_send_the_shops_points_calls_elsewhere(live):
