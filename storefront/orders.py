@@ -5,7 +5,7 @@ way whichever told us first. The machine only moves forward: a late ``cancelled`
 order, and money that moved after the shop gave up sends the order to ``needs_review``.
 """
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional
 
 from .models import Order, OrderTransition, utcnow
@@ -73,7 +73,7 @@ def as_decimal(value) -> Optional[Decimal]:
     if value is None or isinstance(value, bool):
         return None
     try:
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     except ArithmeticError:
         return None
 
