@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from flask import Flask, render_template
 from flask.logging import default_handler
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config, refuse_demo_values_in_production
 from .extensions import csrf, db
@@ -23,6 +24,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     refuse_demo_values_in_production(app.config)
 
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     _configure_logging(app)
     db.init_app(app)
     csrf.init_app(app)

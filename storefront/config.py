@@ -40,10 +40,14 @@ def load_config():
         "CHECKOUT_SESSION_MINUTES": int(_env("CHECKOUT_SESSION_MINUTES", "30")),
         "SHIPPING_FLAT_RATE": Decimal(_env("SHIPPING_FLAT_RATE", "25.00")),
         "FREE_SHIPPING_FROM": Decimal(_env("FREE_SHIPPING_FROM", "300.00")),
-        "PRODUCTION": _env("FLASK_ENV_PRODUCTION", _env("PRODUCTION", "0")) in ("1", "true", "True"),
+        "PRODUCTION": _env("PRODUCTION", "0") in ("1", "true", "True"),
+        # Behind N reverse proxies (TLS terminated there), trust their X-Forwarded-* headers, so
+        # callback_url is https and the login slow-down sees the shopper's address, not the proxy's.
+        "TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0")),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": _env("PRODUCTION", "0") in ("1", "true", "True"),
         "WTF_CSRF_TIME_LIMIT": None,
         # No form or webhook here is anywhere near 1 MiB; refuse bigger bodies (413) unread.
         "MAX_CONTENT_LENGTH": 1024 * 1024,

@@ -41,7 +41,8 @@ def _own_origin() -> str:
     (which the browser writes: a forged one must not send our API calls elsewhere)."""
     if not has_request_context():
         return current_app.config["SHOP_BASE_URL"]
-    environ = request.environ
+    # Behind ProxyFix, what the server itself was given, not what the proxy says.
+    environ = {**request.environ, **request.environ.get("werkzeug.proxy_fix.orig", {})}
     host = environ.get("SERVER_NAME", "127.0.0.1")
     if host in ("0.0.0.0", "", "::"):
         host = "127.0.0.1"

@@ -76,3 +76,18 @@ def test_demo_secrets_are_refused_against_a_real_points_even_without_production(
             refuse_demo_values_in_production(config)
     else:
         refuse_demo_values_in_production(config)
+
+
+def test_behind_a_trusted_proxy_the_callback_url_is_https(app_config, requests_mock):
+    from storefront import create_app
+
+    app = create_app({**app_config, "TRUSTED_PROXIES": 1})
+    requests_mock.post("http://points.invalid/api/v1/orders/checkout/pk_sandbox_demo",
+                       json={"status": True, "message": "", "appended_data": {}, "data": {"checkout_url": "https://pay.example/s/1"}})
+    with app.app_context():
+        shopper = app.test_client()
+        shopper.post("/products/sukkari-dates", data={"quantity": 1})
+        response = shopper.post("/checkout", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example.com"},
+                                data={"phone": "0500000001", "name": "Sara", "city": "Riyadh", "address_line": "1 Rd"})
+        assert response.status_code == 303
+        assert requests_mock.last_request.json()["callback_url"].startswith("https://shop.example.com/checkout/callback?order=")
