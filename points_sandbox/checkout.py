@@ -119,7 +119,7 @@ def step(session: CheckoutSession) -> str:
         return "done"
     if session.state == "expired":
         return "expired"
-    if session.state != "open":
+    if session.state != "open" or session.order.order_status not in ("new", "authorized"):
         return "ended"
     if session.phone is None:
         return "phone"

@@ -12,8 +12,10 @@ from flask import (Blueprint, abort, current_app, flash, g, redirect, render_tem
 
 from . import checkout, orders
 from .checkout import CheckoutError
+from .extensions import db
 from .i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
 from .models import utcnow
+from .orders import IllegalMove
 
 bp = Blueprint("hosted", __name__, url_prefix="/checkout")
 
@@ -119,6 +121,11 @@ def _action(session_id: str, do):
         flash(translate(g.lang, error.key, **error.params), "error")
         if error.key == "invalid_phone":
             return redirect(url_for("hosted.phone_form", session_id=session_id), code=303)
+    except IllegalMove:
+        # The order moved under the shopper (the expiry sweep, or the merchant's API call):
+        # back to the page, which shows the state it is in now.
+        db.session.rollback()
+        flash(translate(g.lang, "wrong_step"), "error")
     return _back_to_page(session_id)
 
 

@@ -238,14 +238,12 @@ def update_shipping(order: Order, status: str | None, name_ar: str | None, name_
 
 
 def settle(order: Order, card_amount: Decimal) -> Order:
-    """End of the hosted flow: the sandbox settles the order itself, one or two steps."""
-    order.card_amount = card_amount
-    order.earned_points = points_earned(card_amount)
-    if order.shopper is not None:
-        order.shopper.balance += order.earned_points
-    order.settlement_status = "settled"
-    _close_session(order, "completed")
-    if order.merchant.two_step:
+    """End of the hosted flow: the sandbox settles the order itself, one or two steps.
+    An order the merchant already authorized through the API (mid-checkout) is captured."""
+    if order.order_status == "authorized":
+        _move(order, "captured")
+        webhooks.enqueue(order, "captured")
+    elif order.merchant.two_step:
         _move(order, "authorized")
         webhooks.enqueue(order, "authorized")
         _move(order, "captured")
@@ -253,5 +251,11 @@ def settle(order: Order, card_amount: Decimal) -> Order:
     else:
         _move(order, "approved")
         webhooks.enqueue(order, "approved")
+    order.card_amount = card_amount
+    order.earned_points = points_earned(card_amount)
+    if order.shopper is not None:
+        order.shopper.balance += order.earned_points
+    order.settlement_status = "settled"
+    _close_session(order, "completed")
     _commit()
     return order

@@ -270,3 +270,53 @@ def test_every_data_testid_is_listed_in_the_readme():
     testids = {t for path in templates for t in re.findall(r'data-testid="([\w-]+)"', path.read_text(encoding="utf-8"))}
     missing = sorted(t for t in testids if f"`{t}`" not in readme)
     assert not missing, f"data-testids missing from points_sandbox/README.md: {missing}"
+
+
+# --- The order moving under the shopper (review findings) ---------------------------------------
+
+def _at_the_pay_step(sandbox_checkout, sandbox_shopper):
+    session_id, order_uuid = sandbox_checkout()
+    shopper = sandbox_shopper(session_id)
+    shopper.verify()
+    shopper.post("redeem", mode="none")
+    assert shopper.has("pay-button")
+    return shopper, order_uuid
+
+
+@pytest.mark.parametrize("two_step", [False, True])
+def test_paying_an_order_the_merchant_authorized_mid_checkout_captures_it(sandbox_app, sandbox_client, sandbox_checkout,
+                                                                         sandbox_shopper, sandbox_deliveries, two_step):
+    sandbox_client.post("/_control/merchant", json={"two_step": two_step})
+    shopper, order_uuid = _at_the_pay_step(sandbox_checkout, sandbox_shopper)
+    assert sandbox_client.post(f"/api/v1/orders/{order_uuid}/authorize", headers={"x-api-key": "sk_sandbox_demo"}).status_code == 200
+    shopper.post("pay", card_number="4111111111111111")
+    assert shopper.has("done-title") and "status=captured" in shopper.html
+    order = order_row(sandbox_app)
+    assert (order.order_status, order.settlement_status, order.card_amount) == ("captured", "settled", 100)
+    assert [e for e, _ in sandbox_deliveries()] == ["authorized", "captured"]
+
+
+@pytest.mark.parametrize("session_state, title", [("expired", "expired-title"), ("cancelled", "ended-title"),
+                                                  ("open", "ended-title")])
+def test_an_order_cancelled_while_the_shopper_pays_is_no_server_error(sandbox_app, sandbox_checkout, sandbox_shopper,
+                                                                      sandbox_deliveries, monkeypatch, session_state, title):
+    """The expiry sweep (or the merchant) cancels between the step check and the payment."""
+    from points_sandbox import checkout
+
+    shopper, _ = _at_the_pay_step(sandbox_checkout, sandbox_shopper)
+    checked = checkout._require
+
+    def require_then_lose_the_race(session, *steps):
+        checked(session, *steps)
+        with db.engine.begin() as other:  # another thread, another connection
+            other.execute(sa.update(Order).values(order_status="cancelled", updated_at=utcnow()))
+            other.execute(sa.update(CheckoutSession).values(state=session_state))
+
+    monkeypatch.setattr(checkout, "_require", require_then_lose_the_race)
+    response = shopper.post("pay", follow=False, card_number="4111111111111111")
+    assert response.status_code == 303
+    shopper.open()
+    assert shopper.has(title) and not shopper.has("pay-button")
+    order = order_row(sandbox_app)
+    assert (order.order_status, order.card_amount, order.settlement_status) == ("cancelled", 0, None)
+    assert sandbox_deliveries() == []
