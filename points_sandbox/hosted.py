@@ -5,7 +5,7 @@ back (303), so reloading never repeats an action. The steps live in checkout.py.
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    session, url_for)
@@ -158,13 +158,17 @@ def redeem(session_id: str):
         elif mode == "none":
             amount = Decimal("0")
         else:
+            out_of_range = CheckoutError("amount_out_of_range", total=format_sar(cs.order.total_price))
             try:
                 amount = Decimal(request.form.get("amount", "").strip().replace(",", ""))
+                # Checked against the order before quantize, which fails on huge numbers.
+                if not amount.is_finite() or amount > Decimal(cs.order.total_price):
+                    raise out_of_range
+                amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             except InvalidOperation:
-                raise CheckoutError("amount_out_of_range", total=format_sar(cs.order.total_price))
-            if amount <= 0 or not amount.is_finite():
-                raise CheckoutError("amount_out_of_range", total=format_sar(cs.order.total_price))
-            amount = amount.quantize(Decimal("0.01"))
+                raise out_of_range
+            if amount <= 0:
+                raise out_of_range
         checkout.choose(cs, amount)
 
     return _action(session_id, choose)

@@ -10,6 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from urllib.parse import urlparse
 
 CENT = Decimal("0.01")
+# The largest amount a money column (12 digits, 2 of them decimals) holds.
+MAX_AMOUNT = Decimal("9999999999.99")
 _MISSING = object()  # "read the value from the request body"
 
 
@@ -74,7 +76,8 @@ class Validator:
             return None, False
         return value, True
 
-    def number(self, key, value=_MISSING, *, required=False, minimum=None) -> Decimal | None:
+    def number(self, key, value=_MISSING, *, required=False, minimum=None,
+               maximum=MAX_AMOUNT) -> Decimal | None:
         value, go_on = self._get(key, value, required)
         if not go_on:
             return None
@@ -85,13 +88,16 @@ class Validator:
             number = Decimal(str(value).strip())
             if not number.is_finite():
                 raise InvalidOperation
+            if minimum is not None and number < minimum:
+                self.fail(key, f"The {attribute(key)} must be at least {minimum}.")
+                return None
+            if maximum is not None and number > maximum:
+                self.fail(key, f"The {attribute(key)} must not be greater than {maximum}.")
+                return None
+            return number.quantize(CENT, rounding=ROUND_HALF_UP)
         except InvalidOperation:
             self.fail(key, f"The {attribute(key)} must be a number.")
             return None
-        if minimum is not None and number < minimum:
-            self.fail(key, f"The {attribute(key)} must be at least {minimum}.")
-            return None
-        return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
     def integer(self, key, value=_MISSING, *, required=False, minimum=None) -> int | None:
         value, go_on = self._get(key, value, required)

@@ -91,6 +91,36 @@ def test_checkout_validation_answers_422_with_dot_notation_errors(sandbox_client
     assert body["message"] == message
 
 
+@pytest.mark.parametrize("huge", [1e26, "1e26", "100000000000000000000000000000", 10**40, "10000000000"])
+@pytest.mark.parametrize("change, field", [
+    (lambda huge: {"total_price": huge}, "total_price"),
+    (lambda huge: {"shipping_amount": huge}, "shipping_amount"),
+    (lambda huge: {"products": [{"product_name": "Dates", "product_price": huge, "quantity": 2}]},
+     "products.0.product_price"),
+])
+def test_amounts_beyond_the_money_columns_are_a_422_not_a_500(sandbox_client, sandbox_contract, huge, change, field):
+    response = sandbox_client.post(CHECKOUT, json=checkout_body(**change(huge)))
+    assert response.status_code == 422
+    body = sandbox_contract(response, "/v1/orders/checkout/{publicKey}", "post")
+    name = field.rsplit(".", 1)[-1].replace("_", " ")
+    assert body["errors"][field] == [f"The {name} must not be greater than 9999999999.99."]
+
+
+def test_the_largest_amount_is_accepted(sandbox_client):
+    response = sandbox_client.post(CHECKOUT, json={"total_price": "9999999999.99", "order_number": "A-1"})
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("amount", [1e26, "1e30", 10**40])
+def test_a_huge_refund_amount_is_a_422_not_a_500(sandbox_client, sandbox_contract, sandbox_checkout, amount):
+    _, uuid = sandbox_checkout()
+    api(sandbox_client, "POST", f"/v1/orders/{uuid}/complete")
+    response = api(sandbox_client, "POST", f"/v1/orders/{uuid}/refund", json={"amount": amount})
+    assert response.status_code == 422
+    assert sandbox_contract(response, ORDER + "/refund", "post")["errors"]["amount"] == [
+        "The amount must not be greater than 9999999999.99."]
+
+
 def test_products_must_add_up_to_the_total_price(sandbox_client, sandbox_contract):
     response = sandbox_client.post(CHECKOUT, json=checkout_body(total_price=230))
     assert response.status_code == 422

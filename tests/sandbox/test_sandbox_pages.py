@@ -79,7 +79,8 @@ def test_a_partial_redemption_then_the_rest_by_card(sandbox_app, sandbox_checkou
     assert [e for e, _ in sandbox_deliveries()] == ["approved"]
 
 
-@pytest.mark.parametrize("amount", ["151", "0", "-3", "abc", "300"])
+@pytest.mark.parametrize("amount", ["151", "0", "-3", "abc", "300", "1e30", "100000000000000000000000000000",
+                                    "NaN", "sNaN", "Infinity", "0.001"])
 def test_a_partial_amount_beyond_the_balance_or_the_order_is_refused(sandbox_checkout, sandbox_shopper, amount):
     session_id, _ = sandbox_checkout(total_price=224, products=None, shipping_amount=None)
     shopper = sandbox_shopper(session_id)
