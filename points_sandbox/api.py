@@ -24,6 +24,9 @@ csrf.exempt(bp)  # a JSON API authenticated by keys, not by a browser session
 
 INVALID_KEY = "Invalid or inactive API key"
 PAYMENT_METHODS = [str(n) for n in range(1, 11)]
+# Paging bounds: the offset must stay a 64-bit integer for the database.
+MAX_PER_PAGE = 100
+MAX_PAGE = 2_147_483_647
 
 
 class ApiError(Exception):
@@ -230,8 +233,8 @@ def url_taken(merchant: Merchant, url: str, other_than: Webhook | None = None) -
 def list_webhooks():
     merchant = merchant_from_key()
     v = Validator(request.args.to_dict())
-    per_page = v.integer("per_page", minimum=1) or 15
-    page = v.integer("page", minimum=1) or 1
+    per_page = v.integer("per_page", minimum=1, maximum=MAX_PER_PAGE) or 15
+    page = v.integer("page", minimum=1, maximum=MAX_PAGE) or 1
     v.check()
     query = sa.select(Webhook).where(Webhook.merchant_id == merchant.id).order_by(Webhook.id)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))

@@ -99,7 +99,7 @@ class Validator:
             self.fail(key, f"The {attribute(key)} must be a number.")
             return None
 
-    def integer(self, key, value=_MISSING, *, required=False, minimum=None) -> int | None:
+    def integer(self, key, value=_MISSING, *, required=False, minimum=None, maximum=None) -> int | None:
         value, go_on = self._get(key, value, required)
         if not go_on:
             return None
@@ -118,6 +118,9 @@ class Validator:
             return None
         if minimum is not None and number < minimum:
             self.fail(key, f"The {attribute(key)} must be at least {minimum}.")
+            return None
+        if maximum is not None and number > maximum:
+            self.fail(key, f"The {attribute(key)} must not be greater than {maximum}.")
             return None
         return number
 

@@ -367,6 +367,24 @@ def test_per_page_must_be_at_least_one(sandbox_client):
     assert response.status_code == 422 and "per_page" in response.json["errors"]
 
 
+@pytest.mark.parametrize("query, field, message", [
+    ("per_page=101", "per_page", "The per page must not be greater than 100."),
+    ("per_page=99999999999999999999999", "per_page", "The per page must not be greater than 100."),
+    ("page=99999999999999999999999", "page", "The page must not be greater than 2147483647."),
+    ("page=9223372036854775807&per_page=100", "page", "The page must not be greater than 2147483647."),
+])
+def test_absurd_paging_is_a_422_not_a_500(sandbox_client, query, field, message):
+    response = api(sandbox_client, "GET", f"/v1/webhooks?{query}")
+    assert response.status_code == 422
+    assert response.json["errors"] == {field: [message]} and response.json["status"] is False
+
+
+def test_the_last_allowed_page_is_empty_not_an_error(sandbox_client):
+    response = api(sandbox_client, "GET", "/v1/webhooks?per_page=100&page=2147483647")
+    assert response.status_code == 200
+    assert response.json["data"] == [] and response.json["meta"]["total"] == 1
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
 def test_another_merchants_webhook_is_404(sandbox_client, sandbox_contract, sandbox_app, method):
     with sandbox_app.app_context():
