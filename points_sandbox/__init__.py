@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request, send_file
 from sqlalchemy import event
+from werkzeug.exceptions import HTTPException
 
 from . import api, config as settings, control, hosted, seed, webhooks
 from .extensions import csrf, db
@@ -48,6 +49,19 @@ def create_app(config: dict | None = None) -> Flask:
             message = "Not found." if error.code == 404 else "Method not allowed."
             return jsonify({"status": False, "message": message, "appended_data": {}}), error.code
         return render_template("sandbox/not_found.html"), error.code
+
+    @app.errorhandler(Exception)
+    def server_error(error):
+        """Under /api/ a crash answers the ErrorResponse envelope, as Laravel's handler does."""
+        api_call = request.path.startswith("/api/")
+        if isinstance(error, HTTPException) and (error.code != 500 or not api_call):
+            return error  # 4xx (CSRF, bad request …) as before
+        if not api_call:
+            raise error  # Flask's own handling: the debugger, or its 500 page
+        if not isinstance(error, HTTPException):
+            app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return jsonify({"status": False, "message": "Server Error", "appended_data": {}}), 500
 
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

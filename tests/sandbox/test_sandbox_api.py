@@ -401,3 +401,39 @@ def test_unknown_api_paths_answer_json(sandbox_client):
     response = sandbox_client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.json["status"] is False
     assert sandbox_client.delete(CHECKOUT).status_code == 405
+
+
+@pytest.mark.parametrize("failure", [RuntimeError("boom"), ZeroDivisionError(), OverflowError("int too large")])
+def test_a_crash_under_the_api_answers_the_error_envelope(sandbox_client, sandbox_contract, sandbox_checkout, monkeypatch, failure):
+    from points_sandbox import api as api_module
+
+    _, uuid = sandbox_checkout()
+
+    def crash(order):
+        raise failure
+
+    monkeypatch.setattr(api_module, "order_resource", crash)
+    response = api(sandbox_client, "GET", f"/v1/orders/{uuid}")
+    assert response.status_code == 500
+    assert response.json == {"status": False, "message": "Server Error", "appended_data": {}}
+    # The session was rolled back: the next call works.
+    monkeypatch.undo()
+    assert api(sandbox_client, "GET", f"/v1/orders/{uuid}").status_code == 200
+
+
+def test_an_explicit_500_under_the_api_is_json_too(sandbox_app):
+    from flask import abort
+
+    sandbox_app.view_functions["api.get_order"], saved = (lambda order_uuid: abort(500)), sandbox_app.view_functions["api.get_order"]
+    try:
+        response = sandbox_app.test_client().get("/api/v1/orders/x", headers=AUTH)
+    finally:
+        sandbox_app.view_functions["api.get_order"] = saved
+    assert response.status_code == 500
+    assert response.json == {"status": False, "message": "Server Error", "appended_data": {}}
+
+
+def test_errors_outside_the_api_keep_their_pages(sandbox_client, sandbox_checkout):
+    session_id, _ = sandbox_checkout()
+    response = sandbox_client.post(f"/checkout/{session_id}/pay", data={})  # no CSRF token
+    assert response.status_code == 400 and not response.is_json
