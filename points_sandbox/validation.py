@@ -31,16 +31,33 @@ class ValidationFailed(Exception):
         return f"{messages[0]} (and {rest} more error{'s' if rest > 1 else ''})"
 
 
+_KSA_PREFIXES = ("+966", "00966", "966", "0")
+_KSA_MOBILE = re.compile(r"5[0-9]{8}")  # ASCII digits only: \d would take Arabic-Indic ones
+
+
+def _strip_prefix(digits: str) -> str:
+    for prefix in _KSA_PREFIXES:
+        if digits.startswith(prefix):
+            return digits[len(prefix):]
+    return digits
+
+
 def normalize_phone(raw) -> str | None:
-    """KSA mobile in any accepted form -> `5\\d{8}`, or None when it is not one."""
+    """Lenient, like the SDK's normaliser (the hosted phone form): spaces and dashes are
+    stripped, then the prefix. KSA mobile -> `5\\d{8}`, or None when it is not one."""
     if not isinstance(raw, (str, int)) or isinstance(raw, bool):
         return None
-    digits = re.sub(r"[\s\-]", "", str(raw))
-    for prefix in ("+966", "00966", "966", "0"):
-        if digits.startswith(prefix):
-            digits = digits[len(prefix):]
-            break
-    return digits if re.fullmatch(r"5\d{8}", digits) else None
+    digits = _strip_prefix(re.sub(r"[\s\-]", "", str(raw)))
+    return digits if _KSA_MOBILE.fullmatch(digits) else None
+
+
+def normalize_api_phone(raw) -> str | None:
+    """Strict, like the API's backend (docs 10.1): a string; only the prefix (+966, 00966, 966
+    or 0) is stripped, and the rest must be `5\\d{8}`. No whitespace or dash stripping."""
+    if not isinstance(raw, str):
+        return None
+    digits = _strip_prefix(raw)
+    return digits if _KSA_MOBILE.fullmatch(digits) else None
 
 
 def attribute(key: str) -> str:
@@ -168,7 +185,7 @@ class Validator:
         value, go_on = self._get(key, value, required)
         if not go_on:
             return None
-        phone = normalize_phone(value)
+        phone = normalize_api_phone(value)
         if phone is None:
             self.fail(key, f"The {attribute(key)} format is invalid.")
         return phone

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from points_sandbox.extensions import db
 from points_sandbox.models import Merchant, Order
-from points_sandbox.validation import normalize_phone
+from points_sandbox.validation import normalize_api_phone, normalize_phone
 
 from .conftest import CHECKOUT, OPENAPI, SHARED_OPENAPI, SK
 
@@ -41,7 +41,7 @@ def test_the_sandbox_serves_its_openapi_file(sandbox_client):
 
 def test_checkout_creates_a_new_replacing_order_and_answers_a_checkout_url(sandbox_client, sandbox_contract, sandbox_app):
     response = sandbox_client.post(CHECKOUT, json=checkout_body(order_number="#PTS-2026-000123",
-                                                                 phone_number="+966 51 234 5678"))
+                                                                 phone_number="+966512345678"))
     body = sandbox_contract(response, "/v1/orders/checkout/{publicKey}", "post")
     assert body["status"] is True and body["message"] == "" and body["appended_data"] == {}
     url = body["data"]["checkout_url"]
@@ -147,9 +147,36 @@ def test_phone_numbers_are_normalised(raw):
     assert normalize_phone(raw) == "512345678"
 
 
-@pytest.mark.parametrize("raw", ["", "12345678", "0612345678", "5123456789", "+971512345678", "٥١٢٣٤٥٦٧٨", None, True])
+@pytest.mark.parametrize("raw", ["", "12345678", "0612345678", "5123456789", "+971512345678", "٥١٢٣٤٥٦٧٨",
+                                 "5١٢٣٤٥٦٧٨", "05١٢٣٤٥٦٧٨", None, True])
 def test_other_phone_numbers_are_refused(raw):
     assert normalize_phone(raw) is None
+
+
+@pytest.mark.parametrize("raw", ["+966512345678", "00966512345678", "966512345678", "0512345678", "512345678"])
+def test_the_api_strips_only_the_prefix(raw):
+    assert normalize_api_phone(raw) == "512345678"
+
+
+@pytest.mark.parametrize("raw", [512345678, 966512345678, "051 234-5678", "+966 51 234 5678", "51-234-5678",
+                                 " 512345678", "512345678 ", "5١٢٣٤٥٦٧٨", True, None, 5.12345678e8])
+def test_the_api_refuses_what_only_the_sdk_would_clean(sandbox_client, sandbox_contract, raw):
+    assert normalize_api_phone(raw) is None
+    response = sandbox_client.post(CHECKOUT, json=checkout_body(phone_number=raw))
+    if raw is None:  # optional: null is absent
+        assert response.status_code == 200
+        return
+    assert response.status_code == 422
+    body = sandbox_contract(response, "/v1/orders/checkout/{publicKey}", "post")
+    assert body["errors"] == {"phone_number": ["The phone number format is invalid."]}
+
+
+def test_the_hosted_phone_form_stays_lenient(sandbox_checkout, sandbox_shopper):
+    session_id, _ = sandbox_checkout(phone_number=None)
+    shopper = sandbox_shopper(session_id)
+    shopper.open()
+    shopper.post("phone", phone="+966 50 000-0001")
+    assert shopper.has("otp-code")
 
 
 @pytest.mark.parametrize("status", [429, 500])
