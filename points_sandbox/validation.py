@@ -13,6 +13,11 @@ CENT = Decimal("0.01")
 # The largest amount a money column (12 digits, 2 of them decimals) holds.
 MAX_AMOUNT = Decimal("9999999999.99")
 _MISSING = object()  # "read the value from the request body"
+# What PHP's is_numeric (Laravel `numeric`) and filter_var(FILTER_VALIDATE_INT) (`integer`)
+# take: ASCII digits only, no `_` separators, no other scripts' digits, no inf/nan.
+_PHP_SPACE = "[ \t\n\r\v\f]*"
+NUMERIC = re.compile(rf"{_PHP_SPACE}[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?{_PHP_SPACE}")
+INTEGER = re.compile(rf"{_PHP_SPACE}[+-]?(0|[1-9][0-9]*){_PHP_SPACE}")
 
 
 class ValidationFailed(Exception):
@@ -101,8 +106,12 @@ class Validator:
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             self.fail(key, f"The {attribute(key)} must be a number.")
             return None
+        text = str(value)
+        if not NUMERIC.fullmatch(text):
+            self.fail(key, f"The {attribute(key)} must be a number.")
+            return None
         try:
-            number = Decimal(str(value).strip())
+            number = Decimal(text.strip(" \t\n\r\v\f"))
             if not number.is_finite():
                 raise InvalidOperation
             if minimum is not None and number < minimum:
@@ -126,9 +135,11 @@ class Validator:
             number = value
         elif isinstance(value, float) and value.is_integer():
             number = int(value)
-        elif isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+        elif isinstance(value, str) and INTEGER.fullmatch(value) and len(value.strip()) <= 20:
             number = int(value)
         else:
+            number = None
+        if number is not None and not -2**63 <= number < 2**63:  # PHP_INT_MAX: not an integer
             number = None
         if number is None:
             self.fail(key, f"The {attribute(key)} must be an integer.")

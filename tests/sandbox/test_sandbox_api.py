@@ -121,6 +121,29 @@ def test_a_huge_refund_amount_is_a_422_not_a_500(sandbox_client, sandbox_contrac
         "The amount must not be greater than 9999999999.99."]
 
 
+@pytest.mark.parametrize("value", ["1_000", "1_0", "١٠٠", "١٠٠.٥٠", "１００", "Infinity", "NaN", "0x10", "1,000",
+                                   "\u00a0100", "100\u2003", ""])
+def test_numbers_are_ascii_like_laravels_numeric_rule(sandbox_client, sandbox_contract, value):
+    response = sandbox_client.post(CHECKOUT, json=checkout_body(tax_amount=value or "  x"))
+    assert response.status_code == 422
+    body = sandbox_contract(response, "/v1/orders/checkout/{publicKey}", "post")
+    assert body["errors"]["tax_amount"] == ["The tax amount must be a number."]
+
+
+@pytest.mark.parametrize("value", ["4", " 4 ", "4.00", "+4", "4e0", ".4e1", "40e-1"])
+def test_what_laravels_numeric_rule_takes_is_taken(sandbox_client, value):
+    assert sandbox_client.post(CHECKOUT, json=checkout_body(tax_amount=value)).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["1_0", "٢", "２", "02", "9223372036854775808", "1" * 30, 1e30, "2.0"])
+def test_quantities_are_ascii_integers_like_laravels_integer_rule(sandbox_client, sandbox_contract, value):
+    product = {"product_name": "Dates", "product_price": 100, "quantity": value}
+    response = sandbox_client.post(CHECKOUT, json=checkout_body(products=[product]))
+    assert response.status_code == 422
+    body = sandbox_contract(response, "/v1/orders/checkout/{publicKey}", "post")
+    assert body["errors"]["products.0.quantity"] == ["The quantity must be an integer."]
+
+
 def test_products_must_add_up_to_the_total_price(sandbox_client, sandbox_contract):
     response = sandbox_client.post(CHECKOUT, json=checkout_body(total_price=230))
     assert response.status_code == 422
