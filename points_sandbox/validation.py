@@ -259,7 +259,7 @@ def validate_checkout(data: dict) -> dict:
             + (clean["tax_amount"] or 0)
             - (clean["discount_amount"] or 0)
         )
-        if abs(expected - total) > CENT:
+        if expected != total:  # both are quantised to the halala: equal or not, no tolerance
             v.fail("total_price", f"The total price must equal the products plus shipping and tax "
                                   f"minus discount ({expected:.2f}).")
             v.check()

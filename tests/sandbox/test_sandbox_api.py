@@ -149,8 +149,16 @@ def test_products_must_add_up_to_the_total_price(sandbox_client, sandbox_contrac
     assert response.status_code == 422
     body = sandbox_contract(response, "/v1/orders/checkout/{publicKey}", "post")
     assert list(body["errors"]) == ["total_price"] and "224.00" in body["errors"]["total_price"][0]
-    # Within a halala it is the same total.
-    assert sandbox_client.post(CHECKOUT, json=checkout_body(total_price=224.01)).status_code == 200
+
+
+
+@pytest.mark.parametrize("total, status", [(224.01, 422), (223.99, 422), ("224.00", 200), (224.004, 200), (224.005, 422)])
+def test_products_add_up_to_the_halala(sandbox_client, total, status):
+    """Every amount is rounded half-up to 2 places first, then compared exactly."""
+    response = sandbox_client.post(CHECKOUT, json=checkout_body(total_price=total))
+    assert response.status_code == status
+    if status == 422:
+        assert list(response.json["errors"]) == ["total_price"]
 
 
 def test_a_checkout_without_products_is_accepted(sandbox_client):
