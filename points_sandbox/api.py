@@ -157,11 +157,10 @@ def get_order(order_uuid: str):
 def update_shipping_status(order_uuid: str):
     merchant = merchant_from_key()
     v = Validator(body())
-    status = v.choice("status", SHIPPING_STATUSES)
+    # ShippingStatusUpdateRequest: `required: [status]`; the labels are optional extras.
+    status = v.choice("status", SHIPPING_STATUSES, required=True)
     name_ar = v.string("name_ar", max_length=120)
     name_en = v.string("name_en", max_length=120)
-    if not v.errors and status is None and name_ar is None and name_en is None:
-        v.fail("status", "The status field is required when none of name ar / name en are present.")
     v.check()
     return ok(order_resource(orders.update_shipping(find_order(merchant, order_uuid),
                                                     status, name_ar, name_en)))

@@ -335,6 +335,20 @@ def test_order_action_bodies_are_validated(sandbox_client, sandbox_contract, san
     assert field in sandbox_contract(response, ORDER + suffix, "post")["errors"]
 
 
+@pytest.mark.parametrize("body", [{}, {"name_en": "Packed"}, {"name_ar": "تم التغليف"},
+                                  {"name_ar": "تم التغليف", "name_en": "Packed"}, {"status": None, "name_en": "Packed"},
+                                  {"status": "", "name_en": "Packed"}])
+def test_a_shipping_update_needs_a_status_even_with_labels(sandbox_client, sandbox_contract, sandbox_checkout, sandbox_deliveries, body):
+    _, uuid = sandbox_checkout()
+    api(sandbox_client, "POST", f"/v1/orders/{uuid}/complete")
+    response = api(sandbox_client, "POST", f"/v1/orders/{uuid}/status", json=body)
+    assert response.status_code == 422
+    answer = sandbox_contract(response, ORDER + "/status", "post")
+    assert answer["errors"] == {"status": ["The status field is required."]}
+    assert answer["message"] == "The status field is required."
+    assert "shipping_status_updated" not in [e for e, _ in sandbox_deliveries()]
+
+
 def test_complete_fires_approved_then_completed(sandbox_client, sandbox_contract, sandbox_checkout, sandbox_deliveries):
     _, uuid = sandbox_checkout()
     response = api(sandbox_client, "POST", f"/v1/orders/{uuid}/complete", json={"payment_method": "2"})
