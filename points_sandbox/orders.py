@@ -94,14 +94,16 @@ def _touch(order: Order) -> None:
 
 
 def _move(order: Order, to: str) -> None:
-    """Compare-and-set, so two threads (a shopper, the expiry sweep) never both move an order."""
+    """Compare-and-set, so two threads (a shopper, the expiry sweep, two partial refunds) never
+    both move an order: the row must still have the status *and* the `updated_at` this thread
+    read (every change touches `updated_at`, so it is the row's version)."""
     current = order.order_status
     if to not in ALLOWED_MOVES[current]:
         raise IllegalMove(f"Order cannot move from {current} to {to}.")
     db.session.flush()
     result = db.session.execute(
         sa.update(Order)
-        .where(Order.id == order.id, Order.order_status == current)
+        .where(Order.id == order.id, Order.order_status == current, Order.updated_at == order.updated_at)
         .values(order_status=to)
         .execution_options(synchronize_session=False)
     )
