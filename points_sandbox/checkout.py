@@ -212,9 +212,8 @@ def confirm(session: CheckoutSession) -> None:
     """The points leave the shopper's balance now; a cancel later gives them back."""
     _require(session, "confirm")
     order, shopper = session.order, session.order.shopper
-    if session.pending_points > shopper.balance:
+    if not orders.spend_points(shopper, session.pending_points):
         raise CheckoutError("not_enough_points", balance=shopper.balance)
-    shopper.balance -= session.pending_points
     order.redeemed_points = session.pending_points
     order.redeemed_amount = session.pending_amount
     session.redemption_confirmed = True

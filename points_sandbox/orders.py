@@ -15,7 +15,7 @@ from flask import current_app
 
 from . import webhooks
 from .extensions import db
-from .models import Order, utcnow
+from .models import Order, Shopper, utcnow
 
 # The documented financial state machine: status -> statuses it may move to.
 ALLOWED_MOVES = {
@@ -124,10 +124,32 @@ def _commit() -> None:
     webhooks.notify()
 
 
+def add_points(shopper: Shopper | None, delta: int, *, floor_at_zero: bool = False) -> None:
+    """Change a balance in SQL (`balance = balance + delta`), never by writing back a value read
+    earlier: the worker's expiry sweep and a shopper's request may change it at the same time."""
+    if shopper is None or delta == 0:
+        return
+    balance = Shopper.balance + delta
+    if floor_at_zero:
+        balance = sa.case((balance < 0, 0), else_=balance)
+    db.session.execute(sa.update(Shopper).where(Shopper.id == shopper.id).values(balance=balance)
+                       .execution_options(synchronize_session=False))
+    db.session.expire(shopper, ["balance"])
+
+
+def spend_points(shopper: Shopper, points: int) -> bool:
+    """Take `points` off the balance only if it still holds them (checked in the same UPDATE)."""
+    result = db.session.execute(
+        sa.update(Shopper).where(Shopper.id == shopper.id, Shopper.balance >= points)
+        .values(balance=Shopper.balance - points).execution_options(synchronize_session=False))
+    db.session.expire(shopper, ["balance"])
+    return result.rowcount == 1
+
+
 def _give_back_redeemed(order: Order) -> None:
     """Points taken at confirmation go back to the shopper when the order does not go through."""
     if order.shopper is not None and order.redeemed_points:
-        order.shopper.balance += order.redeemed_points - order.returned_points
+        add_points(order.shopper, order.redeemed_points - order.returned_points)
         order.returned_points = order.redeemed_points
 
 
@@ -166,9 +188,7 @@ def refund(order: Order, amount: Decimal | None, reason: str | None) -> Order:
     returned = order.redeemed_points if full else int(order.redeemed_points * refunded_total / total)
     reversed_ = order.earned_points if full else int(order.earned_points * refunded_total / total)
     refund_points = returned - order.returned_points
-    if order.shopper is not None:
-        change = refund_points - (reversed_ - order.reversed_points)
-        order.shopper.balance = max(0, order.shopper.balance + change)
+    add_points(order.shopper, refund_points - (reversed_ - order.reversed_points), floor_at_zero=True)
     order.returned_points, order.reversed_points = returned, reversed_
     order.refunded_amount = refunded_total
     _move(order, "fully_refunded" if full else "partially_refunded")
@@ -255,8 +275,7 @@ def settle(order: Order, card_amount: Decimal) -> Order:
         webhooks.enqueue(order, "approved")
     order.card_amount = card_amount
     order.earned_points = points_earned(card_amount)
-    if order.shopper is not None:
-        order.shopper.balance += order.earned_points
+    add_points(order.shopper, order.earned_points)
     order.settlement_status = "settled"
     _close_session(order, "completed")
     _commit()

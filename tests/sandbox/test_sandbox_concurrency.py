@@ -48,3 +48,73 @@ def test_a_refund_on_a_row_changed_meanwhile_is_refused(sandbox_app, sandbox_cli
         row = db.session.scalar(sa.select(Order))
         assert row.refunded_amount == concurrent.get("refunded_amount", 10)
     assert refunded_events(sandbox_app) == 1  # only the first refund's
+
+
+# --- Balances: changed in SQL, never written back from an earlier read -------------------------
+
+def balance_of(app, phone="500000001"):
+    with app.app_context():
+        return db.session.scalar(sa.select(Shopper.balance).where(Shopper.phone == phone))
+
+
+def _redeemed_1000_points(sandbox_checkout, sandbox_shopper, confirm=True):
+    """224 SAR, 30 SAR of it (1,000 points) redeemed; at the pay step (or the confirm dialog)."""
+    session_id, uuid = sandbox_checkout(total_price=224, products=None, shipping_amount=None)
+    shopper = sandbox_shopper(session_id)
+    shopper.verify()
+    shopper.post("redeem", mode="partial", amount="30")
+    if confirm:
+        shopper.post("confirm")
+        assert shopper.has("pay-button")
+    return session_id, uuid, shopper
+
+
+def _cancel(cs):
+    orders.cancel(cs.order, "Order cancelled via API")
+
+
+def _settle(cs):
+    orders.settle(cs.order, Decimal("194"))
+
+
+def _refund(cs):
+    orders.refund(cs.order, None, None)
+
+
+def _confirm(cs):
+    checkout.confirm(cs)
+
+
+@pytest.mark.parametrize("act, at, expected", [
+    (_cancel, "pay", 4000 + 1000 + 1000),     # the 1,000 redeemed points come back
+    (_settle, "pay", 4000 + 1000 + 194),      # 1 point per SAR paid by card
+    (_refund, "done", 4194 + 1000 + 1000 - 194),  # redeemed back, earned reversed
+    (_confirm, "confirm", 5000 + 1000 - 1000),
+])
+def test_a_balance_change_made_meanwhile_is_not_lost(sandbox_app, sandbox_checkout, sandbox_shopper, act, at, expected):
+    session_id, _, shopper = _redeemed_1000_points(sandbox_checkout, sandbox_shopper, confirm=at != "confirm")
+    if at == "done":
+        shopper.post("pay", card_number="4111111111111111")
+        assert shopper.has("done-title")
+    with sandbox_app.app_context():
+        cs = db.session.get(CheckoutSession, session_id)
+        assert cs.order.shopper.balance == balance_of(sandbox_app)  # this thread has read the balance
+        # another thread (e.g. the sweep giving back another order's points) adds 1,000 meanwhile
+        meanwhile(sa.update(Shopper).where(Shopper.phone == "500000001").values(balance=Shopper.balance + 1000))
+        act(cs)
+    assert balance_of(sandbox_app) == expected
+
+
+def test_points_spent_meanwhile_cannot_be_spent_twice(sandbox_app, sandbox_checkout, sandbox_shopper):
+    session_id, _, shopper = _redeemed_1000_points(sandbox_checkout, sandbox_shopper, confirm=False)
+    with sandbox_app.app_context():
+        cs = db.session.get(CheckoutSession, session_id)
+        assert cs.order.shopper.balance == 5000
+        meanwhile(sa.update(Shopper).where(Shopper.phone == "500000001").values(balance=Shopper.balance - 4500))
+        with pytest.raises(checkout.CheckoutError) as raised:
+            checkout.confirm(cs)
+        assert raised.value.key == "not_enough_points" and raised.value.params == {"balance": 500}
+        db.session.rollback()
+    assert balance_of(sandbox_app) == 500
+    shopper.open()
+    assert shopper.has("confirm-dialog")  # still choosing; nothing was taken
