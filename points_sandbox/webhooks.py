@@ -191,11 +191,25 @@ def send(delivery: Delivery) -> None:
              status_code or error)
 
 
+def send_claimed(delivery: Delivery) -> None:
+    """`send` a claimed delivery; if it raises, the row goes back to `pending` (not left
+    `sending` forever, which nothing would pick up again) and the error goes on."""
+    delivery_id = delivery.id
+    try:
+        send(delivery)
+    except BaseException:
+        db.session.rollback()
+        db.session.execute(sa.update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
+                           .values(status="pending").execution_options(synchronize_session=False))
+        db.session.commit()
+        raise
+
+
 def flush() -> int:
     """Attempt every pending delivery once now, whatever its schedule. Returns how many."""
     count = 0
     while (delivery := _claim_next(ignore_schedule=True)) is not None:
-        send(delivery)
+        send_claimed(delivery)
         count += 1
     return count
 
@@ -246,7 +260,7 @@ class Worker:
                         last_sweep = time.monotonic()
                     delivery = _claim_next()
                     if delivery is not None:
-                        send(delivery)
+                        send_claimed(delivery)
                         pause = 0
                     else:
                         upcoming = db.session.scalar(

@@ -4,6 +4,7 @@ import socket
 import threading
 import time
 
+import pytest
 import requests
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
@@ -217,3 +218,43 @@ def test_no_request_waits_for_a_slow_webhook_endpoint(sandbox_live_app, sandbox_
     assert sandbox_receiver.answered == 0  # the shopper's request is done; the webhook is not
     endpoint_may_answer.set()
     sandbox_receiver.wait_for(1)
+
+
+class _BrokenOnce:
+    """requests.post that raises something send() does not expect, `times` times."""
+
+    def __init__(self, times=1):
+        self.left, self.real = times, requests.post
+
+    def __call__(self, *args, **kwargs):
+        if self.left:
+            self.left -= 1
+            raise RuntimeError("unexpected failure inside send()")
+        return self.real(*args, **kwargs)
+
+
+def test_a_send_that_raises_puts_the_delivery_back_to_pending_for_flush(sandbox_client, sandbox_app, sandbox_receiver, monkeypatch):
+    from points_sandbox import webhooks
+
+    hook = sandbox_client.get("/api/v1/webhooks", headers={"x-api-key": SK}).json["data"][0]
+    sandbox_client.patch(f"/api/v1/webhooks/{hook['uuid']}", headers={"x-api-key": SK},
+                         json={"url": sandbox_receiver.url + "/hook"})
+    complete(sandbox_client, start_checkout(sandbox_client))
+    monkeypatch.setattr(webhooks.requests, "post", _BrokenOnce())
+    with sandbox_app.app_context():
+        with pytest.raises(RuntimeError):
+            webhooks.flush()
+    statuses = [d["status"] for d in sandbox_client.get("/_control/deliveries").json["deliveries"]]
+    assert statuses == ["pending"]
+    assert sandbox_client.post("/_control/deliveries/flush").json == {"attempted": 1, "outstanding": 0}
+    assert len(sandbox_receiver.received) == 1
+
+
+def test_the_worker_retries_a_delivery_whose_send_raised(sandbox_live_app, sandbox_receiver, monkeypatch):
+    from points_sandbox import webhooks
+
+    monkeypatch.setattr(webhooks.requests, "post", _BrokenOnce())
+    client = sandbox_live_app.test_client()
+    complete(client, start_checkout(client))
+    [delivery] = drain(client)
+    assert delivery["status"] == "delivered" and len(sandbox_receiver.received) == 1
