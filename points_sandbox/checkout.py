@@ -81,17 +81,26 @@ def shopper_for(phone: str | None) -> Shopper | None:
 
 
 def expire_if_stale(session: CheckoutSession) -> bool:
-    """Expire an open session past its time: the order is cancelled (`checkout expired`)."""
+    """Expire an open session past its time: the order is cancelled (`checkout expired`) in the
+    same commit, so no crash in between leaves an expired session with a live order."""
     if session.state != "open" or utcnow() < session.expires_at:
         return session.state == "expired"
     claimed = db.session.execute(
         sa.update(CheckoutSession).where(CheckoutSession.id == session.id, CheckoutSession.state == "open")
         .values(state="expired").execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
-    db.session.refresh(session)
-    if claimed and session.order.order_status in ("new", "authorized"):
-        orders.cancel(session.order, "checkout expired")
+    if not claimed:  # another thread expired (or finished) it first
+        db.session.rollback()
+        return session.state == "expired"
+    session.state = "expired"
+    try:
+        if session.order.order_status in ("new", "authorized"):
+            orders.cancel(session.order, "checkout expired")  # commits the session with it
+        else:
+            db.session.commit()
+    except orders.IllegalMove:  # the order moved meanwhile: both changes were rolled back
+        db.session.rollback()
+        return session.state == "expired"
     return True
 
 
@@ -99,8 +108,13 @@ def expire_stale_sessions() -> None:
     stale = db.session.scalars(sa.select(CheckoutSession).where(
         CheckoutSession.state == "open", CheckoutSession.expires_at <= utcnow())).all()
     for session in stale:
+        expire_if_stale(session)
+    # Expired sessions whose order was left live (a database from before the single commit).
+    leftovers = db.session.scalars(sa.select(Order).join(CheckoutSession).where(
+        CheckoutSession.state == "expired", Order.order_status.in_(("new", "authorized")))).all()
+    for order in leftovers:
         try:
-            expire_if_stale(session)
+            orders.cancel(order, "checkout expired")
         except orders.IllegalMove:  # somebody else moved the order first
             db.session.rollback()
 

@@ -118,3 +118,54 @@ def test_points_spent_meanwhile_cannot_be_spent_twice(sandbox_app, sandbox_check
     assert balance_of(sandbox_app) == 500
     shopper.open()
     assert shopper.has("confirm-dialog")  # still choosing; nothing was taken
+
+
+# --- Expiry: the session and its order change together ----------------------------------------
+
+def _stale(app, session_id):
+    with app.app_context():
+        db.session.get(CheckoutSession, session_id).expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+
+
+def _state(app, session_id):
+    with app.app_context():
+        cs = db.session.get(CheckoutSession, session_id)
+        return cs.state, cs.order.order_status, cs.order.cancel_reason
+
+
+def _cancelled_events(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count(Delivery.id)).where(Delivery.event == "cancelled"))
+
+
+def test_a_crash_while_cancelling_an_expired_checkout_leaves_it_for_the_next_sweep(sandbox_app, sandbox_checkout, monkeypatch):
+    session_id, _ = sandbox_checkout()
+    _stale(sandbox_app, session_id)
+    real_cancel = orders.cancel
+
+    def crash(order, reason):
+        raise RuntimeError("the process died here")
+
+    monkeypatch.setattr(orders, "cancel", crash)
+    with sandbox_app.app_context():
+        with pytest.raises(RuntimeError):
+            checkout.expire_stale_sessions()
+        db.session.rollback()
+    assert _state(sandbox_app, session_id)[:2] == ("open", "new")  # nothing half-done
+    monkeypatch.setattr(orders, "cancel", real_cancel)
+    with sandbox_app.app_context():
+        checkout.expire_stale_sessions()
+        checkout.expire_stale_sessions()
+    assert _state(sandbox_app, session_id) == ("expired", "cancelled", "checkout expired")
+    assert _cancelled_events(sandbox_app) == 1
+
+
+@pytest.mark.parametrize("order_status", ["new", "authorized"])
+def test_the_sweep_cancels_an_expired_session_whose_order_was_left_live(sandbox_app, sandbox_checkout, order_status):
+    session_id, _ = sandbox_checkout()
+    with sandbox_app.app_context():
+        meanwhile(sa.update(CheckoutSession).values(state="expired"), sa.update(Order).values(order_status=order_status))
+        checkout.expire_stale_sessions()
+    assert _state(sandbox_app, session_id) == ("expired", "cancelled", "checkout expired")
+    assert _cancelled_events(sandbox_app) == 1
