@@ -49,6 +49,7 @@ def order_payload(order: Order) -> dict:
 
 
 def chaos() -> Chaos:
+    """The switches; seed() makes the row at start (the lazy insert is only a fallback)."""
     row = db.session.get(Chaos, 1)
     if row is None:
         row = Chaos(id=1)

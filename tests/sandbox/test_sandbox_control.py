@@ -115,3 +115,31 @@ def test_flush_sends_pending_deliveries_in_the_request(sandbox_client, sandbox_r
     assert sandbox_receiver.received[0]["path"] == "/hook"
     log = sandbox_client.get("/_control/").get_data(as_text=True)
     assert "delivered" in log and "/hook" in log
+
+
+def _chaos_rows(app):
+    import sqlalchemy as sa
+
+    from points_sandbox.extensions import db
+    from points_sandbox.models import Chaos
+
+    with app.app_context():
+        return db.session.execute(sa.select(Chaos.id, Chaos.webhook_duplicate, Chaos.checkout_fail_next)).all()
+
+
+@pytest.mark.parametrize("how", ["fresh start", "after reset"])
+def test_the_chaos_row_exists_before_any_request_needs_it(sandbox_config, how):
+    """Made lazily, two concurrent first requests both inserted id 1 and one failed with a 500."""
+    from points_sandbox import create_app
+
+    from .conftest import _stop
+
+    app = create_app(sandbox_config)
+    try:
+        if how == "after reset":
+            client = app.test_client()
+            client.post("/_control/chaos", json={"webhook_duplicate": True, "checkout_fail_next": 2})
+            assert client.post("/_control/reset").json == {"reset": True}
+        assert _chaos_rows(app) == [(1, False, 0)]
+    finally:
+        _stop(app)
