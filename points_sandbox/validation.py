@@ -184,6 +184,12 @@ class Validator:
         return value
 
     def mapping(self, key, value=_MISSING) -> dict | None:
+        """An optional `array` (a JSON object): an empty one is kept and echoed as `{}`;
+        only `required` treats it as missing, as Laravel does."""
+        if value is _MISSING:
+            value = self.data.get(key)
+        if value == {}:
+            return {}
         value, go_on = self._get(key, value, False)
         if not go_on:
             return None

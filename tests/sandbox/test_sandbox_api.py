@@ -161,6 +161,18 @@ def test_products_add_up_to_the_halala(sandbox_client, total, status):
         assert list(response.json["errors"]) == ["total_price"]
 
 
+@pytest.mark.parametrize("metadata", [{}, {"cart": "c1"}, None])
+def test_metadata_is_echoed_as_sent_even_empty(sandbox_client, sandbox_contract, sandbox_deliveries, metadata):
+    response = sandbox_client.post(CHECKOUT, json=checkout_body(metadata=metadata))
+    assert response.status_code == 200
+    session_id = response.json["data"]["checkout_url"].rsplit("/", 1)[-1]
+    uuid = sandbox_client.get(f"/_control/sessions/{session_id}").json["order_uuid"]
+    assert sandbox_contract(api(sandbox_client, "GET", f"/v1/orders/{uuid}"), ORDER, "get")["data"]["metadata"] == metadata
+    api(sandbox_client, "POST", f"/v1/orders/{uuid}/cancel")
+    [(_, order)] = sandbox_deliveries()
+    assert order["metadata"] == metadata
+
+
 def test_a_checkout_without_products_is_accepted(sandbox_client):
     response = sandbox_client.post(CHECKOUT, json={"total_price": 50, "order_number": "A-1"})
     assert response.status_code == 200
