@@ -168,6 +168,19 @@ def use_phone(session: CheckoutSession, raw_phone: str) -> Shopper | None:
     return shopper
 
 
+RESEND_SECONDS = 30  # the verify page's "resend in 00:30"
+
+
+def resend_code(session: CheckoutSession) -> None:
+    """"Resend": only on the verify step, and only once the countdown has run out."""
+    _require(session, "verify")
+    if session.otp_sent_at is not None:
+        waited = (utcnow() - session.otp_sent_at).total_seconds()
+        if waited < RESEND_SECONDS:
+            raise CheckoutError("resend_too_soon", seconds=RESEND_SECONDS - int(waited))
+    send_code(session)
+
+
 def send_code(session: CheckoutSession) -> None:
     session.otp_code = f"{secrets.randbelow(10000):04d}"
     session.otp_sent_at = utcnow()

@@ -19,7 +19,7 @@ from .orders import IllegalMove
 
 bp = Blueprint("hosted", __name__, url_prefix="/checkout")
 
-RESEND_SECONDS = 30
+RESEND_SECONDS = checkout.RESEND_SECONDS
 
 
 @bp.before_app_request
@@ -141,7 +141,7 @@ def register(session_id: str):
 
 @bp.post("/<session_id>/resend")
 def resend(session_id: str):
-    return _action(session_id, checkout.send_code)
+    return _action(session_id, checkout.resend_code)
 
 
 @bp.post("/<session_id>/verify")

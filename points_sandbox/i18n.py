@@ -29,6 +29,7 @@ STRINGS = {
         "terms_link": "الشروط و الأحكام",
         "terms_after": "الخاص في بوينتس",
         "wrong_code": "رمز التحقق غير صحيح",
+        "resend_too_soon": "يمكنك إعادة الارسال بعد {seconds} ثانية",
         # redeem
         "redeem_title": "إستبدل نقاتك",
         "balance": "الرصيد الحالي",
@@ -108,6 +109,7 @@ STRINGS = {
         "terms_link": "terms and conditions",
         "terms_after": "",
         "wrong_code": "The verification code is incorrect",
+        "resend_too_soon": "You can resend the code in {seconds} seconds",
         "redeem_title": "Redeem your points",
         "balance": "Current balance",
         "balance_points": "Total points in your wallet",

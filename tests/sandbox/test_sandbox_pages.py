@@ -321,3 +321,46 @@ def test_an_order_cancelled_while_the_shopper_pays_is_no_server_error(sandbox_ap
     order = order_row(sandbox_app)
     assert (order.order_status, order.card_amount, order.settlement_status) == ("cancelled", 0, None)
     assert sandbox_deliveries() == []
+
+
+def _code(shopper):
+    return re.search(r'data-testid="otp-code">(\d{4})<', shopper.html).group(1)
+
+
+def _sent_ago(app, session_id, seconds):
+    with app.app_context():
+        db.session.get(CheckoutSession, session_id).otp_sent_at = utcnow() - timedelta(seconds=seconds)
+        db.session.commit()
+
+
+@pytest.mark.parametrize("waited, resent", [(0, False), (29, False), (31, True)])
+def test_resend_waits_for_the_countdown(sandbox_app, sandbox_checkout, sandbox_shopper, waited, resent):
+    session_id, _ = sandbox_checkout()
+    shopper = sandbox_shopper(session_id)
+    shopper.open(lang="en")
+    first = _code(shopper)
+    _sent_ago(sandbox_app, session_id, waited)
+    codes = set()
+    for _ in range(5):  # a fresh code is random: five resends would surely change it once
+        _sent_ago(sandbox_app, session_id, waited)
+        shopper.post("resend")
+        codes.add(_code(shopper))
+    assert shopper.has("verify-title")
+    if resent:
+        assert codes != {first} and not shopper.has("otp-error")
+    else:
+        assert codes == {first}
+        assert shopper.text("otp-error") == f"You can resend the code in {30 - waited} seconds"
+
+
+def test_resend_after_verifying_changes_nothing(sandbox_app, sandbox_checkout, sandbox_shopper):
+    session_id, _ = sandbox_checkout()
+    shopper = sandbox_shopper(session_id)
+    shopper.verify()
+    with sandbox_app.app_context():
+        before = db.session.get(CheckoutSession, session_id).otp_code
+    _sent_ago(sandbox_app, session_id, 60)
+    shopper.post("resend")
+    assert shopper.has("redeem-title") and shopper.has("redeem-error")  # wrong_step, on the current step
+    with sandbox_app.app_context():
+        assert db.session.get(CheckoutSession, session_id).otp_code == before
