@@ -355,3 +355,12 @@ def test_an_overlong_order_number_is_a_404_not_a_crash(deliver, make_order):
     payload["order"]["order_number"] = "P" * 500
     payload["order"]["id"] = "u" * 500
     assert deliver(payload).status_code == 404
+
+
+def test_overlong_ids_on_a_known_order_are_recorded_not_a_crash(deliver, make_order):
+    order = make_order()
+    payload = envelope(order, "approved", updated_at="2026-11-26T10:00:00Z" + "9" * 400)
+    payload["order"]["id"] = "u" * 500
+    assert deliver(payload).status_code == 200
+    assert deliver(payload).status_code == 200
+    assert [r.outcome for r in receipts()] == ["applied", "duplicate"]

@@ -74,8 +74,9 @@ def receive(raw_body: bytes, headers) -> Result:
     if order is None:
         return _record(Result(404, "unknown_order", f"no order {order_number!r} here (yet)"), **facts)
 
-    dedupe_key = "|".join([str(points_order.get("id") or order_number), event,
-                           str(points_order.get("updated_at") or payload.get("timestamp") or "")])
+    # At least once: the same (order.id, event, updated_at) again is a duplicate (decisions).
+    dedupe_key = "|".join([facts["points_uuid"] or facts["order_number"], facts["event"],
+                           str(points_order.get("updated_at") or payload.get("timestamp") or "")[:64]])
     if _already_processed(dedupe_key):
         return _record(Result(200, "duplicate", "already processed; nothing changed"), order=order, **facts)
 
