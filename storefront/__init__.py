@@ -3,7 +3,7 @@ import logging
 
 import sqlalchemy as sa
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template, request
 from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -40,6 +40,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     cli.init_app(app)
     _register_error_pages(app)
+    if app.config["POINTS_DEMO_MODE"]:
+        from .payments import own_origin
+
+        @app.before_request
+        def note_own_origin():
+            g.own_origin = own_origin(request.environ)
 
     with app.app_context():
         _tune_sqlite(db.engine)

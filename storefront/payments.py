@@ -11,7 +11,7 @@ from typing import Callable, Optional
 
 import requests
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request
+from flask import current_app, g
 from sqlalchemy.exc import IntegrityError
 
 from . import orders
@@ -29,22 +29,24 @@ log = logging.getLogger(__name__)
 # --- The client ------------------------------------------------------------------------------
 
 def points_api_url() -> str:
-    """POINTS_API_URL, or in demo mode the sandbox mounted in this very server."""
+    """POINTS_API_URL, or in demo mode the sandbox mounted in this very server.
+
+    In demo mode, where this server listens is noted per request by ``note_own_origin``
+    (registered in ``create_app``); outside a request (CLI) it is SHOP_BASE_URL.
+    """
     configured = current_app.config["POINTS_API_URL"]
     if configured:
         return configured
-    return f"{_own_origin()}{DEMO_SANDBOX_PATH}/api"
+    return f"{g.get('own_origin') or current_app.config['SHOP_BASE_URL']}{DEMO_SANDBOX_PATH}/api"
 
 
-def _own_origin() -> str:
+def own_origin(environ: dict) -> str:
     """Where this server listens, from what the WSGI server says, never from the Host header
     (which the browser writes: a forged one must not send our API calls elsewhere)."""
-    if not has_request_context():
-        return current_app.config["SHOP_BASE_URL"]
     # Behind ProxyFix, what the server itself was given, not what the proxy says.
-    environ = {**request.environ, **request.environ.get("werkzeug.proxy_fix.orig", {})}
-    host = environ.get("SERVER_NAME", "127.0.0.1")
-    if host in ("0.0.0.0", "", "::"):
+    environ = {**environ, **environ.get("werkzeug.proxy_fix.orig", {})}
+    host = environ.get("SERVER_NAME") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):
         host = "127.0.0.1"
     return f"{environ.get('wsgi.url_scheme', 'http')}://{host}:{environ.get('SERVER_PORT', '80')}"
 

@@ -243,6 +243,7 @@ def live_shop(tmp_path_factory):
         "SANDBOX_REDIRECT_SECONDS": 1,
     })
     server = ServerThread(shop.wsgi_app)
+    shop.config["SHOP_BASE_URL"] = server.url  # as an operator sets it for CLI commands in demo mode
     live = LiveShop(shop, sandbox, server)
     yield live
     server.stop()
