@@ -114,11 +114,7 @@ class Validator:
             number = Decimal(text.strip(" \t\n\r\v\f"))
             if not number.is_finite():
                 raise InvalidOperation
-            if minimum is not None and number < minimum:
-                self.fail(key, f"The {attribute(key)} must be at least {minimum}.")
-                return None
-            if maximum is not None and number > maximum:
-                self.fail(key, f"The {attribute(key)} must not be greater than {maximum}.")
+            if not self._within(key, number, minimum, maximum):
                 return None
             return number.quantize(CENT, rounding=ROUND_HALF_UP)
         except InvalidOperation:
@@ -144,13 +140,17 @@ class Validator:
         if number is None:
             self.fail(key, f"The {attribute(key)} must be an integer.")
             return None
+        return number if self._within(key, number, minimum, maximum) else None
+
+    def _within(self, key, number, minimum, maximum) -> bool:
+        """Laravel's min/max rules on a number; records the failure."""
         if minimum is not None and number < minimum:
             self.fail(key, f"The {attribute(key)} must be at least {minimum}.")
-            return None
+            return False
         if maximum is not None and number > maximum:
             self.fail(key, f"The {attribute(key)} must not be greater than {maximum}.")
-            return None
-        return number
+            return False
+        return True
 
     def string(self, key, value=_MISSING, *, required=False, max_length=None) -> str | None:
         value, go_on = self._get(key, value, required)
