@@ -103,7 +103,7 @@ class CheckoutFailed(Exception):
         self.error = error
 
 
-def checkout_body(order: Order, callback_url: str, cart: Cart) -> dict:
+def checkout_body(order: Order, callback_url: str) -> dict:
     """The ``CheckoutRequest`` for an order. Money becomes JSON numbers only here."""
     body = {
         "order_number": order.order_number,
@@ -117,7 +117,7 @@ def checkout_body(order: Order, callback_url: str, cart: Cart) -> dict:
             for line in order.lines
         ],
         "shipping_address": {"city": order.city, "line1": order.address_line},
-        "metadata": {"cart_id": cart.id, "channel": "web", "shop_order_id": order.id},
+        "metadata": {"cart_id": order.cart_id, "channel": "web", "shop_order_id": order.id},
     }
     if order.shipping_amount:
         body["shipping_amount"] = to_wire_amount(order.shipping_amount)
@@ -139,7 +139,7 @@ def start_checkout(cart: Cart, priced: CartTotals, customer: Customer,
         return _checkout_started_elsewhere(order)
 
     try:
-        order.checkout_url = points_client(order).create_checkout(checkout_body(order, callback_url_for(order), cart))
+        order.checkout_url = points_client(order).create_checkout(checkout_body(order, callback_url_for(order)))
         order.checkout_started_at = utcnow()
     except PointsError as error:
         order.last_error = f"Checkout call failed: {error}"

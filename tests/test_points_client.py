@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from storefront import points
-from storefront.models import Cart, Order, OrderLine
+from storefront.models import Order, OrderLine
 from storefront.payments import checkout_body
 from storefront.points import CallRecord, PointsClient, PointsError, PointsOrder
 
@@ -401,7 +401,7 @@ def make_order(lines, shipping="0.00", **fields):
     lines = [OrderLine(product_name=name, unit_price=Decimal(price), quantity=qty) for name, price, qty in lines]
     subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
     order = Order(
-        id=123, order_number="PTS-2026-000123", customer_name="Sara Al-Qahtani", phone="512345678",
+        id=123, cart_id=7, order_number="PTS-2026-000123", customer_name="Sara Al-Qahtani", phone="512345678",
         city="Riyadh", address_line="King Fahd Rd 1", subtotal=subtotal, shipping_amount=Decimal(shipping),
         total=subtotal + Decimal(shipping), **fields,
     )
@@ -414,7 +414,7 @@ DATES_AND_COFFEE = [("Sukkari dates 1 kg", "32.75", 2), ("Saudi coffee 250 g", "
 
 
 def test_checkout_body_lists_every_line_as_a_product():
-    body = checkout_body(make_order(DATES_AND_COFFEE), CALLBACK, Cart(id=7))
+    body = checkout_body(make_order(DATES_AND_COFFEE), CALLBACK)
 
     assert body["products"] == [
         {"product_name": "Sukkari dates 1 kg", "product_price": 32.75, "quantity": 2},
@@ -429,7 +429,7 @@ def test_checkout_body_lists_every_line_as_a_product():
     ([("Oud", "1999.99", 1), ("Bakhoor", "0.01", 1)], "15.50", 2015.50),
 ])
 def test_checkout_body_total_is_the_sum_of_products_plus_shipping(lines, shipping, total):
-    body = checkout_body(make_order(lines, shipping), CALLBACK, Cart(id=7))
+    body = checkout_body(make_order(lines, shipping), CALLBACK)
 
     assert body["total_price"] == total
     products = sum(Decimal(str(p["product_price"])) * p["quantity"] for p in body["products"])
@@ -437,7 +437,7 @@ def test_checkout_body_total_is_the_sum_of_products_plus_shipping(lines, shippin
 
 
 def test_checkout_body_money_is_json_numbers_with_two_decimals():
-    body = checkout_body(make_order(DATES_AND_COFFEE, "25.00"), CALLBACK, Cart(id=7))
+    body = checkout_body(make_order(DATES_AND_COFFEE, "25.00"), CALLBACK)
 
     for amount in [body["total_price"], body["shipping_amount"], *(p["product_price"] for p in body["products"])]:
         assert type(amount) is float
@@ -447,7 +447,7 @@ def test_checkout_body_money_is_json_numbers_with_two_decimals():
 
 @pytest.mark.parametrize("shipping, present", [("0.00", False), ("0", False), ("12.50", True)])
 def test_checkout_body_sends_shipping_amount_only_when_not_zero(shipping, present):
-    body = checkout_body(make_order(DATES_AND_COFFEE, shipping), CALLBACK, Cart(id=7))
+    body = checkout_body(make_order(DATES_AND_COFFEE, shipping), CALLBACK)
 
     assert ("shipping_amount" in body) is present
     if present:
@@ -455,7 +455,7 @@ def test_checkout_body_sends_shipping_amount_only_when_not_zero(shipping, presen
 
 
 def test_checkout_body_carries_the_customer_address_metadata_and_callback():
-    body = checkout_body(make_order(DATES_AND_COFFEE), CALLBACK, Cart(id=7))
+    body = checkout_body(make_order(DATES_AND_COFFEE), CALLBACK)
 
     assert body["order_number"] == "PTS-2026-000123"
     assert body["phone_number"] == "512345678"
@@ -466,7 +466,7 @@ def test_checkout_body_carries_the_customer_address_metadata_and_callback():
 
 
 def test_checkout_body_holds_no_private_key():
-    body = checkout_body(make_order(DATES_AND_COFFEE, "10.00"), CALLBACK, Cart(id=7))
+    body = checkout_body(make_order(DATES_AND_COFFEE, "10.00"), CALLBACK)
 
     text = json.dumps(body)
     for needle in ("x-api-key", "private", PRIVATE_KEY):
