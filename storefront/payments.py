@@ -190,9 +190,7 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer) -> Or
     One ``order_number`` never gets a second Points session once it has one: Points would then
     hold two orders under our number, and the first one's late ``cancelled`` could hit the second.
     """
-    existing = db.session.scalar(
-        sa.select(Order).where(Order.cart_id == cart.id, Order.status == orders.PENDING_PAYMENT)
-    )
+    existing = _awaiting_payment(cart)
     if existing is not None:
         why_not = _why_not_reuse(existing, priced, customer)
         if why_not is None:
@@ -223,13 +221,18 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer) -> Or
     except IntegrityError:
         # Another request for the same cart won the race: use its order.
         db.session.rollback()
-        winner = db.session.scalar(
-            sa.select(Order).where(Order.cart_id == cart.id, Order.status == orders.PENDING_PAYMENT)
-        )
+        winner = _awaiting_payment(cart)
         if winner is None:
             raise
         return winner
     return order
+
+
+def _awaiting_payment(cart: Cart) -> Optional[Order]:
+    """The cart's order awaiting payment; the unique index allows at most one."""
+    return db.session.scalar(
+        sa.select(Order).where(Order.cart_id == cart.id, Order.status == orders.PENDING_PAYMENT)
+    )
 
 
 def _why_not_reuse(order: Order, priced: CartTotals, customer: Customer) -> Optional[str]:
