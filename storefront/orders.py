@@ -39,6 +39,10 @@ FULFILLABLE = {PAID, PARTIALLY_REFUNDED}
 AMOUNT_TOLERANCE = Decimal("0.01")
 
 
+# Outcomes of applying a Points status that changed the order (the rest leave it as it was).
+CHANGING_OUTCOMES = frozenset({"applied", "amount_mismatch", "paid_after_cancel", "paid_twice"})
+
+
 class IllegalMove(Exception):
     pass
 
@@ -52,7 +56,7 @@ class Outcome:
 
     @property
     def changed(self) -> bool:
-        return self.outcome in ("applied", "amount_mismatch", "paid_after_cancel", "paid_twice")
+        return self.outcome in CHANGING_OUTCOMES
 
 
 def move(order: Order, to_status: str, *, source: str, reason: Optional[str] = None) -> None:

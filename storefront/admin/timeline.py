@@ -11,6 +11,7 @@ from typing import Optional
 import sqlalchemy as sa
 from flask import current_app
 
+from .. import orders
 from ..extensions import db
 from ..models import Order, PointsApiCall, WebhookReceipt
 from ..privacy import mask_phones_in_text, scrub
@@ -27,13 +28,11 @@ OUTCOME_LABELS = {
     "ignored": "no change",
     "unknown_event": "unknown event",
     "unknown_order": "no such order",
-    "bad_secret": "bad secret",
-    "unauthorized": "bad secret",
     "malformed": "malformed",
 }
-CHANGED = {"applied", "amount_mismatch", "paid_after_cancel", "paid_twice"}
+CHANGED = orders.CHANGING_OUTCOMES
 CAUSE_WINDOW = timedelta(seconds=2)
-GOOD = {"applied", "recorded", "shipping_updated"}
+GOOD = {"applied"}
 WARN = {"duplicate", "late", "ignored", "unknown_event", "other_points_order"}
 
 
@@ -92,8 +91,7 @@ def call_entry(c: PointsApiCall) -> Entry:
 
 
 def webhook_entry(r: WebhookReceipt) -> Entry:
-    tone = "good" if r.outcome in GOOD else "warn" if r.outcome in WARN else "bad"
-    chips = [(OUTCOME_LABELS.get(r.outcome, r.outcome.replace("_", " ")), tone), (f"answered {r.response_status}", "info")]
+    chips = [(OUTCOME_LABELS.get(r.outcome, r.outcome.replace("_", " ")), outcome_tone(r.outcome)), (f"answered {r.response_status}", "info")]
     sections = [("Headers", pretty(r.headers)), ("Body", pretty(r.body))]
     return Entry("webhook", r.received_at, r.event or "(no event)", chips=chips,
                  detail=_mask_text(r.detail) if r.detail else None, sections=sections, id=r.id,
