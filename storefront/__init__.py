@@ -1,15 +1,15 @@
 """Points Storefront: a demo shop that takes payment through the Points hosted checkout."""
 import logging
 
-import sqlalchemy as sa
-
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template
 from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import demo
 from .config import load_config, refuse_demo_values_in_production
 from .extensions import csrf, db
 from .privacy import PhoneMaskingFilter
+from .transactions import tune_engine
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -41,30 +41,12 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     _register_error_pages(app)
     if app.config["POINTS_DEMO_MODE"]:
-        from .payments import own_origin
-
-        @app.before_request
-        def note_own_origin():
-            g.own_origin = own_origin(request.environ)
+        demo.install(app)
 
     with app.app_context():
-        _tune_sqlite(db.engine)
+        tune_engine(db.engine)
         cli.create_tables_and_seed_if_empty()
     return app
-
-
-def _tune_sqlite(engine) -> None:
-    """SQLite only: readers don't block the webhook's writes (WAL), and a commit costs one fsync."""
-    if engine.dialect.name != "sqlite":
-        return
-
-    @sa.event.listens_for(engine, "connect")
-    def _pragmas(dbapi_connection, _record):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
-        cursor.close()
 
 
 def _configure_logging(app: Flask) -> None:

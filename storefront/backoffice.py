@@ -1,7 +1,7 @@
 """What staff do to an order through the Points API: shipping status, cancel, refund, reconcile.
 
 Each action checks the order locally first, so an obviously wrong request never reaches Points,
-then makes one call through :func:`payments.points_client`, which records it on the order's
+then makes one call through :func:`points.points_client`, which records it on the order's
 timeline. A failed call changes nothing but that record, and raises :class:`ActionError` with a
 sentence for staff saying what to do.
 
@@ -15,20 +15,20 @@ from typing import Optional
 
 from flask import current_app
 
-from . import orders, payments
+from . import orders, reconciliation
 from .extensions import db
 from .models import Order
-from .points import SHIPPING_STATUSES, PointsError
+from .points import SHIPPING_STATUSES, PointsError, points_client
+from .transactions import lock_order
 from .privacy import scrub
 
 # Points' order_status values from which a cancel is allowed (decisions: "Cancel vs refund").
 CANCELLABLE_AT_POINTS = {"new", "authorized"}
 
 # Local statuses for each action.
-SHIPPABLE = orders.FULFILLABLE
-CANCELLABLE = {orders.PENDING_PAYMENT, orders.AUTHORIZED}
+CANCELLABLE = set(orders.AWAITING_POINTS)
 REFUNDABLE = {orders.PAID, orders.PARTIALLY_REFUNDED, orders.NEEDS_REVIEW}
-RECONCILABLE = {orders.PENDING_PAYMENT, orders.AUTHORIZED}
+RECONCILABLE = set(orders.AWAITING_POINTS)
 
 LABEL_MAX = 120
 REASON_MAX = 500
@@ -53,7 +53,7 @@ def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None
         raise ActionError(f"{status!r} is not a Points shipping status; choose one of {', '.join(SHIPPING_STATUSES)}.")
     if any(label and len(label) > LABEL_MAX for label in (name_ar, name_en)):
         raise ActionError(f"Shipping labels are at most {LABEL_MAX} characters.")
-    if order.status not in SHIPPABLE:
+    if order.status not in orders.FULFILLABLE:
         raise ActionError(f"{order.order_number} is {_human(order.status)}: only a paid order can be shipped.")
     _require_uuid(order)
 
@@ -120,22 +120,21 @@ def accept_after_review(order: Order, note: str) -> str:
     Local only: Points already holds the money. To give it back instead, refund the order.
     """
     note = _require_reason(note)
-    db.session.refresh(order, with_for_update=True)
+    order = lock_order(Order.id == order.id)
     if order.status != orders.NEEDS_REVIEW:
         raise ActionError(f"{order.order_number} is {_human(order.status)}: only an order under review is accepted.")
     orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")
-    payments.release_for_fulfilment(order)
     db.session.commit()
     return f"{order.order_number} is accepted and released for fulfilment."
 
 
 def reconcile_order(order: Order) -> str:
-    """Ask Points about one order still waiting for its webhook (see payments.reconcile_order)."""
+    """Ask Points about one order still waiting for its webhook (see reconciliation.py)."""
     if order.status not in RECONCILABLE:
         raise ActionError(f"{order.order_number} is {_human(order.status)}: its webhook already came; "
                           "only an order waiting for payment is reconciled.")
     try:
-        return payments.reconcile_order(order)
+        return reconciliation.reconcile_order(order)
     except PointsError as error:
         raise ActionError(staff_message(error, order), kind=error.kind, errors=error.errors) from None
 
@@ -182,7 +181,7 @@ def staff_message(error: PointsError, order: Optional[Order] = None) -> str:
 
 def _call(order: Order, action):
     try:
-        return action(payments.points_client(order))
+        return action(points_client(order))
     except PointsError as error:
         db.session.commit()  # keep the recorded call on the timeline; nothing else has changed
         raise ActionError(staff_message(error, order), kind=error.kind, errors=error.errors) from None

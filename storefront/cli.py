@@ -10,6 +10,8 @@ from werkzeug.security import generate_password_hash
 from .catalogue import seed_catalogue
 from .extensions import db
 from .models import AdminUser, Product
+from .points import PointsError, points_client
+from .reconciliation import reconcile_stale_orders
 
 DEMO_ADMIN_EMAIL = "demo@points-storefront.test"
 DEMO_ADMIN_PASSWORD = "demo-password"
@@ -59,8 +61,6 @@ def init_app(app) -> None:
     @click.option("--older-than", "older_than", default="15m", show_default=True, callback=lambda c, p, v: parse_age(v))
     def reconcile_command(older_than):
         """Ask Points about pending orders whose webhook never came."""
-        from .payments import reconcile_stale_orders
-
         for line in reconcile_stale_orders(older_than):
             click.echo(line)
 
@@ -71,9 +71,6 @@ def init_app(app) -> None:
     @click.option("--name", default="Points Storefront", show_default=True)
     def register_webhook_command(url, name):
         """Register URL as a webhook at Points and print its secret once."""
-        from .payments import points_client
-        from .points import PointsError
-
         try:
             webhook = points_client().create_webhook(name, url)
         except PointsError as exc:

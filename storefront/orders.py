@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional
 
-from .models import Order, OrderTransition, utcnow
+import sqlalchemy as sa
+
+from .cart.service import totals as cart_totals
+from .extensions import db
+from .models import Cart, CartLine, Order, OrderTransition, utcnow
 
 PENDING_PAYMENT = "pending_payment"
 AUTHORIZED = "authorized"
@@ -35,6 +39,10 @@ ALLOWED_MOVES = {
 
 # Local statuses in which the shop may ship the goods.
 FULFILLABLE = {PAID, PARTIALLY_REFUNDED}
+# Points holds the shopper's money (reserved or taken): the cart that was paid for is emptied.
+PAYMENT_TAKEN = {AUTHORIZED} | FULFILLABLE
+# Points has not settled the order yet: its webhook may still come, reconciliation may ask.
+AWAITING_POINTS = (PENDING_PAYMENT, AUTHORIZED)
 
 AMOUNT_TOLERANCE = Decimal("0.01")
 
@@ -66,11 +74,22 @@ def move(order: Order, to_status: str, *, source: str, reason: Optional[str] = N
     order.transitions.append(
         OrderTransition(from_status=order.status, to_status=to_status, source=source, reason=reason)
     )
-    order.status = to_status
+    from_status, order.status = order.status, to_status
     if reason is not None:
         order.status_reason = reason
     if to_status == PAID and order.paid_at is None:
         order.paid_at = utcnow()
+    if to_status in PAYMENT_TAKEN and from_status not in PAYMENT_TAKEN:
+        _empty_paid_cart(order)
+
+
+def _empty_paid_cart(order: Order) -> None:
+    """Money moved: the shopper's cart is emptied if it still holds just what was paid for (not
+    if the shopper has since changed it, e.g. for a newer order)."""
+    cart = db.session.get(Cart, order.cart_id) if order.cart_id is not None else None
+    if cart is not None and cart_totals(cart).fingerprint() == order.cart_fingerprint:
+        db.session.execute(sa.delete(CartLine).where(CartLine.cart_id == cart.id))
+        db.session.expire(cart, ["lines"])
 
 
 def as_decimal(value) -> Optional[Decimal]:
@@ -112,7 +131,7 @@ def _apply(order, points_status, *, source, total_price, refund_amount, left_amo
                  reason=f"Points reports the order {points_status} after the shop cancelled it: "
                         "refund it or fulfil it.")
             return Outcome("paid_after_cancel", "money moved after the shop cancelled the order")
-        if order.status not in (PENDING_PAYMENT, AUTHORIZED) or order.status == target:
+        if order.status not in AWAITING_POINTS or order.status == target:
             return Outcome("late", f"order is already {order.status}; {points_status} changes nothing")
         paid = as_decimal(total_price)
         if paid is None or abs(paid - order.total) > AMOUNT_TOLERANCE:

@@ -1,7 +1,8 @@
-"""The shop's side of the Points redeem flow: start a checkout, reconcile an order.
+"""Pay with Points: record the order, then ask Points for a hosted checkout.
 
-Every call goes through :class:`~storefront.points.PointsClient` and is recorded on the order's
-timeline (``PointsApiCall``). State changes go through ``orders.apply_points_status``.
+The call goes through :func:`~storefront.points.points_client`, which records it on the order's
+timeline (``PointsApiCall``). What happens after the shopper pays is the webhook's job
+(``webhooks/handler.py``); an order whose webhook never came is reconciled (``reconciliation.py``).
 """
 import logging
 import time
@@ -9,79 +10,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable, Optional
 
-import requests
 import sqlalchemy as sa
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from . import orders
 from .cart.service import CartTotals
-from .cart.service import totals as cart_totals
-from .config import DEMO_SANDBOX_PATH
 from .extensions import db
-from .models import Cart, CartLine, Order, OrderLine, OrderTransition, PointsApiCall, utcnow
-from .points import CallRecord, PointsClient, PointsError, json_for_log, to_wire_amount
+from .models import Cart, Order, OrderLine, OrderTransition, utcnow
+from .points import PointsError, points_client, to_wire_amount
 from .privacy import mask_phone
 
 log = logging.getLogger(__name__)
-
-
-# --- The client ------------------------------------------------------------------------------
-
-def points_api_url() -> str:
-    """POINTS_API_URL, or in demo mode the sandbox mounted in this very server.
-
-    In demo mode, where this server listens is noted per request by ``note_own_origin``
-    (registered in ``create_app``); outside a request (CLI) it is SHOP_BASE_URL.
-    """
-    configured = current_app.config["POINTS_API_URL"]
-    if configured:
-        return configured
-    return f"{g.get('own_origin') or current_app.config['SHOP_BASE_URL']}{DEMO_SANDBOX_PATH}/api"
-
-
-def own_origin(environ: dict) -> str:
-    """Where this server listens, from what the WSGI server says, never from the Host header
-    (which the browser writes: a forged one must not send our API calls elsewhere)."""
-    # Behind ProxyFix, what the server itself was given, not what the proxy says.
-    environ = {**environ, **environ.get("werkzeug.proxy_fix.orig", {})}
-    host = environ.get("SERVER_NAME") or "127.0.0.1"
-    if host in ("0.0.0.0", "::"):
-        host = "127.0.0.1"
-    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}:{environ.get('SERVER_PORT', '80')}"
-
-
-def _http_session() -> requests.Session:
-    # One connection pool per app, shared by every client built from it.
-    return current_app.extensions.setdefault("points_http_session", requests.Session())
-
-
-def points_client(order: Optional[Order] = None) -> PointsClient:
-    """A client whose every call is recorded on ``order``'s timeline (or the shop's, if None)."""
-
-    def record(call: CallRecord) -> None:
-        db.session.add(
-            PointsApiCall(
-                order_id=order.id if order is not None else None,
-                method=call.method,
-                path=call.path,
-                request_body=json_for_log(call.request_body) if call.request_body is not None else None,
-                response_status=call.response_status,
-                response_body=json_for_log(call.response_body) if call.response_body is not None else None,
-                error=call.error,
-                duration_ms=call.duration_ms,
-            )
-        )
-
-    cfg = current_app.config
-    return PointsClient(
-        points_api_url(),
-        cfg["POINTS_PUBLIC_KEY"],
-        cfg["POINTS_PRIVATE_KEY"],
-        timeout=cfg["POINTS_TIMEOUT_SECONDS"],
-        session=_http_session(),
-        recorder=record,
-    )
 
 
 # --- Checkout --------------------------------------------------------------------------------
@@ -250,70 +190,3 @@ def _why_not_reuse(order: Order, priced: CartTotals, customer: Customer) -> Opti
 def _set_customer(order: Order, customer: Customer) -> None:
     order.customer_name, order.phone = customer.name, customer.phone
     order.city, order.address_line = customer.city, customer.address_line
-
-
-# --- After payment ---------------------------------------------------------------------------
-
-def release_for_fulfilment(order: Order) -> None:
-    """Paid: the goods can go out. The shopper's cart is emptied if it still holds just what was
-    paid for (not if the shopper has since changed it, e.g. for a newer order)."""
-    cart = db.session.get(Cart, order.cart_id) if order.cart_id is not None else None
-    if cart is not None and cart_totals(cart).fingerprint() == order.cart_fingerprint:
-        db.session.execute(sa.delete(CartLine).where(CartLine.cart_id == cart.id))
-        db.session.expire(cart, ["lines"])
-    log.info("Order %s released for fulfilment", order.order_number)
-
-
-# --- Reconciliation --------------------------------------------------------------------------
-
-def reconcile_order(order: Order) -> str:
-    """Ask Points about one order whose webhook never came, and apply the answer.
-
-    Uses the ``uuid`` from a webhook, else the callback's unverified hint, whose ``order_number``
-    is checked before anything is applied. With no uuid past the session life, the order is
-    given up as expired. Returns a sentence for staff; raises PointsError on a failed call.
-    """
-    uuid = order.points_uuid or order.points_uuid_hint
-    if not uuid:
-        expired_before = utcnow() - timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"])
-        if order.status == orders.PENDING_PAYMENT and (order.checkout_started_at or order.created_at) < expired_before:
-            orders.cancel_locally(order, "checkout expired", source="reconciliation")
-            db.session.commit()
-            return f"{order.order_number}: no Points order known and the session has expired; cancelled."
-        return f"{order.order_number}: no Points order known yet; nothing to ask."
-
-    try:
-        remote = points_client(order).get_order(uuid)
-    except PointsError:
-        db.session.commit()  # keep the recorded call on the timeline
-        raise
-    db.session.refresh(order, with_for_update=True)  # locked only now, not during the HTTP call
-    if remote.order_number.lstrip("#") != order.order_number:
-        order.points_uuid_hint = None
-        db.session.commit()
-        return (f"{order.order_number}: Points order {uuid} belongs to {remote.order_number!r}, "
-                "not to this order; the hint was dropped.")
-    order.points_uuid = remote.uuid
-    order.points_reference_number = remote.reference_number or order.points_reference_number
-    outcome = orders.apply_points_status(order, remote.order_status, source="reconciliation",
-                                         total_price=remote.total_price)
-    if outcome.outcome == "applied" and order.status in (orders.PAID, orders.AUTHORIZED):
-        release_for_fulfilment(order)
-    db.session.commit()
-    return f"{order.order_number}: Points says {remote.order_status}; {outcome.outcome} ({outcome.detail})."
-
-
-def reconcile_stale_orders(older_than: timedelta) -> list[str]:
-    """Reconcile every order still waiting for its webhook (pending or authorized) older than that."""
-    cutoff = utcnow() - older_than
-    stale = db.session.scalars(
-        sa.select(Order).where(Order.status.in_((orders.PENDING_PAYMENT, orders.AUTHORIZED)),
-                               Order.created_at < cutoff).order_by(Order.id)
-    ).all()
-    results = []
-    for order in stale:
-        try:
-            results.append(reconcile_order(order))
-        except PointsError as error:
-            results.append(f"{order.order_number}: Points call failed ({error}); try again later.")
-    return results or ["No pending orders older than that."]

@@ -15,7 +15,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Optional
 
 import requests
+from flask import current_app
 
+from . import demo
+from .extensions import db
+from .models import PointsApiCall
 from .privacy import scrub
 
 log = logging.getLogger(__name__)
@@ -267,3 +271,34 @@ def _unwrap(payload: dict):
 
 def json_for_log(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
+
+
+# --- The shop's client -------------------------------------------------------------------------
+
+def points_client(order=None) -> PointsClient:
+    """The app's client, whose every call is recorded on ``order``'s timeline (or the shop's, if None).
+
+    The base URL is ``POINTS_API_URL``, or in demo mode the sandbox mounted in this server.
+    """
+    def record(call: CallRecord) -> None:
+        db.session.add(PointsApiCall(
+            order_id=order.id if order is not None else None,
+            method=call.method,
+            path=call.path,
+            request_body=json_for_log(call.request_body) if call.request_body is not None else None,
+            response_status=call.response_status,
+            response_body=json_for_log(call.response_body) if call.response_body is not None else None,
+            error=call.error,
+            duration_ms=call.duration_ms,
+        ))
+
+    cfg = current_app.config
+    return PointsClient(
+        cfg["POINTS_API_URL"] or demo.sandbox_api_url(),
+        cfg["POINTS_PUBLIC_KEY"],
+        cfg["POINTS_PRIVATE_KEY"],
+        timeout=cfg["POINTS_TIMEOUT_SECONDS"],
+        # One connection pool per app, shared by every client built from it.
+        session=current_app.extensions.setdefault("points_http_session", requests.Session()),
+        recorder=record,
+    )

@@ -77,7 +77,7 @@ def _render_order(order, *, shipping=None, cancel=None, refund=None, accept=None
 
 def _available_actions(order):
     return {
-        "shipping": order.status in backoffice.SHIPPABLE and bool(order.points_uuid),
+        "shipping": order.status in orders.FULFILLABLE and bool(order.points_uuid),
         "cancel": order.status in backoffice.CANCELLABLE,
         "refund": order.status in backoffice.REFUNDABLE and order.refundable_amount > 0,
         "reconcile": order.status in backoffice.RECONCILABLE,

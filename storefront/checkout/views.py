@@ -79,7 +79,7 @@ def callback():
         order.points_uuid_hint = hint
         db.session.commit()
 
-    if order.status in (orders.PENDING_PAYMENT, orders.AUTHORIZED):
+    if order.status in orders.AWAITING_POINTS:
         waited = request.args.get("waited", 0, type=int)
         still_quick = waited < WAIT_REFRESHES
         return render_template(

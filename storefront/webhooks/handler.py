@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from .. import orders
 from ..extensions import db
 from ..models import Order, WebhookReceipt, utcnow
-from ..payments import release_for_fulfilment
 from ..orders import Outcome
 from ..privacy import mask_value
+from ..transactions import lock_order
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,9 @@ def receive(raw_body: bytes, headers) -> Result:
         log.info("Unknown Points webhook event %r acknowledged", event)
         return _record(Result(200, "unknown_event", f"no handler for {event!r}; nothing changed"), **facts)
 
-    # FOR UPDATE: two events for one order (approved + a reconcile click, say) apply one after
-    # the other, each seeing the other's result (PostgreSQL; SQLite serialises writers anyway).
-    order = db.session.scalar(sa.select(Order).where(Order.order_number == order_number).with_for_update())
+    # Two events for one order (approved + cancelled sent together, or a reconcile click) apply
+    # one after the other, each reading the order after the other's commit.
+    order = lock_order(Order.order_number == order_number)
     if order is None:
         return _record(Result(404, "unknown_order", f"no order {order_number!r} here (yet)"), **facts)
 
@@ -99,13 +99,10 @@ def receive(raw_body: bytes, headers) -> Result:
 
 def _status_event(status: str) -> Callable[[Order, dict], Outcome]:
     def handle(order: Order, points_order: dict) -> Outcome:
-        outcome = orders.apply_points_status(
+        return orders.apply_points_status(
             order, status, source="webhook", total_price=points_order.get("total_price"),
             reason=points_order.get("reason"),
         )
-        if order.status in (orders.PAID, orders.AUTHORIZED) and outcome.outcome == "applied":
-            release_for_fulfilment(order)
-        return outcome
     return handle
 
 
