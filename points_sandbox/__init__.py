@@ -13,7 +13,7 @@ from flask import Flask, jsonify, render_template, request, send_file
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 
-from . import api, config as settings, control, hosted, seed, webhooks
+from . import api, config as settings, control, delivery, hosted, seed
 from .extensions import csrf, db
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")
@@ -67,11 +67,12 @@ def create_app(config: dict | None = None) -> Flask:
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_wal)
         db.create_all()
+        seed.add_missing_columns()
         seed.seed()
 
     if app.config["SANDBOX_WEBHOOK_WORKER"]:
-        worker = webhooks.Worker(app)
-        app.extensions[webhooks.WORKER_KEY] = worker
+        worker = delivery.Worker(app)
+        app.extensions[delivery.WORKER_KEY] = worker
         worker.start()
     return app
 

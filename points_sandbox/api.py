@@ -8,21 +8,26 @@ from __future__ import annotations
 import math
 import secrets
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, request, url_for
 
-from . import checkout, orders, webhooks
+from . import chaos, checkout, orders
 from .extensions import csrf, db
-from .models import Delivery, Merchant, Order, Webhook, utcnow
+from .models import Delivery, Merchant, Order, Webhook, laravel_iso, stamp, utcnow
 from .orders import SHIPPING_STATUSES, IllegalMove
 from .validation import ValidationFailed, Validator, validate_checkout
-from .webhooks import iso
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # a JSON API authenticated by keys, not by a browser session
 
 INVALID_KEY = "Invalid or inactive API key"
+# The documented 403s (api reference §2.4, §10.5; OpenAPI `Forbidden`), reachable by switches.
+MERCHANT_NOT_ALLOWED = "Merchant is not allowed to perform this action."
+IP_NOT_ALLOWED = "Your IP address is not allowed to access this API."
+# Webhooks must be https; plain http only to the machine itself (decisions, "Sandbox delivery").
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 PAYMENT_METHODS = [str(n) for n in range(1, 11)]
 # Paging bounds: the offset must stay a 64-bit integer for the database.
 MAX_PER_PAGE = 100
@@ -73,6 +78,12 @@ def merchant_from_key() -> Merchant:
     merchant = db.session.scalar(sa.select(Merchant).where(Merchant.private_key == key)) if key else None
     if merchant is None or not merchant.active:
         raise ApiError(INVALID_KEY, 400)
+    # Checked after the key, as Points does: the merchant's standing, then the caller's IP.
+    switches = chaos.switches()
+    if switches.forbid_merchant:
+        raise ApiError(MERCHANT_NOT_ALLOWED, 403)
+    if switches.forbid_ip:
+        raise ApiError(IP_NOT_ALLOWED, 403)
     return merchant
 
 
@@ -112,8 +123,8 @@ def order_resource(order: Order) -> dict:
         "since": since(order.created_at),
         "settlement_status": order.settlement_status,
         "status": SHIPPING_STATUSES[order.shipping_status][0] if order.shipping_status else None,
-        "created_at": iso(order.created_at),
-        "updated_at": iso(order.updated_at),
+        "created_at": laravel_iso(order.created_at),
+        "updated_at": laravel_iso(order.updated_at),
         "items": [
             {"product_name": i.product_name, "product_price": float(i.product_price), "quantity": i.quantity}
             for i in order.items
@@ -125,7 +136,7 @@ def order_resource(order: Order) -> dict:
 
 @bp.post("/orders/checkout/<public_key>")
 def checkout_order(public_key: str):
-    switches = webhooks.chaos()
+    switches = chaos.switches()
     if switches.checkout_fail_next > 0:  # chaos: the next call(s) fail as configured
         switches.checkout_fail_next -= 1
         status = switches.checkout_fail_status or 500
@@ -134,6 +145,10 @@ def checkout_order(public_key: str):
     merchant = db.session.scalar(sa.select(Merchant).where(Merchant.public_key == public_key))
     if merchant is None or not merchant.active:
         raise ApiError(INVALID_KEY, 400)
+    # An unverified/unpublished merchant cannot check out either (403 documented for this
+    # path); IP whitelisting does not apply to it (docs §10.5: the checkout endpoint is exempt).
+    if switches.forbid_merchant:
+        raise ApiError(MERCHANT_NOT_ALLOWED, 403)
     clean = validate_checkout(body())
     # Relative webhook URLs resolve against the origin this call came in on (no mount prefix).
     cs = checkout.create(merchant, clean, origin=request.host_url.rstrip("/"))
@@ -210,7 +225,8 @@ def capture_order(order_uuid: str):
 def webhook_resource(hook: Webhook) -> dict:
     # The secret is returned on every read, as the newest SPEC says.
     return {"uuid": hook.uuid, "merchant_id": hook.merchant_id, "name": hook.name, "url": hook.url,
-            "secret": hook.secret, "created_at": iso(hook.created_at), "updated_at": iso(hook.updated_at)}
+            "secret": hook.secret, "created_at": laravel_iso(hook.created_at),
+            "updated_at": laravel_iso(hook.updated_at)}
 
 
 def find_webhook(merchant: Merchant, webhook_uuid: str) -> Webhook:
@@ -219,6 +235,17 @@ def find_webhook(merchant: Merchant, webhook_uuid: str) -> Webhook:
     if hook is None:
         raise ApiError("Webhook not found.", 404)
     return hook
+
+
+def webhook_url(v: Validator, *, required: bool) -> str | None:
+    """A valid URL that is https, or http to a loopback host (local work); else a 422 on `url`."""
+    url = v.url("url", required=required, max_length=500)
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme != "https" and (parts.hostname or "").lower() not in LOOPBACK_HOSTS:
+            v.fail("url", "The url must start with one of the following: https://.")
+            return None
+    return url
 
 
 def url_taken(merchant: Merchant, url: str, other_than: Webhook | None = None) -> bool:
@@ -261,7 +288,7 @@ def create_webhook():
     merchant = merchant_from_key()
     v = Validator(body())
     name = v.string("name", required=True, max_length=255)
-    url = v.url("url", required=True, max_length=500)
+    url = webhook_url(v, required=True)
     v.check()
     if url_taken(merchant, url):
         raise ApiError("A webhook already exists for this URL.", 400)
@@ -283,7 +310,7 @@ def update_webhook(webhook_uuid: str):
     data = body()
     v = Validator(data)
     name = v.string("name", max_length=255)
-    url = v.url("url", max_length=500)
+    url = webhook_url(v, required=False)
     if not v.errors and name is None and url is None:
         v.fail("name", "The name field is required when url is not present.")
         v.fail("url", "The url field is required when name is not present.")
@@ -292,7 +319,7 @@ def update_webhook(webhook_uuid: str):
     v.check()
     hook.name = name if name is not None else hook.name
     hook.url = url if url is not None else hook.url
-    hook.updated_at = utcnow()
+    hook.updated_at = stamp()
     db.session.commit()
     return ok(webhook_resource(hook))
 

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import sqlalchemy as sa
 from flask import current_app
 
-from . import orders
+from . import chaos, orders
 from .extensions import db
 from .models import CheckoutSession, Merchant, Order, OrderItem, Shopper, utcnow
 from .validation import normalize_phone
@@ -274,9 +274,13 @@ def abandon(session: CheckoutSession, reason: str = "checkout abandoned") -> Non
 
 
 def return_url(order: Order) -> str | None:
-    """`callback_url` with `order_uuid` and `status` appended, its own query kept."""
+    """`callback_url` with `order_uuid` and `status` appended, its own query kept; with the
+    `callback_params` switch off, `callback_url` exactly as given (Points' parameters are
+    undocumented, so the shop must work without them)."""
     if not order.callback_url:
         return None
+    if not chaos.switches().callback_params:
+        return order.callback_url
     parts = urlsplit(order.callback_url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     query += [("order_uuid", order.uuid), ("status", order.order_status)]

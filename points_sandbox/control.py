@@ -1,59 +1,148 @@
-"""Sandbox-only controls for demos and tests, at /_control: the delivery log, chaos switches,
-a whole shopper in one call, reset. Nothing here exists on the real Points service."""
+"""Sandbox-only controls for demos and tests, at /_control: the delivery log, the switches,
+a whole shopper in one call, triggering and resending webhooks, reset. Nothing here exists on
+the real Points service.
+
+Every setting is validated before anything changes: bad input is a 422 with `errors` (field ->
+messages) on the JSON API and a 400 re-rendering the page with the message next to the field.
+"""
 from __future__ import annotations
 
 import time
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, flash, get_flashed_messages, jsonify, redirect, render_template,
+                   request, url_for)
 
-from . import checkout, seed, webhooks
+from . import chaos as chaos_switches
+from . import checkout, delivery, orders, seed, webhooks
 from .checkout import CheckoutError
 from .extensions import csrf, db
 from .i18n import translate
-from .models import (Chaos, CheckoutSession, Delivery, DeliveryAttempt, Merchant, Order, OrderItem,
+from .models import (CheckoutSession, Delivery, DeliveryAttempt, Merchant, Order, OrderItem,
                      Shopper, utcnow)
 from .orders import IllegalMove
-from .webhooks import iso
+from .validation import ValidationFailed, Validator
+from .webhooks import MERCHANT_EVENTS, ORDER_EVENTS, iso
 
 bp = Blueprint("control", __name__, url_prefix="/_control")
 
-CHAOS_FIELDS = {
-    # name: type; the JSON body and the HTML form use the same names.
-    "webhook_delay_seconds": float,
-    "webhook_duplicate": bool,
-    "webhook_reverse": bool,
-    "webhook_drop_next": int,
-    "checkout_fail_status": int,
-    "checkout_fail_next": int,
+FLASH = "control"  # the flash category of this page (the hosted pages use "error")
+MAX_DELAY_SECONDS = 3600
+MAX_COUNT = 1000
+MAX_WINDOW_DAYS = 3650
+# Merchant events: the balance figures sent unless the trigger body overrides them.
+MERCHANT_EVENT_DATA = {
+    "low_balance_warning": {"current_balance": "1500.00", "order_points": "200.00",
+                            "balance_after_order": "1300.00", "max_debt_allowed": "5000.00"},
+    "debt_exceeded": {"current_balance": "-4900.00", "order_points": "200.00",
+                      "balance_after_order": "-5100.00", "max_debt_allowed": "5000.00"},
 }
+TRUE_WORDS, FALSE_WORDS = {"1", "true", "on", "yes"}, {"0", "false", "off", "no", ""}
 
 
-def wants_json() -> bool:
-    return request.is_json or request.accept_mimetypes.best == "application/json"
+class Invalid(Exception):
+    """Field errors of a control call: 422 JSON, or the page again with 400."""
+
+    def __init__(self, errors: dict[str, list[str]], form: str):
+        super().__init__("invalid")
+        self.errors, self.form = errors, form
+
+    @property
+    def message(self) -> str:
+        return ValidationFailed(self.errors).message  # Laravel's "(and N more errors)"
 
 
-def _chaos_json() -> dict:
-    switches = webhooks.chaos()
-    return {name: getattr(switches, name) for name in CHAOS_FIELDS}
+def _json_error(message: str, status: int, errors: dict | None = None):
+    body = {"status": False, "message": message, "appended_data": {}}
+    if errors is not None:
+        body["errors"] = errors
+    return jsonify(body), status
 
 
-def _delivery_json(delivery: Delivery) -> dict:
+def _submitted() -> dict:
+    """The body of a control call: JSON, or the dashboard's form (CSRF-checked)."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        return data if isinstance(data, dict) else {}
+    csrf.protect()
+    return request.form.to_dict()
+
+
+def _boolean(v: Validator, name: str, value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    v.fail(name, f"The {name.replace('_', ' ')} field must be true or false.")
+    return None
+
+
+def _clean_switches(data: dict) -> dict:
+    """The switches present in `data`, validated; raises Invalid and changes nothing."""
+    v = Validator(data)
+    clean = {}
+    for name, (kind, default) in chaos_switches.SWITCHES.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if kind is bool:
+            value = _boolean(v, name, value)
+        elif name == "checkout_fail_status":
+            value = None if value in (None, "") else v.choice(name, {"429", "500"}, str(value))
+            value = int(value) if value else None
+        elif name == "webhook_delay_seconds":
+            number = v.number(name, value, minimum=0, maximum=MAX_DELAY_SECONDS)
+            value = float(number) if number is not None else (0.0 if v._blank(value) else None)
+        else:
+            number = v.integer(name, value, minimum=0, maximum=MAX_COUNT)
+            value = number if number is not None else (0 if v._blank(value) else None)
+        if name not in v.errors:
+            clean[name] = value
+    if v.errors:
+        raise Invalid(v.errors, "chaos")
+    return clean
+
+
+def _clean_merchant(data: dict) -> dict:
+    v = Validator(data)
+    clean = {}
+    if "two_step" in data:
+        clean["two_step"] = _boolean(v, "two_step", data["two_step"])
+    if "refund_window_days" in data:
+        # Empty or null: no window (off).
+        clean["refund_window_days"] = v.integer("refund_window_days", data["refund_window_days"],
+                                                minimum=0, maximum=MAX_WINDOW_DAYS)
+    if v.errors:
+        raise Invalid(v.errors, "merchant")
+    return clean
+
+
+def _the_merchant() -> Merchant:
+    return db.session.scalar(sa.select(Merchant).order_by(Merchant.id))
+
+
+def _merchant_json(merchant: Merchant) -> dict:
+    return {"two_step": merchant.two_step, "refund_window_days": merchant.refund_window_days}
+
+
+def _delivery_json(d: Delivery) -> dict:
     return {
-        "id": delivery.id,
-        "event": delivery.event,
-        "order_uuid": delivery.order.uuid if delivery.order else None,
-        "order_number": delivery.order.order_number if delivery.order else None,
-        "webhook_uuid": delivery.webhook.uuid if delivery.webhook else None,
-        "status": delivery.status,
-        "note": delivery.note,
-        "created_at": iso(delivery.created_at),
-        "next_attempt_at": iso(delivery.next_attempt_at),
-        "payload": delivery.payload,
+        "id": d.id,
+        "event": d.event,
+        "order_uuid": d.order.uuid if d.order else None,
+        "order_number": d.order.order_number if d.order else None,
+        "webhook_uuid": d.webhook.uuid if d.webhook else None,
+        "status": d.status,
+        "note": d.note,
+        "created_at": iso(d.created_at),
+        "next_attempt_at": iso(d.next_attempt_at),
+        "payload": d.payload,
         "attempts": [
             {"number": a.number, "url": a.url, "at": iso(a.started_at), "status_code": a.status_code,
              "error": a.error, "duration_ms": a.duration_ms}
-            for a in delivery.attempts
+            for a in d.attempts
         ],
     }
 
@@ -67,86 +156,131 @@ def _recent_deliveries(limit: int = 200):
     return db.session.scalars(query).all()
 
 
-@bp.get("/")
-def dashboard():
-    merchant = db.session.scalar(sa.select(Merchant).order_by(Merchant.id))
+# --- The page ---------------------------------------------------------------------------------
+
+def _dashboard(status: int = 200, invalid: Invalid | None = None, submitted: dict | None = None):
     sessions = db.session.scalars(
         sa.select(CheckoutSession).order_by(CheckoutSession.created_at.desc()).limit(20)).all()
     shoppers = db.session.scalars(sa.select(Shopper).order_by(Shopper.phone)).all()
-    return render_template("sandbox/control.html", chaos=_chaos_json(), merchant=merchant,
-                           deliveries=_recent_deliveries(), sessions=sessions, shoppers=shoppers,
-                           step=checkout.step)
+    recent_orders = db.session.scalars(sa.select(Order).order_by(Order.id.desc()).limit(20)).all()
+    errors = invalid.errors if invalid else {}
+    # A rejected form shows what was typed, next to its message; the rest shows what is saved.
+    shown = {**chaos_switches.as_json(), **_merchant_json(_the_merchant()),
+             **(submitted if invalid else {})}
+    return render_template(
+        "sandbox/control.html", chaos=chaos_switches.as_json(), merchant=_the_merchant(), shown=shown,
+        errors=errors, failed_form=invalid.form if invalid else None,
+        messages=get_flashed_messages(with_categories=True, category_filter=[FLASH, FLASH + "-error"]),
+        deliveries=_recent_deliveries(), sessions=sessions, shoppers=shoppers, recent_orders=recent_orders,
+        order_events=ORDER_EVENTS, merchant_events=MERCHANT_EVENTS, step=checkout.step,
+    ), status
+
+
+@bp.get("/")
+def dashboard():
+    return _dashboard()
+
+
+def _invalid_answer(invalid: Invalid, submitted: dict):
+    db.session.rollback()
+    if request.is_json:
+        return _json_error(invalid.message, 422, invalid.errors)
+    return _dashboard(400, invalid, submitted)
+
+
+def _done(message: str):
+    """A form post that worked: say what it did on the page it returns to."""
+    flash(message, FLASH)
+    return redirect(url_for("control.dashboard"), code=303)
+
+
+# --- Switches and merchant settings -----------------------------------------------------------
+
+def _describe(values: dict) -> str:
+    return ", ".join(f"{name} = {'off' if value is None else value}" for name, value in values.items())
 
 
 @bp.route("/chaos", methods=["GET", "POST"])
 @csrf.exempt
 def chaos():
-    if request.method == "POST":
-        if request.is_json:
-            data = request.get_json(silent=True) or {}
-        else:
-            csrf.protect()  # the HTML form on the dashboard
-            data = request.form.to_dict()
-            for name, kind in CHAOS_FIELDS.items():  # unticked checkboxes are absent
-                if kind is bool:
-                    data[name] = name in request.form
-        switches = webhooks.chaos()
-        for name, kind in CHAOS_FIELDS.items():
-            if name in data:
-                value = data[name]
-                if kind is bool:
-                    value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "on", "yes")
-                elif value in (None, ""):
-                    value = None if name == "checkout_fail_status" else kind(0)
-                else:
-                    value = kind(value)
-                setattr(switches, name, value)
-        if not switches.webhook_reverse:
-            webhooks.release_all_held()
-        db.session.commit()
-        webhooks.notify()
-        if not request.is_json:
-            return redirect(url_for("control.dashboard"), code=303)
-    return jsonify(_chaos_json())
+    if request.method == "GET":
+        return jsonify(chaos_switches.as_json())
+    data = _submitted()
+    if not request.is_json:
+        for name, (kind, _) in chaos_switches.SWITCHES.items():  # unticked checkboxes are absent
+            if kind is bool:
+                data[name] = name in request.form
+    try:
+        clean = _clean_switches(data)
+    except Invalid as invalid:
+        return _invalid_answer(invalid, data)
+    switches = chaos_switches.switches()
+    for name, value in clean.items():
+        setattr(switches, name, value)
+    if not switches.webhook_reverse:
+        webhooks.release_all_held()
+    db.session.commit()
+    webhooks.notify()
+    if not request.is_json:
+        return _done(f"Switches saved: {_describe(chaos_switches.as_json())}.")
+    return jsonify(chaos_switches.as_json())
 
 
 @bp.post("/merchant")
 @csrf.exempt
 def merchant_settings():
-    """`{"two_step": true}`: settle hosted checkouts as authorized + captured."""
+    """`{"two_step": true, "refund_window_days": 14}` (null or "" = no refund window)."""
+    data = _submitted()
     if not request.is_json:
-        csrf.protect()
-    data = request.get_json(silent=True) if request.is_json else {"two_step": "two_step" in request.form}
-    merchant = db.session.scalar(sa.select(Merchant).order_by(Merchant.id))
-    if "two_step" in (data or {}):
-        merchant.two_step = bool(data["two_step"])
-        db.session.commit()
+        data["two_step"] = "two_step" in request.form
+    try:
+        clean = _clean_merchant(data)
+    except Invalid as invalid:
+        return _invalid_answer(invalid, data)
+    merchant = _the_merchant()
+    for name, value in clean.items():
+        setattr(merchant, name, value)
+    db.session.commit()
     if not request.is_json:
-        return redirect(url_for("control.dashboard"), code=303)
-    return jsonify({"two_step": merchant.two_step})
+        return _done(f"Merchant saved: {_describe(_merchant_json(merchant))}.")
+    return jsonify(_merchant_json(merchant))
+
+
+# --- Reset --------------------------------------------------------------------------------------
+
+@bp.get("/reset")
+def reset_confirmation():
+    """The dashboard's Reset leads here: a second page to confirm (no JavaScript needed)."""
+    return render_template("sandbox/control_reset.html")
 
 
 @bp.post("/reset")
 @csrf.exempt
 def reset():
-    """Chaos off, every order, session and delivery gone, the test shoppers as seeded.
-    Merchants and registered webhooks stay."""
-    if not request.is_json and request.form:
+    """Switches to their defaults, one-step merchant without refund window, every order, session
+    and delivery gone, the test shoppers as seeded. Merchants and registered webhooks stay.
+
+    A JSON (or empty) POST resets at once (test helpers); the page's form must carry
+    `confirm=yes`, which only the confirmation page sends."""
+    from_page = bool(request.form)
+    if from_page:
         csrf.protect()
+        if request.form.get("confirm") != "yes":
+            return render_template("sandbox/control_reset.html"), 400
     for model in (DeliveryAttempt, Delivery, CheckoutSession, OrderItem, Order, Shopper):
         db.session.execute(sa.delete(model))
-    # The chaos row is switched off, not deleted: requests meanwhile keep finding it.
-    db.session.execute(sa.update(Chaos).values(
-        webhook_delay_seconds=0.0, webhook_duplicate=False, webhook_reverse=False, webhook_drop_next=0,
-        checkout_fail_status=None, checkout_fail_next=0))
-    db.session.execute(sa.update(Merchant).values(two_step=False))
+    chaos_switches.reset()
+    db.session.execute(sa.update(Merchant).values(two_step=False, refund_window_days=None))
     db.session.commit()
     seed.seed_chaos()
     seed.seed_shoppers()
-    if request.form:
-        return redirect(url_for("control.dashboard"), code=303)
+    if from_page:
+        return _done("Reset done: orders, sessions and deliveries deleted, switches back to their "
+                     "defaults, one-step merchant with no refund window, shoppers as seeded.")
     return jsonify({"reset": True})
 
+
+# --- Deliveries: the log, flush, trigger, resend ------------------------------------------------
 
 @bp.get("/deliveries")
 def deliveries():
@@ -154,12 +288,16 @@ def deliveries():
     drain: every delivery delivered, failed or dropped (held ones excepted)."""
     drained = True
     if request.args.get("wait") in ("1", "true"):
-        deadline = time.monotonic() + min(float(request.args.get("timeout", 10)), 60)
-        while webhooks.outstanding() and time.monotonic() < deadline:
+        try:
+            timeout = min(float(request.args.get("timeout", 10)), 60)
+        except ValueError:
+            return _json_error("The timeout must be a number.", 422, {"timeout": ["The timeout must be a number."]})
+        deadline = time.monotonic() + timeout
+        while delivery.outstanding() and time.monotonic() < deadline:
             db.session.rollback()  # see the worker's commits
             time.sleep(0.05)
-        drained = webhooks.outstanding() == 0
-    return jsonify({"drained": drained, "outstanding": webhooks.outstanding(),
+        drained = delivery.outstanding() == 0
+    return jsonify({"drained": drained, "outstanding": delivery.outstanding(),
                     "deliveries": [_delivery_json(d) for d in _recent_deliveries()]})
 
 
@@ -167,8 +305,94 @@ def deliveries():
 @csrf.exempt
 def flush():
     """Attempt every pending delivery now, in this request (useful with the worker off)."""
-    return jsonify({"attempted": webhooks.flush(), "outstanding": webhooks.outstanding()})
+    return jsonify({"attempted": delivery.flush(), "outstanding": delivery.outstanding()})
 
+
+def _merchant_event_data(event: str, data: dict) -> dict:
+    """The default figures of `event`, overridden by any given at the top level or under `data`."""
+    given = {**data, **(data.get("data") if isinstance(data.get("data"), dict) else {})}
+    v = Validator(given)
+    figures = dict(MERCHANT_EVENT_DATA[event])
+    for name in figures:
+        if name in given:
+            value = v.number(name, minimum=-9999999999.99)
+            if value is not None:
+                figures[name] = value
+    if v.errors:
+        raise Invalid(v.errors, "trigger")
+    return figures
+
+
+@bp.post("/trigger")
+@csrf.exempt
+def trigger():
+    """Send a documented event now, like `stripe trigger`:
+    `{"event": "captured", "order_uuid": "..."}` for an order event (the order's present state;
+    `auto_refunded` refunds the order first), or `{"event": "low_balance_warning"}` /
+    `{"event": "debt_exceeded"}` for a merchant event, figures overridable
+    (`current_balance`, `order_points`, `balance_after_order`, `max_debt_allowed`)."""
+    data = _submitted()
+    event = data.get("event")
+    order_uuid = data.get("order_uuid")
+    try:
+        if event not in ORDER_EVENTS + MERCHANT_EVENTS:
+            known = ", ".join(ORDER_EVENTS + MERCHANT_EVENTS)
+            raise Invalid({"event": [f"The selected event is invalid (known: {known})."]}, "trigger")
+        if event in ORDER_EVENTS and not (isinstance(order_uuid, str) and order_uuid.strip()):
+            raise Invalid({"order_uuid": [f"The order uuid field is required for {event}."]}, "trigger")
+        figures = _merchant_event_data(event, data) if event in MERCHANT_EVENTS else None
+    except Invalid as invalid:
+        return _invalid_answer(invalid, data)
+    if figures is not None:
+        made = webhooks.enqueue_merchant(_the_merchant(), event, figures, origin=request.host_url.rstrip("/"))
+        db.session.commit()
+        webhooks.notify()
+        order = None
+    else:
+        order = db.session.scalar(sa.select(Order).where(Order.uuid == order_uuid.strip()))
+        if order is None:
+            if request.is_json:
+                return _json_error("Order not found.", 404)
+            return _invalid_answer(Invalid({"order_uuid": ["No order has this uuid."]}, "trigger"), data)
+        try:
+            made = orders.trigger(order, event)
+        except IllegalMove as error:
+            db.session.rollback()
+            if request.is_json:
+                return _json_error(error.message, 400)
+            return _invalid_answer(Invalid({"event": [error.message]}, "trigger"), data)
+    if not request.is_json:
+        target = f" for order {order.order_number}" if order else ""
+        return _done(f"Triggered {event}{target}: {len(made)} deliver{'y' if len(made) == 1 else 'ies'} "
+                     f"({', '.join('#' + str(d.id) for d in made) or 'no webhook registered'}).")
+    return jsonify({"event": event, "order_uuid": order.uuid if order else None,
+                    "deliveries": [_delivery_json(d) for d in made]})
+
+
+@bp.post("/deliveries/<int:delivery_id>/resend")
+@csrf.exempt
+def resend(delivery_id: int):
+    """The same body to the same webhook, as a new delivery with its own attempts."""
+    if not request.is_json and request.form:
+        csrf.protect()
+    original = db.session.get(Delivery, delivery_id)
+    if original is None:
+        return _json_error("Delivery not found.", 404)
+    if original.webhook_id is None:
+        message = f"Delivery #{delivery_id} has no webhook any more (it was deleted): nothing to resend to."
+        if request.form:
+            flash(message, FLASH + "-error")
+            return redirect(url_for("control.dashboard"), code=303)
+        return _json_error(message, 409)
+    copy = webhooks.resend(original)
+    db.session.commit()
+    webhooks.notify()
+    if request.form:
+        return _done(f"Delivery #{delivery_id} ({original.event}) resent as #{copy.id}.")
+    return jsonify({"resent_from": delivery_id, "deliveries": [_delivery_json(copy)]})
+
+
+# --- Sessions ---------------------------------------------------------------------------------
 
 def _session_json(cs: CheckoutSession) -> dict:
     return {

@@ -16,8 +16,21 @@ Money = sa.Numeric(12, 2)
 
 
 def utcnow() -> datetime:
-    """Naive UTC with microseconds: SQLite keeps them, so `updated_at` tells changes apart."""
+    """Naive UTC with microseconds, for the sandbox's own bookkeeping (the outbox schedule, the
+    attempt log, session clocks), where ordering within one second matters."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def stamp() -> datetime:
+    """Naive UTC to the second: what Points (Laravel) stores in `created_at`/`updated_at` and
+    sends as the webhook `timestamp`. Two changes within one second carry the same stamp."""
+    return utcnow().replace(microsecond=0)
+
+
+def laravel_iso(moment: datetime | None) -> str | None:
+    """`2026-04-18T10:05:12.000000Z`: Laravel's ISO-8601 serialisation of a second-precision
+    timestamp (microseconds always zero)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.000000Z") if moment else None
 
 
 def new_uuid() -> str:
@@ -33,6 +46,11 @@ class Merchant(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Two-step merchants get `authorized` then `captured` instead of `approved`.
     two_step: Mapped[bool] = mapped_column(default=False)
+    # Refunds refused (400 `Refund not allowed`) once the order was settled this many days ago;
+    # None = no window (the default), 0 = every settled order is already past it.
+    refund_window_days: Mapped[Optional[int]]
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[datetime] = mapped_column(default=stamp)
 
     webhooks: Mapped[list[Webhook]] = relationship(back_populates="merchant", order_by="Webhook.id")
 
@@ -47,8 +65,8 @@ class Webhook(db.Model):
     secret: Mapped[str] = mapped_column(sa.String(100))
     # The webhook made at first start; POINTS_SANDBOX_WEBHOOK_URL rewrites its URL.
     seeded: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[datetime] = mapped_column(default=stamp)
 
     merchant: Mapped[Merchant] = relationship(back_populates="webhooks")
 
@@ -99,8 +117,15 @@ class Order(db.Model):
     shipping_status: Mapped[Optional[str]] = mapped_column(sa.String(40))
     custom_status_ar: Mapped[Optional[str]] = mapped_column(sa.String(120))
     custom_status_en: Mapped[Optional[str]] = mapped_column(sa.String(120))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When the order was settled (approved or captured), to the microsecond: the refund window
+    # counts from here. Internal, never sent.
+    settled_at: Mapped[Optional[datetime]]
+    # Emitted timestamps, to the second like Laravel's.
+    created_at: Mapped[datetime] = mapped_column(default=stamp)
+    updated_at: Mapped[datetime] = mapped_column(default=stamp)
+    # The row's version for compare-and-set: every change bumps it (`updated_at` cannot serve,
+    # two changes within one second share it).
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     merchant: Mapped[Merchant] = relationship()
     shopper: Mapped[Optional[Shopper]] = relationship()
@@ -160,6 +185,9 @@ class Delivery(db.Model):
     attempts_made: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[Optional[str]] = mapped_column(sa.String(255))
+    # scheme://host:port a relative webhook URL resolves against when there is no order
+    # (merchant events) — the origin of the control call that triggered it.
+    origin: Mapped[Optional[str]] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     webhook: Mapped[Optional[Webhook]] = relationship()
@@ -194,3 +222,19 @@ class Chaos(db.Model):
     webhook_drop_next: Mapped[int] = mapped_column(default=0)
     checkout_fail_status: Mapped[Optional[int]]
     checkout_fail_next: Mapped[int] = mapped_column(default=0)
+    # The hosted flow's return to callback_url appends order_uuid and status (our guess at
+    # Points' undocumented parameters); off = callback_url exactly as given.
+    callback_params: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # The documented 403s: the merchant not allowed (unverified/unpublished), the caller's IP
+    # not whitelisted.
+    forbid_merchant: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    forbid_ip: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+
+
+# The statuses of an order that has been paid (settled), whatever happened after.
+SETTLED = {"approved", "captured", "partially_refunded", "fully_refunded"}
+
+
+def payment_status(order: Order) -> str:
+    """`fully_paid` once the order is settled; before that nothing has been taken in full."""
+    return "fully_paid" if order.order_status in SETTLED else "partially_paid"

@@ -12,10 +12,13 @@ from decimal import ROUND_DOWN, Decimal
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm.attributes import set_committed_value
 
 from . import webhooks
 from .extensions import db
-from .models import Order, Shopper, utcnow
+from .models import SETTLED, Order, Shopper, payment_status, stamp, utcnow
+
+__all__ = ["SETTLED", "payment_status"]  # re-exported: they live beside the order model
 
 # The documented financial state machine: status -> statuses it may move to.
 ALLOWED_MOVES = {
@@ -27,7 +30,11 @@ ALLOWED_MOVES = {
     "cancelled": set(),
     "fully_refunded": set(),
 }
-SETTLED = {"approved", "captured", "partially_refunded", "fully_refunded"}
+REFUNDABLE = ("approved", "captured", "partially_refunded")
+# Shipping goes on while something was not refunded (decisions, "Shipping status").
+SHIPPABLE = ("approved", "captured", "partially_refunded")
+REFUND_NOT_ALLOWED = "Refund not allowed"
+AUTO_REFUND_REASON = "auto_refund_missing_transaction"
 
 SHIPPING_STATUSES = {
     # name: (backed integer of OrderShippingStatus, English label, Arabic label)
@@ -68,11 +75,6 @@ def points_earned(card_amount: Decimal) -> int:
     return int(Decimal(card_amount) * Decimal(current_app.config["SANDBOX_EARN_POINTS_PER_SAR"]))
 
 
-def payment_status(order: Order) -> str:
-    """`fully_paid` once the order is settled; before that nothing has been taken in full."""
-    return "fully_paid" if order.order_status in SETTLED else "partially_paid"
-
-
 def shipping_label(order: Order, lang: str = "en") -> str | None:
     custom = order.custom_status_ar if lang == "ar" else order.custom_status_en
     if custom:
@@ -86,32 +88,41 @@ def shipping_label(order: Order, lang: str = "en") -> str | None:
 # --- Moves -----------------------------------------------------------------------------------
 
 def _touch(order: Order) -> None:
-    """A fresh `updated_at`, strictly later than the last one (webhook dedupe keys on it)."""
-    now = utcnow()
-    if order.updated_at and now <= order.updated_at:
-        now = order.updated_at + timedelta(microseconds=1)
-    order.updated_at = now
+    """`updated_at` to the second, as Laravel stamps it: two changes within one second share it."""
+    order.updated_at = stamp()
 
 
-def _move(order: Order, to: str) -> None:
-    """Compare-and-set, so two threads (a shopper, the expiry sweep, two partial refunds) never
-    both move an order: the row must still have the status *and* the `updated_at` this thread
-    read (every change touches `updated_at`, so it is the row's version)."""
-    current = order.order_status
-    if to not in ALLOWED_MOVES[current]:
-        raise IllegalMove(f"Order cannot move from {current} to {to}.")
+def _claim(order: Order, **values) -> None:
+    """Compare-and-set on the row's `version`, so two threads (a shopper, the expiry sweep, two
+    partial refunds, a refund and a shipping update) never both change an order: the row must
+    still have the status and the version this thread read. Bumps the version."""
+    current, version = order.order_status, order.version
     db.session.flush()
     result = db.session.execute(
         sa.update(Order)
-        .where(Order.id == order.id, Order.order_status == current, Order.updated_at == order.updated_at)
-        .values(order_status=to)
+        .where(Order.id == order.id, Order.order_status == current, Order.version == version)
+        .values(version=version + 1, **values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.rollback()
         raise IllegalMove("The order changed meanwhile; fetch it again.")
-    order.order_status = to
+    # Mirror the new row in memory without a second UPDATE of the same values.
+    set_committed_value(order, "version", version + 1)
+    for name, value in values.items():
+        set_committed_value(order, name, value)
     _touch(order)
+
+
+def _move(order: Order, to: str) -> None:
+    if to not in ALLOWED_MOVES[order.order_status]:
+        raise IllegalMove(f"Order cannot move from {order.order_status} to {to}.")
+    _claim(order, order_status=to)
+
+
+def _settled(order: Order) -> None:
+    order.settlement_status = "settled"
+    order.settled_at = utcnow()
 
 
 def _close_session(order: Order, state: str) -> None:
@@ -168,13 +179,41 @@ def cancel(order: Order, reason: str) -> Order:
     return order
 
 
+def past_refund_window(order: Order) -> bool:
+    """The merchant's `refund_window_days` (None = no window) counted from settlement;
+    0 days puts every settled order past it."""
+    days = order.merchant.refund_window_days
+    if days is None or order.settled_at is None:
+        return False
+    return utcnow() >= order.settled_at + timedelta(days=days)
+
+
+def _apply_refund(order: Order, amount: Decimal) -> dict:
+    """Money and points of a refund of `amount` (already checked against what remains);
+    moves the order and returns the figures the webhook carries."""
+    total = Decimal(order.total_price)
+    refunded_total = Decimal(order.refunded_amount) + amount
+    full = refunded_total == total
+    # Cumulative proportions, so the pieces of several partial refunds add up exactly.
+    returned = order.redeemed_points if full else int(order.redeemed_points * refunded_total / total)
+    reversed_ = order.earned_points if full else int(order.earned_points * refunded_total / total)
+    refund_points = returned - order.returned_points
+    _move(order, "fully_refunded" if full else "partially_refunded")
+    add_points(order.shopper, refund_points - (reversed_ - order.reversed_points), floor_at_zero=True)
+    order.returned_points, order.reversed_points = returned, reversed_
+    order.refunded_amount = refunded_total
+    return {"refund_amount": float(amount), "refund_points": refund_points,
+            "left_amount": float(total - refunded_total), "left_points": order.redeemed_points - returned}
+
+
 def refund(order: Order, amount: Decimal | None, reason: str | None) -> Order:
     status = order.order_status
-    if status not in ("approved", "captured", "partially_refunded"):
+    if status not in REFUNDABLE:
         raise IllegalMove(f"Refund not allowed: the order is {status}; only approved, captured or "
                           f"partially refunded orders can be refunded.")
-    total = Decimal(order.total_price)
-    remaining = total - Decimal(order.refunded_amount)
+    if past_refund_window(order):
+        raise IllegalMove(REFUND_NOT_ALLOWED)
+    remaining = Decimal(order.total_price) - Decimal(order.refunded_amount)
     if amount is None:
         amount = remaining
     if amount <= 0:
@@ -182,23 +221,28 @@ def refund(order: Order, amount: Decimal | None, reason: str | None) -> Order:
     if amount > remaining:
         raise IllegalMove(f"Refund not allowed: the amount exceeds the refundable amount "
                           f"({remaining:.2f} SAR).")
-    refunded_total = Decimal(order.refunded_amount) + amount
-    full = refunded_total == total
-    # Cumulative proportions, so the pieces of several partial refunds add up exactly.
-    returned = order.redeemed_points if full else int(order.redeemed_points * refunded_total / total)
-    reversed_ = order.earned_points if full else int(order.earned_points * refunded_total / total)
-    refund_points = returned - order.returned_points
-    add_points(order.shopper, refund_points - (reversed_ - order.reversed_points), floor_at_zero=True)
-    order.returned_points, order.reversed_points = returned, reversed_
-    order.refunded_amount = refunded_total
-    _move(order, "fully_refunded" if full else "partially_refunded")
-    webhooks.enqueue(
-        order, "refunded",
-        refund_amount=float(amount), reason=reason, refund_points=refund_points,
-        left_amount=float(total - refunded_total), left_points=order.redeemed_points - returned,
-    )
+    figures = _apply_refund(order, amount)
+    webhooks.enqueue(order, "refunded", refund_amount=figures["refund_amount"], reason=reason,
+                     refund_points=figures["refund_points"], left_amount=figures["left_amount"],
+                     left_points=figures["left_points"])
     _commit()
     return order
+
+
+def auto_refund(order: Order) -> list:
+    """What Points does on its own when a replacing order's transaction record is missing: the
+    whole remaining amount refunded (no refund window: nobody asked), `auto_refunded` sent with
+    the extras of docs §5.5. Returns the deliveries made."""
+    if order.order_status not in REFUNDABLE:
+        raise IllegalMove(f"Order cannot be auto-refunded: it is {order.order_status}; only approved, "
+                          f"captured or partially refunded orders can be.")
+    remaining = Decimal(order.total_price) - Decimal(order.refunded_amount)
+    figures = _apply_refund(order, remaining)
+    made = webhooks.enqueue(order, "auto_refunded", refund_amount=figures["refund_amount"],
+                            refund_points=figures["refund_points"], reason=AUTO_REFUND_REASON,
+                            type="replacing")
+    _commit()
+    return made
 
 
 def authorize(order: Order) -> Order:
@@ -216,7 +260,7 @@ def capture(order: Order) -> Order:
         raise IllegalMove(f"Order cannot be captured: it is {order.order_status}; only authorized "
                           f"orders can be captured.")
     _move(order, "captured")
-    order.settlement_status = "settled"
+    _settled(order)
     _close_session(order, "completed")
     webhooks.enqueue(order, "captured")
     _commit()
@@ -233,19 +277,19 @@ def complete(order: Order, payment_method: str | None) -> Order:
         raise IllegalMove("Order cannot be completed")
     _move(order, "approved")
     order.payment_method = payment_method
-    order.settlement_status = "settled"
+    _settled(order)
     _close_session(order, "completed")
     webhooks.enqueue(order, "approved")
-    _touch(order)
     webhooks.enqueue(order, "completed")
     _commit()
     return order
 
 
 def update_shipping(order: Order, status: str | None, name_ar: str | None, name_en: str | None) -> Order:
-    if order.order_status not in ("approved", "captured"):
+    if order.order_status not in SHIPPABLE:
         raise IllegalMove(f"Shipping status cannot be updated: the order is {order.order_status}; "
-                          f"only approved or captured orders can be shipped.")
+                          f"only approved, captured or partially refunded orders can be shipped.")
+    _claim(order)  # a refund or another update committed meanwhile: refused, not overwritten
     if status is not None:
         order.shipping_status = status
     # One label alone fills both locales: the sandbox does not translate.
@@ -276,7 +320,28 @@ def settle(order: Order, card_amount: Decimal) -> Order:
     order.card_amount = card_amount
     order.earned_points = points_earned(card_amount)
     add_points(order.shopper, order.earned_points)
-    order.settlement_status = "settled"
+    _settled(order)
     _close_session(order, "completed")
     _commit()
     return order
+
+
+def trigger(order: Order, event: str) -> list:
+    """Send an order event now, like `stripe trigger` (control page): the order's present state,
+    with the extras the event carries. `auto_refunded` really refunds the order first, as Points
+    does on its own. Returns the deliveries made (committed)."""
+    if event == "auto_refunded":
+        return auto_refund(order)
+    total = Decimal(order.total_price)
+    extras = {
+        "cancelled": lambda: {"reason": order.cancel_reason},
+        "refunded": lambda: {"refund_amount": float(order.refunded_amount), "reason": None,
+                             "refund_points": order.returned_points,
+                             "left_amount": float(total - Decimal(order.refunded_amount)),
+                             "left_points": order.redeemed_points - order.returned_points},
+        "shipping_status_updated": lambda: {"status": order.shipping_status,
+                                            "status_label": shipping_label(order, "en")},
+    }.get(event, dict)()
+    made = webhooks.enqueue(order, event, **extras)
+    _commit()
+    return made

@@ -3,8 +3,9 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from . import chaos
 from .extensions import db
-from .models import Chaos, Merchant, Shopper, Webhook
+from .models import Chaos, Merchant, Shopper, Webhook, stamp
 
 # points-decisions.md, "The sandbox's shoppers". 500000003 has no account: not seeded.
 TEST_SHOPPERS = {"500000001": 5000, "500000002": 0}
@@ -25,11 +26,36 @@ def seed_chaos() -> None:
     requests would both insert id 1 and one would fail."""
     if db.session.get(Chaos, 1) is not None:
         return
-    db.session.add(Chaos(id=1))
+    db.session.add(Chaos(id=1, **chaos.DEFAULTS))
     try:
         db.session.commit()
     except IntegrityError:  # another process starting on the same database made it
         db.session.rollback()
+
+
+# Columns added after a database may already exist: create_all() makes missing tables only, so
+# a sandbox database from an older version gets these added (SQLite and PostgreSQL alike).
+ADDED_COLUMNS = {
+    "merchants": {"refund_window_days": "INTEGER", "created_at": "TIMESTAMP", "updated_at": "TIMESTAMP"},
+    "orders": {"settled_at": "TIMESTAMP", "version": "INTEGER NOT NULL DEFAULT 0"},
+    "deliveries": {"origin": "VARCHAR(255)"},
+    "chaos": {"callback_params": "BOOLEAN NOT NULL DEFAULT TRUE",
+              "forbid_merchant": "BOOLEAN NOT NULL DEFAULT FALSE",
+              "forbid_ip": "BOOLEAN NOT NULL DEFAULT FALSE"},
+}
+
+
+def add_missing_columns() -> None:
+    inspector = sa.inspect(db.engine)
+    with db.engine.begin() as connection:
+        for table, columns in ADDED_COLUMNS.items():
+            present = {c["name"] for c in inspector.get_columns(table)}
+            for name, ddl in columns.items():
+                if name not in present:
+                    connection.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
+        # Merchants from before had no timestamps: stamp them now, to the second.
+        connection.execute(sa.text("UPDATE merchants SET created_at = :now, updated_at = :now "
+                                   "WHERE created_at IS NULL"), {"now": stamp()})
 
 
 def seed() -> None:

@@ -1,38 +1,36 @@
-"""The webhook sender: an outbox table written in the same transaction as each order change,
-and one background thread that POSTs it, retries it and keeps every attempt for the log.
+"""The webhook outbox: the bodies Points sends (order events and merchant events), written in
+the same transaction as each change, one row per registered webhook. delivery.py sends them.
 
-Delivery is over real HTTP with `requests`, even when the storefront runs in the same process,
-so the storefront's webhook endpoint is exercised exactly as the real Points would call it.
+Imports only models and chaos, so orders, checkout and the worker may all import it.
 """
 from __future__ import annotations
 
 import json
-import logging
-import threading
-import time
 from datetime import datetime, timedelta
+from decimal import Decimal
 from urllib.parse import urljoin
 
-import requests
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import current_app
 
+from . import chaos as chaos_switches
 from .extensions import db
-from .models import Chaos, Delivery, DeliveryAttempt, Order, Webhook, utcnow
-
-log = logging.getLogger("points_sandbox.webhooks")
+from .models import Delivery, Merchant, Order, Webhook, laravel_iso, payment_status, stamp, utcnow
 
 WORKER_KEY = "points_sandbox_worker"
 
+ORDER_EVENTS = ("approved", "authorized", "captured", "cancelled", "completed", "refunded",
+                "auto_refunded", "shipping_status_updated")
+MERCHANT_EVENTS = ("low_balance_warning", "debt_exceeded")
+
 
 def iso(moment: datetime | None) -> str | None:
+    """The sandbox's own (control) times, to the microsecond; never in what Points sends."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
 
 
 def order_payload(order: Order) -> dict:
     """The documented webhook shape of `order`: `id` is the uuid, `type` a string."""
-    from .orders import payment_status  # orders imports this module
-
     return {
         "id": order.uuid,
         "reference_number": order.reference_number,
@@ -43,22 +41,12 @@ def order_payload(order: Order) -> dict:
         "payment_status": payment_status(order),
         "order_status": order.order_status,
         "metadata": order.meta,
-        "created_at": iso(order.created_at),
-        "updated_at": iso(order.updated_at),
+        "created_at": laravel_iso(order.created_at),
+        "updated_at": laravel_iso(order.updated_at),
     }
 
 
-def chaos() -> Chaos:
-    """The switches; seed() makes the row at start (the lazy insert is only a fallback)."""
-    row = db.session.get(Chaos, 1)
-    if row is None:
-        row = Chaos(id=1)
-        db.session.add(row)
-        db.session.flush()
-    return row
-
-
-def enqueue(order: Order, event: str, **extras) -> None:
+def enqueue(order: Order, event: str, **extras) -> list[Delivery]:
     """Record `event` for every webhook of the order's merchant; the caller commits.
 
     The body is built now, so each delivery carries the order as it was at this change.
@@ -66,23 +54,53 @@ def enqueue(order: Order, event: str, **extras) -> None:
     body = json.dumps({
         "event": event,
         "order": {**order_payload(order), **extras},
-        "timestamp": iso(utcnow()),
+        "timestamp": laravel_iso(stamp()),
     }, ensure_ascii=False)
-    switches = chaos()
+    return _record(order.merchant_id, event, body, order=order)
+
+
+def merchant_payload(merchant: Merchant) -> dict:
+    return {"id": merchant.id, "name": merchant.name, "created_at": laravel_iso(merchant.created_at),
+            "updated_at": laravel_iso(merchant.updated_at)}
+
+
+def money_string(amount: Decimal) -> str:
+    """Amounts in merchant events are strings with two places, like `"1500.00"`."""
+    return f"{Decimal(amount):.2f}"
+
+
+def enqueue_merchant(merchant: Merchant, event: str, data: dict, origin: str | None) -> list[Delivery]:
+    """A merchant-level event (`low_balance_warning`, `debt_exceeded`): no `order`, the
+    merchant and the balance figures instead. `origin` resolves relative webhook URLs."""
+    body = json.dumps({
+        "event": event,
+        "merchant": merchant_payload(merchant),
+        "data": {key: money_string(value) for key, value in data.items()},
+        "timestamp": laravel_iso(stamp()),
+    }, ensure_ascii=False)
+    return _record(merchant.id, event, body, origin=origin)
+
+
+def _record(merchant_id: int, event: str, body: str, *, order: Order | None = None,
+            origin: str | None = None) -> list[Delivery]:
+    """One outbox row per webhook of the merchant, the chaos switches applied."""
+    switches = chaos_switches.switches()
     due = utcnow() + timedelta(seconds=switches.webhook_delay_seconds)
     copies = 2 if switches.webhook_duplicate else 1
-    hooks = db.session.scalars(sa.select(Webhook).where(Webhook.merchant_id == order.merchant_id)).all()
+    hooks = db.session.scalars(sa.select(Webhook).where(Webhook.merchant_id == merchant_id)).all()
+    made = []
     for hook in hooks:
         for _ in range(copies):
-            delivery = Delivery(webhook_id=hook.id, order_id=order.id, event=event, payload=body,
-                                next_attempt_at=due)
+            delivery = Delivery(webhook_id=hook.id, order_id=order.id if order else None, event=event,
+                                payload=body, next_attempt_at=due, origin=origin)
             if switches.webhook_drop_next > 0:
                 switches.webhook_drop_next -= 1
                 delivery.status, delivery.note = "dropped", "dropped by chaos switch"
-            elif switches.webhook_reverse:
+            elif switches.webhook_reverse and order is not None:
                 delivery.status, delivery.note = "held", "held by reverse-order chaos switch"
             db.session.add(delivery)
-    if switches.webhook_reverse:
+            made.append(delivery)
+    if switches.webhook_reverse and order is not None:
         db.session.flush()
         held = db.session.scalars(
             sa.select(Delivery).where(Delivery.order_id == order.id, Delivery.status == "held")
@@ -90,11 +108,24 @@ def enqueue(order: Order, event: str, **extras) -> None:
         # Held until a later event of the same order arrives, then sent newest first.
         if len({d.event + d.payload for d in held}) > 1:
             release(held)
+    db.session.flush()
+    return made
+
+
+def resend(original: Delivery) -> Delivery:
+    """The same body to the same webhook again, as a new delivery with its own attempts
+    (no chaos applied: it is an operator's explicit resend). The caller commits."""
+    copy = Delivery(webhook_id=original.webhook_id, order_id=original.order_id, event=original.event,
+                    payload=original.payload, origin=original.origin, next_attempt_at=utcnow(),
+                    note=f"resent from delivery #{original.id}")
+    db.session.add(copy)
+    db.session.flush()
+    return copy
 
 
 def release(held: list[Delivery]) -> None:
     """Send held deliveries, newest first (the reverse of the order they happened in)."""
-    start = utcnow() + timedelta(seconds=chaos().webhook_delay_seconds)
+    start = utcnow() + timedelta(seconds=chaos_switches.switches().webhook_delay_seconds)
     for position, delivery in enumerate(sorted(held, key=lambda d: d.id, reverse=True)):
         delivery.status = "pending"
         delivery.note = "released newest first by reverse-order chaos switch"
@@ -112,167 +143,14 @@ def notify() -> None:
         worker.wake()
 
 
-def resolve_url(url: str, order: Order | None) -> str | None:
-    """Relative URLs (the seeded `/webhooks/points`) go to the origin the checkout came in on."""
+def resolve_url(url: str, order: Order | None, origin: str | None = None) -> str | None:
+    """Relative URLs (the seeded `/webhooks/points`) go to the origin the checkout came in on
+    (or, for a merchant event, the one the control call that triggered it came in on)."""
     if url.startswith(("http://", "https://")):
         return url
-    if order is None or not order.origin:
+    base = order.origin if order is not None and order.origin else origin
+    if not base:
         return None
-    return urljoin(order.origin + "/", url)
+    return urljoin(base + "/", url)
 
 
-def _claim_next(ignore_schedule: bool = False) -> Delivery | None:
-    query = sa.select(Delivery.id).where(Delivery.status == "pending")
-    if not ignore_schedule:
-        query = query.where(Delivery.next_attempt_at <= utcnow())
-    for delivery_id in db.session.scalars(query.order_by(Delivery.next_attempt_at, Delivery.id).limit(5)):
-        # Compare-and-set, so two processes sharing a database never send the same row.
-        claimed = db.session.execute(
-            sa.update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
-            .values(status="sending").execution_options(synchronize_session=False)
-        ).rowcount
-        db.session.commit()
-        if claimed:
-            return db.session.get(Delivery, delivery_id)
-    return None
-
-
-def send(delivery: Delivery) -> None:
-    """One attempt; schedules the next one or gives up after the configured delays."""
-    config = current_app.config
-    hook = delivery.webhook
-    if hook is None:
-        delivery.status, delivery.note = "cancelled", "webhook deleted before delivery"
-        db.session.commit()
-        return
-    url = resolve_url(hook.url, delivery.order)
-    secret = hook.secret
-    db.session.commit()  # no transaction held open during the HTTP call
-
-    number = delivery.attempts_made + 1
-    started = utcnow()
-    clock = time.monotonic()
-    status_code, error = None, None
-    if url is None:
-        error = "relative webhook URL and no origin to resolve it against"
-    else:
-        try:
-            response = requests.post(
-                url,
-                data=delivery.payload.encode("utf-8"),
-                headers={
-                    "Content-Type": "application/json",
-                    "X-Webhook-Secret": secret,
-                    "X-Webhook-Event": delivery.event,
-                },
-                timeout=config["SANDBOX_WEBHOOK_TIMEOUT"],
-                allow_redirects=False,
-            )
-            status_code = response.status_code
-        except requests.Timeout:
-            error = "timeout"
-        except requests.RequestException as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-
-    delivery.attempts.append(DeliveryAttempt(
-        number=number, url=url or hook.url, started_at=started, status_code=status_code,
-        error=error, duration_ms=int((time.monotonic() - clock) * 1000),
-    ))
-    delivery.attempts_made = number
-    delays = config["SANDBOX_WEBHOOK_RETRY_DELAYS"]
-    if status_code is not None and 200 <= status_code < 300:
-        delivery.status = "delivered"
-    elif number <= len(delays):
-        delivery.status = "pending"
-        delivery.next_attempt_at = utcnow() + timedelta(seconds=delays[number - 1])
-    else:
-        delivery.status = "failed"
-    db.session.commit()
-    log.info("webhook %s #%s attempt %s -> %s", delivery.event, delivery.id, number,
-             status_code or error)
-
-
-def send_claimed(delivery: Delivery) -> None:
-    """`send` a claimed delivery; if it raises, the row goes back to `pending` (not left
-    `sending` forever, which nothing would pick up again) and the error goes on."""
-    delivery_id = delivery.id
-    try:
-        send(delivery)
-    except BaseException:
-        db.session.rollback()
-        db.session.execute(sa.update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
-                           .values(status="pending").execution_options(synchronize_session=False))
-        db.session.commit()
-        raise
-
-
-def flush() -> int:
-    """Attempt every pending delivery once now, whatever its schedule. Returns how many."""
-    count = 0
-    while (delivery := _claim_next(ignore_schedule=True)) is not None:
-        send_claimed(delivery)
-        count += 1
-    return count
-
-
-def outstanding() -> int:
-    """Deliveries still to be attempted (held ones wait for a chaos release, not counted)."""
-    return db.session.scalar(
-        sa.select(sa.func.count(Delivery.id)).where(Delivery.status.in_(("pending", "sending")))
-    )
-
-
-class Worker:
-    """The background thread: sends due deliveries and expires stale checkout sessions."""
-
-    def __init__(self, app: Flask):
-        self.app = app
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="points-sandbox-webhooks", daemon=True)
-
-    def start(self) -> None:
-        with self.app.app_context():
-            # Rows left "sending" by a process that died mid-attempt are tried again.
-            db.session.execute(sa.update(Delivery).where(Delivery.status == "sending")
-                               .values(status="pending"))
-            db.session.commit()
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        from .checkout import expire_stale_sessions  # checkout imports orders, which imports us
-
-        last_sweep = 0.0
-        while not self._stop.is_set():
-            pause = 0.5
-            self._wake.clear()  # a wake() from now on cuts the pause below short
-            with self.app.app_context():
-                try:
-                    if time.monotonic() - last_sweep >= self.app.config["SANDBOX_EXPIRY_SWEEP_SECONDS"]:
-                        expire_stale_sessions()
-                        last_sweep = time.monotonic()
-                    delivery = _claim_next()
-                    if delivery is not None:
-                        send_claimed(delivery)
-                        pause = 0
-                    else:
-                        upcoming = db.session.scalar(
-                            sa.select(sa.func.min(Delivery.next_attempt_at))
-                            .where(Delivery.status == "pending"))
-                        if upcoming is not None:
-                            pause = min(pause, max(0.0, (upcoming - utcnow()).total_seconds()))
-                except Exception:  # the worker must outlive any one bad row
-                    log.exception("webhook worker iteration failed")
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
-            if pause:
-                self._wake.wait(pause)

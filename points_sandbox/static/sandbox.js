@@ -7,7 +7,7 @@
     var paint = function () {
       otp.value = otp.value.replace(/\D/g, "").slice(0, 4);
       boxes.forEach(function (box, i) {
-        box.textContent = otp.value[i] || "0";
+        box.textContent = otp.value[i] || "";  // an empty box until a digit is typed
         box.classList.toggle("empty", !otp.value[i]);
         box.classList.toggle("next", i === otp.value.length);
       });

@@ -41,7 +41,8 @@ def test_a_refund_on_a_row_changed_meanwhile_is_refused(sandbox_app, sandbox_cli
     with sandbox_app.app_context():
         order = db.session.scalar(sa.select(Order).where(Order.uuid == uuid))
         assert order.order_status == "partially_refunded" and order.refunded_amount == 10
-        meanwhile(sa.update(Order).values(**concurrent, updated_at=utcnow() + timedelta(seconds=1)))
+        # Another thread's change: it bumps the row's version (updated_at may not move within a second).
+        meanwhile(sa.update(Order).values(**concurrent, version=Order.version + 1))
         with pytest.raises(orders.IllegalMove, match="changed meanwhile"):
             orders.refund(order, Decimal("50"), None)
     with sandbox_app.app_context():

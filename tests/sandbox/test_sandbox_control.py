@@ -86,7 +86,8 @@ def test_reset_wipes_orders_and_chaos_and_restores_the_shoppers(sandbox_client):
     assert sandbox_client.get("/_control/sessions/" + session_id).status_code == 404
     assert sandbox_client.get("/_control/chaos").json == {
         "webhook_delay_seconds": 0.0, "webhook_duplicate": False, "webhook_reverse": False,
-        "webhook_drop_next": 0, "checkout_fail_status": None, "checkout_fail_next": 0}
+        "webhook_drop_next": 0, "checkout_fail_status": None, "checkout_fail_next": 0,
+        "callback_params": True, "forbid_merchant": False, "forbid_ip": False}
     assert sandbox_client.get("/_control/deliveries").json["deliveries"] == []
     assert "500000003" not in sandbox_client.get("/_control/").get_data(as_text=True)
     assert sandbox_client.get("/api/v1/webhooks", headers={"x-api-key": SK}).json["meta"]["total"] == 1

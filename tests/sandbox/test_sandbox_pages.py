@@ -211,7 +211,7 @@ def test_two_step_merchants_get_authorized_then_captured(sandbox_app, sandbox_cl
     shopper.post("pay", card_number="4111111111111111")
     events = sandbox_deliveries()
     assert [(e, o["order_status"]) for e, o in events] == [("authorized", "authorized"), ("captured", "captured")]
-    assert events[0][1]["updated_at"] < events[1][1]["updated_at"]
+    assert events[0][1]["updated_at"] <= events[1][1]["updated_at"]  # to the second: often equal
     assert "status=captured" in shopper.html
 
 
@@ -310,7 +310,7 @@ def test_an_order_cancelled_while_the_shopper_pays_is_no_server_error(sandbox_ap
     def require_then_lose_the_race(session, *steps):
         checked(session, *steps)
         with db.engine.begin() as other:  # another thread, another connection
-            other.execute(sa.update(Order).values(order_status="cancelled", updated_at=utcnow()))
+            other.execute(sa.update(Order).values(order_status="cancelled", version=Order.version + 1))
             other.execute(sa.update(CheckoutSession).values(state=session_state))
 
     monkeypatch.setattr(checkout, "_require", require_then_lose_the_race)
