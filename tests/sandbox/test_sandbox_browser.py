@@ -1,0 +1,69 @@
+"""What only a browser shows: the OTP boxes are empty until a digit is typed (they used to show
+a bold 0 that looked typed), and the control page fits a 390 px phone without sideways scroll.
+
+Debian's Chromium (`/usr/bin/chromium` or $CHROMIUM_PATH) driven by Playwright; skipped without it.
+"""
+import os
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from points_sandbox import create_app
+
+from .conftest import CHECKOUT, _stop
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromium at {CHROMIUM}")]
+
+
+@pytest.fixture
+def served(sandbox_config):
+    app = create_app(sandbox_config)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    _stop(app)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_the_otp_boxes_are_empty_until_digits_are_typed(served, browser):
+    checkout_url = requests.post(served + CHECKOUT, json={"total_price": 10, "order_number": "B-1",
+                                                          "phone_number": "500000001"}).json()["data"]["checkout_url"]
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(checkout_url)
+    boxes = page.locator(".otp-boxes span")
+    assert boxes.count() == 4
+    assert boxes.all_text_contents() == ["", "", "", ""]
+    page.get_by_test_id("otp-input").press_sequentially("12")
+    assert boxes.all_text_contents() == ["1", "2", "", ""]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_control_page_has_no_sideways_scroll(served, browser, width):
+    for n in range(3):  # a log with long rows: orders, sessions, deliveries
+        requests.post(served + CHECKOUT, json={"total_price": 10, "order_number": f"PTS-2026-00000{n}"})
+        requests.post(served + "/_control/trigger", json={"event": "debt_exceeded"})
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(served + "/_control/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.get_by_test_id("chaos-delay").fill("5s")
+    page.get_by_test_id("chaos-save").click()
+    assert page.get_by_test_id("error-webhook_delay_seconds").inner_text() == "The webhook delay seconds must be a number."
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
