@@ -165,8 +165,9 @@ def _dashboard(status: int = 200, invalid: Invalid | None = None, submitted: dic
     recent_orders = db.session.scalars(sa.select(Order).order_by(Order.id.desc()).limit(20)).all()
     errors = invalid.errors if invalid else {}
     # A rejected form shows what was typed, next to its message; the rest shows what is saved.
-    shown = {**chaos_switches.as_json(), **_merchant_json(_the_merchant()),
-             **(submitted if invalid else {})}
+    saved = {**chaos_switches.as_json(), **_merchant_json(_the_merchant())}
+    saved["webhook_delay_seconds"] = f"{saved['webhook_delay_seconds']:g}"  # 2, not 2.0
+    shown = {**saved, **(submitted if invalid else {})}
     return render_template(
         "sandbox/control.html", chaos=chaos_switches.as_json(), merchant=_the_merchant(), shown=shown,
         errors=errors, failed_form=invalid.form if invalid else None,
@@ -196,8 +197,16 @@ def _done(message: str):
 
 # --- Switches and merchant settings -----------------------------------------------------------
 
+def _shown(value) -> str:
+    if value is None or value is False:
+        return "off"
+    if value is True:
+        return "on"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _describe(values: dict) -> str:
-    return ", ".join(f"{name} = {'off' if value is None else value}" for name, value in values.items())
+    return ", ".join(f"{name} {_shown(value)}" for name, value in values.items())
 
 
 @bp.route("/chaos", methods=["GET", "POST"])
