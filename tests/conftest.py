@@ -179,7 +179,8 @@ class LiveShop:
     def calm(self) -> None:
         """Every chaos switch off."""
         self.chaos(webhook_delay_seconds=0, webhook_duplicate=False, webhook_reverse=False,
-                   webhook_drop_next=0, checkout_fail_status=None, checkout_fail_next=0)
+                   webhook_drop_next=0, checkout_fail_status=None, checkout_fail_next=0,
+                   callback_params=True, forbid_merchant=False, forbid_ip=False)
 
     def drain_webhooks(self, timeout: float = 10.0) -> dict:
         """Wait until the sandbox has delivered (or given up on) every webhook."""
