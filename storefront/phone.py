@@ -8,7 +8,7 @@ _TO_ASCII_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01
 _KSA_MOBILE = re.compile(r"(?:\+966|00966|966|0)?(5[0-9]{8})")
 
 
-def normalise_phone(raw: str) -> str | None:
+def normalize_phone(raw: str) -> str | None:
     """``+966 55 123 4567``, ``00966…``, ``966…``, ``055…`` or ``55…`` -> ``551234567``, in Latin or Arabic-Indic digits; else None."""
     compact = _SEPARATORS.sub("", (raw or "").translate(_TO_ASCII_DIGITS))
     match = _KSA_MOBILE.fullmatch(compact)

@@ -37,18 +37,12 @@ class PointsError(Exception):
     ``server`` (5xx), ``timeout``, ``connection``, ``bad_response`` (not the documented envelope).
     """
 
-    RETRYABLE = {"rate_limited", "server", "timeout", "connection"}
-
     def __init__(self, kind: str, message: str, *, status_code: Optional[int] = None, errors=None):
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.status_code = status_code
         self.errors: dict[str, list[str]] = errors or {}
-
-    @property
-    def retryable(self) -> bool:
-        return self.kind in self.RETRYABLE
 
     def __str__(self):
         return f"{self.kind} ({self.status_code}): {self.message}" if self.status_code else f"{self.kind}: {self.message}"

@@ -1,7 +1,7 @@
-"""normalise_phone: every KSA mobile shape in points-decisions.md becomes ``5XXXXXXXX``; nothing else passes."""
+"""normalize_phone: every KSA mobile shape in points-decisions.md becomes ``5XXXXXXXX``; nothing else passes."""
 import pytest
 
-from storefront.phone import normalise_phone
+from storefront.phone import normalize_phone
 
 
 @pytest.mark.parametrize("raw", [
@@ -20,7 +20,7 @@ from storefront.phone import normalise_phone
     "  0512345678  ",
 ])
 def test_every_accepted_shape_becomes_nine_digits_starting_with_5(raw):
-    assert normalise_phone(raw) == "512345678"
+    assert normalize_phone(raw) == "512345678"
 
 
 @pytest.mark.parametrize("raw", [
@@ -45,15 +45,15 @@ def test_every_accepted_shape_becomes_nine_digits_starting_with_5(raw):
     "5¹23456789",          # other Unicode digits are not translated
 ])
 def test_rejects_anything_that_is_not_a_ksa_mobile(raw):
-    assert normalise_phone(raw) is None
+    assert normalize_phone(raw) is None
 
 
 def test_result_is_plain_ascii_digits():
-    result = normalise_phone("+966 55 123 4567")
+    result = normalize_phone("+966 55 123 4567")
     assert result == "551234567"
     assert result.isascii() and result.isdigit()
 
 
 @pytest.mark.parametrize("raw", ["٠٥٠٠٠٠٠٠٠١", "+٩٦٦ ٥٠ ٠٠٠ ٠٠٠١", "۰۵۰۰۰۰۰۰۰۱", "5٠٠٠٠٠٠٠١"])
 def test_arabic_indic_digits_are_read_as_the_same_number_in_ascii(raw):
-    assert normalise_phone(raw) == "500000001"
+    assert normalize_phone(raw) == "500000001"

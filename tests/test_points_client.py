@@ -178,7 +178,6 @@ def test_create_webhook_returns_the_secret_and_list_webhooks_the_list(requests_m
 
 # --- Errors ------------------------------------------------------------------------------------------
 
-RETRYABLE_KINDS = {"rate_limited", "server", "timeout", "connection"}
 
 def answered(status, answer):
     """requests-mock arguments for an answer that is JSON (a dict) or raw text."""
@@ -214,7 +213,6 @@ def test_every_http_failure_becomes_a_points_error_of_its_kind(requests_mock, cl
     assert error.kind == kind
     assert message in error.message
     assert error.status_code == status
-    assert error.retryable is (kind in RETRYABLE_KINDS)
 
 
 def test_a_validation_error_carries_points_field_errors(requests_mock, client):
@@ -232,14 +230,13 @@ def test_a_validation_error_carries_points_field_errors(requests_mock, client):
     (requests.exceptions.ReadTimeout, "timeout"),
     (requests.exceptions.ConnectionError, "connection"),
 ])
-def test_network_failures_are_retryable_points_errors(requests_mock, client, exc, kind):
+def test_network_failures_are_points_errors_of_their_kind(requests_mock, client, exc, kind):
     requests_mock.get(ORDER_URL, exc=exc)
 
     with pytest.raises(PointsError) as caught:
         client.get_order(UUID)
 
     assert caught.value.kind == kind
-    assert caught.value.retryable
     assert caught.value.status_code is None
     assert requests_mock.last_request.timeout == TIMEOUT
 
@@ -252,7 +249,6 @@ def test_a_checkout_answer_without_checkout_url_is_a_bad_response(requests_mock,
         client.create_checkout(CHECKOUT_BODY)
 
     assert caught.value.kind == "bad_response"
-    assert not caught.value.retryable
 
 
 def test_an_order_answer_without_uuid_or_status_is_a_bad_response(requests_mock, client):
@@ -278,12 +274,6 @@ def test_an_unexpected_shape_is_a_points_error_not_a_crash(requests_mock, client
 
     assert caught.value.kind == kind
     assert len(calls) == 1
-
-
-@pytest.mark.parametrize("kind", ["auth", "rejected", "forbidden", "not_found", "validation", "rate_limited",
-                                  "server", "timeout", "connection", "bad_response"])
-def test_retryable_exactly_for_rate_limits_server_errors_and_network_failures(kind):
-    assert PointsError(kind, "x").retryable is (kind in RETRYABLE_KINDS)
 
 
 # --- Secrets, PII and the recorder ---------------------------------------------------------------------
@@ -463,14 +453,6 @@ def test_checkout_body_carries_the_customer_address_metadata_and_callback():
     assert body["shipping_address"] == {"city": "Riyadh", "line1": "King Fahd Rd 1"}
     assert body["metadata"] == {"cart_id": 7, "channel": "web", "shop_order_id": 123}
     assert body["callback_url"] == CALLBACK
-
-
-def test_checkout_body_holds_no_private_key():
-    body = checkout_body(make_order(DATES_AND_COFFEE, "10.00"), CALLBACK)
-
-    text = json.dumps(body)
-    for needle in ("x-api-key", "private", PRIVATE_KEY):
-        assert needle not in text
 
 
 def test_an_order_resource_without_uuid_is_a_bad_response_not_the_integer_id():

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..phone import normalise_phone
+from ..phone import normalize_phone
 
 
 class CheckoutForm(FlaskForm):
@@ -12,9 +12,9 @@ class CheckoutForm(FlaskForm):
     city = StringField("City", validators=[DataRequired("Enter your city."), Length(max=100)])
     address_line = StringField("Address", validators=[DataRequired("Enter your street address."), Length(max=255)])
 
-    normalised_phone: str | None = None
+    normalized_phone: str | None = None
 
     def validate_phone(self, field):
-        self.normalised_phone = normalise_phone(field.data)
-        if self.normalised_phone is None:
+        self.normalized_phone = normalize_phone(field.data)
+        if self.normalized_phone is None:
             raise ValidationError("Enter a Saudi mobile number, e.g. 05X XXX XXXX or +966 5X XXX XXXX.")

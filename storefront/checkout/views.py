@@ -48,7 +48,7 @@ def pay():
     if not form.validate_on_submit():
         return render_template("checkout/checkout.html", form=form, totals=priced)
 
-    customer = Customer(name=form.name.data.strip(), phone=form.normalised_phone,
+    customer = Customer(name=form.name.data.strip(), phone=form.normalized_phone,
                         city=form.city.data.strip(), address_line=form.address_line.data.strip())
     try:
         order = start_checkout(cart, priced, customer,
