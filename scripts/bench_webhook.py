@@ -37,7 +37,7 @@ def main(count: int) -> None:
                       "POINTS_DEMO_MODE": False, "POINTS_WEBHOOK_SECRET": SECRET})
     with app.app_context():
         for n in range(2 * count):
-            order = Order(order_number=f"BENCH-{n:06d}", customer_name="Bench", phone="500000001", city="Riyadh",
+            order = Order(order_number=f"PTS-2026-{n:06d}", customer_name="Bench", phone="500000001", city="Riyadh",
                           address_line="1 Rd", subtotal=Decimal("79.00"), shipping_amount=Decimal("25.00"),
                           total=Decimal("104.00"))
             order.lines.append(OrderLine(product_name="Sukkari Dates Box", unit_price=Decimal("79.00"), quantity=1))
@@ -60,9 +60,9 @@ def main(count: int) -> None:
 
 
 def timed(send, n: int) -> float:
-    body = json.dumps({"event": "approved", "timestamp": "2026-11-26T10:00:00Z", "order": {
-        "id": f"00000000-0000-4000-8000-{n:012d}", "order_number": f"BENCH-{n:06d}", "order_status": "approved",
-        "total_price": 104.0, "updated_at": "2026-11-26T10:00:00Z"}})
+    body = json.dumps({"event": "approved", "timestamp": "2026-11-26T10:00:00.000000Z", "order": {
+        "id": f"00000000-0000-4000-8000-{n:012d}", "order_number": f"PTS-2026-{n:06d}", "order_status": "approved",
+        "total_price": 104.0, "updated_at": "2026-11-26T10:00:00.000000Z"}})
     started = time.perf_counter()
     response = send(body)
     elapsed = (time.perf_counter() - started) * 1000

@@ -6,6 +6,7 @@ order, and money that moved after the shop gave up sends the order to ``needs_re
 """
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Optional
 
 import sqlalchemy as sa
@@ -47,8 +48,46 @@ AWAITING_POINTS = (PENDING_PAYMENT, AUTHORIZED)
 AMOUNT_TOLERANCE = Decimal("0.01")
 
 
+class Outcome(StrEnum):
+    """What became of one word from Points: a status applied here (webhook or reconciliation), or
+    a webhook delivery that never reached the state machine. One list for the state machine, the
+    webhook handler and the admin's labels; the value is what ``WebhookReceipt.outcome`` stores."""
+
+    # The state machine's (apply_points_status)
+    APPLIED = "applied"
+    LATE = "late"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    PAID_AFTER_CANCEL = "paid_after_cancel"
+    IGNORED = "ignored"
+    # The webhook handler's, about one of our orders
+    PAID_TWICE = "paid_twice"
+    OTHER_POINTS_ORDER = "other_points_order"
+    DUPLICATE = "duplicate"
+    UNKNOWN_ORDER = "unknown_order"
+    # The webhook handler's, about no order of ours
+    NOT_OURS = "not_ours"
+    MERCHANT_EVENT = "merchant_event"
+    UNKNOWN_EVENT = "unknown_event"
+    MALFORMED = "malformed"
+    UNAUTHORIZED = "unauthorized"  # answered 401, never stored
+
+    @property
+    def label(self) -> str:
+        """As staff read it on the admin pages."""
+        return _OUTCOME_LABELS.get(self, self.value.replace("_", " "))
+
+
+_OUTCOME_LABELS = {
+    Outcome.IGNORED: "no change",
+    Outcome.OTHER_POINTS_ORDER: "another Points order",
+    Outcome.UNKNOWN_ORDER: "no such order",
+    Outcome.NOT_OURS: "not our order",
+    Outcome.MERCHANT_EVENT: "merchant account",
+    Outcome.UNAUTHORIZED: "bad secret",
+}
+
 # Outcomes of applying a Points status that changed the order (the rest leave it as it was).
-CHANGING_OUTCOMES = frozenset({"applied", "amount_mismatch", "paid_after_cancel", "paid_twice"})
+CHANGING_OUTCOMES = frozenset({Outcome.APPLIED, Outcome.AMOUNT_MISMATCH, Outcome.PAID_AFTER_CANCEL, Outcome.PAID_TWICE})
 
 
 class IllegalMove(Exception):
@@ -56,10 +95,10 @@ class IllegalMove(Exception):
 
 
 @dataclass
-class Outcome:
-    """What applying a Points status did: ``applied``, ``late``, ``amount_mismatch``, ``ignored``..."""
+class Effect:
+    """What applying a Points status did to an order, and why, in a sentence for the timeline."""
 
-    outcome: str
+    outcome: Outcome
     detail: str = ""
 
     @property
@@ -110,7 +149,7 @@ def apply_points_status(
     refund_amount=None,
     left_amount=None,
     reason: Optional[str] = None,
-) -> Outcome:
+) -> Effect:
     """Apply a Points ``order_status`` (from a webhook or GET /v1/orders/{uuid}) to a local order.
 
     The caller commits; nothing here talks to the network. ``points_order_status`` mirrors the
@@ -123,44 +162,44 @@ def apply_points_status(
     return outcome
 
 
-def _apply(order, points_status, *, source, total_price, refund_amount, left_amount, reason) -> Outcome:
+def _apply(order, points_status, *, source, total_price, refund_amount, left_amount, reason) -> Effect:
     if points_status in ("approved", "captured", "authorized"):
         target = AUTHORIZED if points_status == "authorized" else PAID
         if order.status == CANCELLED and target == PAID:
             move(order, NEEDS_REVIEW, source=source,
                  reason=f"Points reports the order {points_status} after the shop cancelled it: "
                         "refund it or fulfil it.")
-            return Outcome("paid_after_cancel", "money moved after the shop cancelled the order")
+            return Effect(Outcome.PAID_AFTER_CANCEL, "money moved after the shop cancelled the order")
         if order.status not in AWAITING_POINTS or order.status == target:
-            return Outcome("late", f"order is already {order.status}; {points_status} changes nothing")
+            return Effect(Outcome.LATE, f"order is already {order.status}; {points_status} changes nothing")
         paid = as_decimal(total_price)
         if paid is None or abs(paid - order.total) > AMOUNT_TOLERANCE:
             said = f"{paid} SAR" if paid is not None else "no amount"
             move(order, NEEDS_REVIEW, source=source,
                  reason=f"Amount mismatch: Points says {said}, the order total is {order.total} SAR.")
-            return Outcome("amount_mismatch", f"Points total {said} != order total {order.total}")
+            return Effect(Outcome.AMOUNT_MISMATCH, f"Points total {said} != order total {order.total}")
         move(order, target, source=source)
-        return Outcome("applied", f"{points_status} -> {target}")
+        return Effect(Outcome.APPLIED, f"{points_status} -> {target}")
 
     if points_status == "cancelled":
         if CANCELLED not in ALLOWED_MOVES[order.status]:
-            return Outcome("late", f"order is already {order.status}; a late cancel does not undo it")
+            return Effect(Outcome.LATE, f"order is already {order.status}; a late cancel does not undo it")
         move(order, CANCELLED, source=source, reason=reason or "Cancelled at Points")
-        return Outcome("applied", "cancelled")
+        return Effect(Outcome.APPLIED, "cancelled")
 
     if points_status in ("fully_refunded", "partially_refunded"):
         if order.status == REFUNDED:
-            return Outcome("late", "order is already fully refunded")
+            return Effect(Outcome.LATE, "order is already fully refunded")
         refunded = _refunded_after(order, points_status, refund_amount, left_amount)
         target = REFUNDED if points_status == "fully_refunded" else PARTIALLY_REFUNDED
         move(order, target, source=source, reason=reason)
         # Refund webhooks may arrive out of order: what has been refunded only ever grows.
         order.refunded_amount = max(order.refunded_amount or Decimal("0.00"), refunded)
-        return Outcome("applied", f"{target}; refunded so far {refunded} SAR")
+        return Effect(Outcome.APPLIED, f"{target}; refunded so far {refunded} SAR")
 
     if points_status == "new":
-        return Outcome("ignored", "Points still has the order as new")
-    return Outcome("ignored", f"unknown order_status {points_status!r}")
+        return Effect(Outcome.IGNORED, "Points still has the order as new")
+    return Effect(Outcome.IGNORED, f"unknown order_status {points_status!r}")
 
 
 def _refunded_after(order: Order, points_status, refund_amount, left_amount) -> Decimal:

@@ -5,6 +5,7 @@ timeline (``PointsApiCall``). What happens after the shopper pays is the webhook
 (``webhooks/handler.py``); an order whose webhook never came is reconciled (``reconciliation.py``).
 """
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,6 +23,10 @@ from .points import PointsError, points_client, to_wire_amount
 from .privacy import mask_phone
 
 log = logging.getLogger(__name__)
+
+# This shop's order numbers, as _pending_order_for makes them: PTS-<year>-<order id, 6 digits or
+# more>. A webhook about any other order_number is about another order on the same Points account.
+ORDER_NUMBER = re.compile(r"PTS-\d{4}-\d{6,}")
 
 
 # --- Checkout --------------------------------------------------------------------------------

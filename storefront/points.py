@@ -48,9 +48,34 @@ class PointsError(Exception):
         return f"{self.kind} ({self.status_code}): {self.message}" if self.status_code else f"{self.kind}: {self.message}"
 
 
+# An order's ``type``: the API sends the integer, webhooks the name (reference §6.3).
+ORDER_TYPES = {1: "earning", 2: "replacing"}
+
+
+def order_type(value) -> Optional[str]:
+    """``earning`` or ``replacing`` from either wire form; None when absent; ValueError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value in ORDER_TYPES:
+        return ORDER_TYPES[value]
+    if isinstance(value, str) and value in ORDER_TYPES.values():
+        return value
+    raise ValueError(f"order type {value!r} is neither earning nor replacing")
+
+
+@dataclass(frozen=True)
+class Labels:
+    """A shipping status's display text, as the merchant set it (``custom_status``)."""
+
+    ar: Optional[str] = None
+    en: Optional[str] = None
+
+
 @dataclass
 class PointsOrder:
-    """The fields of an ``OrderResource`` the shop uses, plus the raw resource."""
+    """The fields of an order the shop uses, plus the raw resource: from the API's ``OrderResource``
+    (:meth:`from_resource`) or a webhook's ``order`` (``webhooks/payload.py``), whose per-event
+    extras fill the fields below ``status_label``."""
 
     uuid: str
     order_number: str
@@ -58,6 +83,13 @@ class PointsOrder:
     total_price: Optional[Decimal]
     reference_number: Optional[str] = None
     status_label: Optional[str] = None
+    type: Optional[str] = None                 # earning | replacing
+    refund_amount: Optional[Decimal] = None    # refunded / auto_refunded: this refund
+    left_amount: Optional[Decimal] = None      # refunded: what is left after it (absolute)
+    reason: Optional[str] = None               # cancelled / refunded
+    status: Optional[str] = None               # shipping_status_updated: the shipping status
+    custom_status: Optional[Labels] = None     # shipping_status_updated: the merchant's labels
+    updated_at: Optional[str] = None           # to the second: two changes may share it
     raw: dict = field(default_factory=dict)
 
     @classmethod

@@ -9,39 +9,19 @@ from storefront.extensions import db
 from storefront.models import Order, WebhookReceipt
 from storefront.webhooks.handler import recent_failed_verifications
 
-SECRET = "whsec_sandbox_demo"
+from points_webhooks import SECRET, UUID, for_order, merchant_event, order_event, points_order
+from points_webhooks import deliver as deliver_to
 
 
-def envelope(order, event, *, order_status=None, total_price=None, updated_at="2026-11-26T10:00:00Z", **extra):
-    return {
-        "event": event,
-        "order": {
-            "id": order.points_uuid or "0b8a3f4e-1111-4c4c-9d9d-000000000001",
-            "reference_number": "REF-2026-000042",
-            "order_number": order.order_number,
-            "type": "replacing",
-            "total_price": float(order.total if total_price is None else total_price),
-            "total_points": 0,
-            "payment_status": "fully_paid",
-            "order_status": order_status or event,
-            "metadata": {"channel": "web"},
-            "created_at": "2026-11-26T09:59:00Z",
-            "updated_at": updated_at,
-            **extra,
-        },
-        "timestamp": updated_at,
-    }
+def envelope(order, event, *, updated_at="2026-04-18T10:05:12.000000Z", **fields):
+    """An order event about ``order``, shaped as reference §5.4/5.5 documents it."""
+    return for_order(order, event, updated_at=updated_at, **fields)
 
 
 @pytest.fixture
 def deliver(client):
-    def send(payload, *, secret=SECRET, raw=None, event=None):
-        headers = {"Content-Type": "application/json"}
-        if secret is not None:
-            headers["X-Webhook-Secret"] = secret
-        if event or isinstance(payload, dict):
-            headers["X-Webhook-Event"] = event or payload.get("event", "")
-        return client.post("/webhooks/points", data=raw if raw is not None else json.dumps(payload), headers=headers)
+    def send(body, **options):
+        return deliver_to(client, body, **options)
     return send
 
 
@@ -83,7 +63,10 @@ def test_no_configured_secret_never_skips_verification(app, deliver, make_order)
                                  b'{"event": "approved", "order": {"order_number": null}}',
                                  b'{"event": "approved", "order": {"order_number": ""}}',
                                  b'{"event": "", "order": {"order_number": "PTS-2026-000001"}}',
-                                 b'{"event": "approved", "order": "PTS-2026-000001"}'])
+                                 b'{"event": "approved", "order": "PTS-2026-000001"}',
+                                 b'{"event": ["approved"], "order": {"order_number": "PTS-2026-000001"}}',
+                                 b'{"event": "approved", "order": {"order_number": "PTS-2026-000001", "id": "u"}}\xff',
+                                 b"[" * 100_000])
 def test_malformed_body_is_400_and_changes_nothing(deliver, make_order, raw):
     order = make_order()
     assert deliver(None, raw=raw, event="approved").status_code == 400
@@ -91,12 +74,13 @@ def test_malformed_body_is_400_and_changes_nothing(deliver, make_order, raw):
     assert receipts()[0].outcome == "malformed"
 
 
-def test_unknown_event_is_acknowledged_recorded_and_changes_nothing(deliver, make_order):
+def test_an_unknown_event_name_is_acknowledged_recorded_and_changes_nothing(deliver, make_order):
     order = make_order()
-    response = deliver(envelope(order, "low_balance_warning"))
+    response = deliver(envelope(order, "store_rating_created"))
     assert response.status_code == 200
     assert reload(order).status == "pending_payment"
-    assert receipts()[0].outcome == "unknown_event"
+    [receipt] = receipts()
+    assert receipt.outcome == "unknown_event" and receipt.event == "store_rating_created"
 
 
 def test_unknown_order_number_is_404_so_points_retries(deliver, make_order):
@@ -123,8 +107,8 @@ def test_approved_pays_the_order_and_stores_points_ids(deliver, make_order):
     assert deliver(envelope(order, "approved")).status_code == 200
     order = reload(order)
     assert order.status == "paid" and order.paid_at is not None
-    assert order.points_uuid == "0b8a3f4e-1111-4c4c-9d9d-000000000001"
-    assert order.points_reference_number == "REF-2026-000042"
+    assert order.points_uuid == UUID
+    assert order.points_reference_number == "REF-2024-001234"
     assert order.points_order_status == "approved"
     assert [t.to_status for t in order.transitions] == ["pending_payment", "paid"]
     assert order.transitions[-1].source == "webhook"
@@ -132,9 +116,9 @@ def test_approved_pays_the_order_and_stores_points_ids(deliver, make_order):
 
 def test_authorized_then_captured_pays_the_order(deliver, make_order):
     order = make_order()
-    deliver(envelope(order, "authorized", updated_at="2026-11-26T10:00:00Z"))
+    deliver(envelope(order, "authorized", updated_at="2026-11-26T10:00:00.000000Z"))
     assert reload(order).status == "authorized"
-    deliver(envelope(order, "captured", updated_at="2026-11-26T10:00:05Z"))
+    deliver(envelope(order, "captured", updated_at="2026-11-26T10:00:05.000000Z"))
     assert reload(order).status == "paid"
 
 
@@ -177,8 +161,8 @@ def test_cancelled_cancels_a_pending_order_with_the_points_reason(deliver, make_
 
 def test_late_cancelled_webhook_does_not_unpay_an_order(deliver, make_order):
     order = make_order()
-    deliver(envelope(order, "approved", updated_at="2026-11-26T10:00:05Z"))
-    response = deliver(envelope(order, "cancelled", updated_at="2026-11-26T10:00:01Z", reason="checkout expired"))
+    deliver(envelope(order, "approved", updated_at="2026-11-26T10:00:05.000000Z"))
+    response = deliver(envelope(order, "cancelled", updated_at="2026-11-26T10:00:01.000000Z", reason="checkout expired"))
     assert response.status_code == 200
     assert reload(order).status == "paid"
     assert receipts()[-1].outcome == "late"
@@ -196,8 +180,8 @@ def test_paid_after_the_shop_cancelled_goes_to_review_never_ignored(deliver, mak
 def test_refunded_before_approved_is_still_applied_as_refunded(deliver, make_order):
     order = make_order()
     deliver(envelope(order, "refunded", order_status="fully_refunded", refund_amount=float(order.total),
-                     updated_at="2026-11-26T10:05:00Z"))
-    late = deliver(envelope(order, "approved", updated_at="2026-11-26T10:00:00Z"))
+                     updated_at="2026-11-26T10:05:00.000000Z"))
+    late = deliver(envelope(order, "approved", updated_at="2026-11-26T10:00:00.000000Z"))
     assert late.status_code == 200
     order = reload(order)
     assert order.status == "refunded" and order.refunded_amount == order.total
@@ -206,13 +190,13 @@ def test_refunded_before_approved_is_still_applied_as_refunded(deliver, make_ord
 def test_two_partial_refunds_add_up_and_are_not_duplicates(deliver, make_order):
     order = make_order(status="paid")  # 79.00 + 25.00 shipping = 104.00
     deliver(envelope(order, "refunded", order_status="partially_refunded", refund_amount=20.0,
-                     left_amount=84.0, updated_at="2026-11-26T11:00:00Z"))
+                     left_amount=84.0, updated_at="2026-11-26T11:00:00.000000Z"))
     deliver(envelope(order, "refunded", order_status="partially_refunded", refund_amount=30.0,
-                     left_amount=54.0, updated_at="2026-11-26T11:05:00Z"))
+                     left_amount=54.0, updated_at="2026-11-26T11:05:00.000000Z"))
     order = reload(order)
     assert order.status == "partially_refunded" and order.refunded_amount == Decimal("50.00")
     deliver(envelope(order, "refunded", order_status="fully_refunded", refund_amount=54.0, left_amount=0,
-                     updated_at="2026-11-26T11:10:00Z"))
+                     updated_at="2026-11-26T11:10:00.000000Z"))
     order = reload(order)
     assert order.status == "refunded" and order.refunded_amount == order.total
 
@@ -227,10 +211,10 @@ def test_auto_refunded_is_a_full_refund(deliver, make_order):
 def test_shipping_updates_set_the_shipping_status_and_each_counts(deliver, make_order):
     order = make_order(status="paid")
     deliver(envelope(order, "shipping_status_updated", order_status="approved", status="ready_shipping",
-                     status_label="Ready for shipping", updated_at="2026-11-26T12:00:00Z"))
+                     status_label="Ready for shipping", updated_at="2026-11-26T12:00:00.000000Z"))
     assert reload(order).shipping_status == "ready_shipping"
     deliver(envelope(order, "shipping_status_updated", order_status="approved", status="delivered",
-                     custom_status={"ar": "تم التوصيل", "en": "Delivered to the door"}, updated_at="2026-11-26T15:00:00Z"))
+                     custom_status={"ar": "تم التوصيل", "en": "Delivered to the door"}, updated_at="2026-11-26T15:00:00.000000Z"))
     order = reload(order)
     assert order.shipping_status == "delivered" and order.shipping_label_en == "Delivered to the door"
     assert order.status == "paid"
@@ -254,16 +238,64 @@ def test_duplicate_delivery_is_200_and_has_no_effect(deliver, make_order):
     assert [r.outcome for r in receipts()] == ["applied", "duplicate"]
 
 
-def test_duplicate_is_keyed_on_timestamp_when_updated_at_is_missing(deliver, make_order):
+def test_a_redelivery_stamped_anew_is_still_a_duplicate(deliver, make_order):
     order = make_order(status="paid")
-    payload = envelope(order, "refunded", order_status="partially_refunded", refund_amount=10.0)
-    del payload["order"]["updated_at"]
+    payload = envelope(order, "refunded", order_status="partially_refunded", refund_amount=10.0, left_amount=94.0)
     deliver(payload)
-    deliver(payload)
+    payload["timestamp"] = "2026-04-18T10:30:00.000000Z"  # the envelope's time is not part of the event
+    assert deliver(payload).status_code == 200
     assert reload(order).refunded_amount == Decimal("10.00")
-    payload["timestamp"] = "2026-11-26T10:30:00Z"
+    assert [r.outcome for r in receipts()] == ["applied", "duplicate"]
+
+
+def test_a_redelivery_with_its_keys_in_another_order_is_a_duplicate(deliver, make_order):
+    order = make_order()
+    payload = envelope(order, "cancelled", reason="checkout abandoned")
     deliver(payload)
-    assert reload(order).refunded_amount == Decimal("20.00")
+    payload["order"] = dict(reversed(list(payload["order"].items())))
+    deliver(payload)
+    assert [r.outcome for r in receipts()] == ["applied", "duplicate"]
+
+
+def test_two_partial_refunds_in_one_second_are_two_events_and_redeliveries_of_either_are_duplicates(deliver, make_order):
+    order = make_order(status="paid")  # 79.00 + 25.00 shipping = 104.00
+    same_second = "2026-04-18T15:00:00.000000Z"
+    first = envelope(order, "refunded", order_status="partially_refunded", refund_amount=10.0, left_amount=94.0,
+                     reason="One line item returned", updated_at=same_second)
+    second = envelope(order, "refunded", order_status="partially_refunded", refund_amount=5.0, left_amount=89.0,
+                      reason="One line item returned", updated_at=same_second)
+    deliver(first)
+    assert reload(order).refunded_amount == Decimal("10.00")
+    deliver(second)
+    assert reload(order).refunded_amount == Decimal("15.00")
+    assert deliver(first).status_code == 200 and deliver(second).status_code == 200
+    order = reload(order)
+    assert order.status == "partially_refunded" and order.refunded_amount == Decimal("15.00")
+    assert [r.outcome for r in receipts()] == ["applied", "applied", "duplicate", "duplicate"]
+
+
+def test_an_old_refund_redelivered_late_cannot_count_twice(deliver, make_order):
+    order = make_order(status="paid")
+    first = envelope(order, "refunded", order_status="partially_refunded", refund_amount=10.0, left_amount=94.0,
+                     updated_at="2026-04-18T15:00:00.000000Z")
+    deliver(first)
+    deliver(envelope(order, "refunded", order_status="partially_refunded", refund_amount=5.0, left_amount=89.0,
+                     updated_at="2026-04-18T15:00:07.000000Z"))
+    first["order"]["metadata"] = {"source": "web", "replayed": True}  # not byte-equal: not a duplicate
+    deliver(first)
+    assert reload(order).refunded_amount == Decimal("15.00")  # left_amount is absolute
+
+
+def test_two_shipping_updates_in_one_second_are_both_applied(deliver, make_order):
+    order = make_order(status="paid")
+    same_second = "2026-04-18T14:00:00.000000Z"
+    deliver(envelope(order, "shipping_status_updated", order_status="approved", status="ready_shipping",
+                     status_label="Ready for shipping", updated_at=same_second))
+    assert reload(order).shipping_status == "ready_shipping"
+    deliver(envelope(order, "shipping_status_updated", order_status="approved", status="delivery_is_in_progress",
+                     status_label="Delivery is in progress", updated_at=same_second))
+    assert reload(order).shipping_status == "delivery_is_in_progress"
+    assert [r.outcome for r in receipts()] == ["applied", "applied"]
 
 
 def test_every_delivery_is_recorded_with_the_secret_masked(deliver, make_order):
@@ -289,7 +321,7 @@ def test_webhook_needs_no_csrf_token_even_with_csrf_on(app_config):
 def test_a_stale_sessions_cancel_does_not_cancel_the_order_paid_through_another(deliver, make_order):
     order = make_order(points_uuid="0b8a3f4e-1111-4c4c-9d9d-000000000001")
     deliver(envelope(order, "approved"))
-    stale = envelope(order, "cancelled", reason="checkout expired", updated_at="2026-11-26T10:30:00Z")
+    stale = envelope(order, "cancelled", reason="checkout expired", updated_at="2026-11-26T10:30:00.000000Z")
     stale["order"]["id"] = "0b8a3f4e-2222-4c4c-9d9d-000000000002"
     assert deliver(stale).status_code == 200
     order = reload(order)
@@ -300,7 +332,7 @@ def test_a_stale_sessions_cancel_does_not_cancel_the_order_paid_through_another(
 def test_a_second_points_order_paid_for_the_same_order_goes_to_review(deliver, make_order):
     order = make_order(points_uuid="0b8a3f4e-1111-4c4c-9d9d-000000000001")
     deliver(envelope(order, "approved"))
-    twice = envelope(order, "approved", updated_at="2026-11-26T10:31:00Z")
+    twice = envelope(order, "approved", updated_at="2026-11-26T10:31:00.000000Z")
     twice["order"]["id"] = "0b8a3f4e-2222-4c4c-9d9d-000000000002"
     deliver(twice)
     order = reload(order)
@@ -324,11 +356,11 @@ def test_paying_leaves_a_cart_the_shopper_has_changed_since(app, deliver, make_o
 
 def test_a_stale_sessions_cancel_first_does_not_hide_the_real_sessions_payment(deliver, make_order):
     order = make_order()
-    stale = envelope(order, "cancelled", reason="checkout expired", updated_at="2026-11-26T10:30:00Z")
+    stale = envelope(order, "cancelled", reason="checkout expired", updated_at="2026-11-26T10:30:00.000000Z")
     stale["order"]["id"] = "0b8a3f4e-aaaa-4c4c-9d9d-00000000000a"
     deliver(stale)
     assert reload(order).status == "cancelled" and reload(order).points_uuid is None
-    paid = envelope(order, "approved", updated_at="2026-11-26T10:31:00Z")
+    paid = envelope(order, "approved", updated_at="2026-11-26T10:31:00.000000Z")
     paid["order"]["id"] = "0b8a3f4e-bbbb-4c4c-9d9d-00000000000b"
     deliver(paid)
     order = reload(order)
@@ -349,18 +381,260 @@ def test_a_body_over_one_mebibyte_is_refused_unread(deliver, make_order):
     assert reload(order).status == "pending_payment"
 
 
-def test_an_overlong_order_number_is_a_404_not_a_crash(deliver, make_order):
+# --- Not our order ------------------------------------------------------------------------------
+
+def test_an_earning_order_of_another_channel_is_acknowledged_as_not_ours(deliver, make_order):
     order = make_order()
-    payload = envelope(order, "approved")
-    payload["order"]["order_number"] = "P" * 500
-    payload["order"]["id"] = "u" * 500
-    assert deliver(payload).status_code == 404
+    till = order_event("approved", points_order("POS-778812", type="earning", total_price=42.5,
+                                                 uuid="7d3c1a52-0b1e-4f7e-9a55-3f1f7e2b9c11"))
+    response = deliver(till)
+    assert response.status_code == 200 and response.json["outcome"] == "not_ours"
+    [receipt] = receipts()
+    assert receipt.outcome == "not_ours" and receipt.order_id is None and receipt.order_number == "POS-778812"
+    assert receipt.dedupe_key is None
+    assert reload(order).status == "pending_payment"
 
 
-def test_overlong_ids_on_a_known_order_are_recorded_not_a_crash(deliver, make_order):
+@pytest.mark.parametrize("kind", ["earning", 1], ids=["webhook-name", "api-integer"])
+def test_an_earning_order_is_not_ours_even_under_our_order_number(deliver, make_order, kind):
     order = make_order()
-    payload = envelope(order, "approved", updated_at="2026-11-26T10:00:00Z" + "9" * 400)
-    payload["order"]["id"] = "u" * 500
-    assert deliver(payload).status_code == 200
-    assert deliver(payload).status_code == 200
-    assert [r.outcome for r in receipts()] == ["applied", "duplicate"]
+    earning = envelope(order, "approved", type=kind)
+    assert deliver(earning).status_code == 200
+    assert receipts()[0].outcome == "not_ours"
+    order = reload(order)
+    assert order.status == "pending_payment" and order.points_uuid is None
+
+
+@pytest.mark.parametrize("order_number", ["ORD-2024-0001", "POS-778812", "PTS-26-000001", "pts-2026-000001",
+                                          "PTS-2026-00001", "PTS-2026-000001-B", "#POS-778812"])
+def test_an_order_number_not_in_our_format_is_acknowledged_as_not_ours(deliver, make_order, order_number):
+    order = make_order()
+    response = deliver(order_event("cancelled", points_order(order_number, order_status="cancelled",
+                                                             reason="Customer requested cancellation")))
+    assert response.status_code == 200
+    assert receipts()[0].outcome == "not_ours"
+    assert reload(order).status == "pending_payment"
+
+
+def test_a_replacing_order_in_our_format_not_in_the_database_is_404_and_recorded(deliver, make_order):
+    make_order()
+    response = deliver(order_event("approved", points_order("PTS-2026-123456", type=None)))
+    assert response.status_code == 404
+    [receipt] = receipts()
+    assert (receipt.outcome, receipt.response_status, receipt.order_number) == ("unknown_order", 404, "PTS-2026-123456")
+
+
+def test_the_order_number_checkout_makes_is_in_the_format_webhooks_recognise(app):
+    from storefront.cart.service import totals
+    from storefront.models import Cart, CartLine, Product
+    from storefront.payments import ORDER_NUMBER, Customer, _pending_order_for
+
+    cart = Cart(lines=[CartLine(product=db.session.scalar(sa.select(Product).limit(1)), quantity=1)])
+    db.session.add(cart)
+    db.session.commit()
+    order = _pending_order_for(cart, totals(cart), Customer("Sara", "500000001", "Riyadh", "King Fahd Rd 1"))
+    assert ORDER_NUMBER.fullmatch(order.order_number)
+
+
+# --- Merchant events ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("event", ["low_balance_warning", "debt_exceeded"])
+def test_merchant_events_are_acknowledged_and_recorded_without_an_order(deliver, make_order, event):
+    order = make_order()
+    response = deliver(merchant_event(event, current_balance="1500.00"))
+    assert response.status_code == 200 and response.json["outcome"] == "merchant_event"
+    [receipt] = receipts()
+    assert receipt.outcome == "merchant_event" and receipt.event == event and receipt.order_id is None
+    assert "1,500.00 SAR" in receipt.detail
+    assert reload(order).status == "pending_payment"
+
+
+def test_a_low_balance_warning_reads_as_the_balance_left(deliver):
+    deliver(merchant_event("low_balance_warning", current_balance="1500.00"))
+    assert receipts()[0].detail == "Points balance low: 1,500.00 SAR left"
+
+
+def test_a_debt_exceeded_reads_as_the_balance_and_the_debt_allowed(deliver):
+    deliver(merchant_event("debt_exceeded", current_balance="-5250.50", max_debt_allowed="5000.00"))
+    assert receipts()[0].detail == ("Points account over its debt limit: balance -5,250.50 SAR, "
+                                    "debt allowed up to 5,000.00 SAR")
+
+
+# --- Odd values: 400, recorded, nothing changed -------------------------------------------------
+
+RAW = "__raw__"  # a value written into the JSON text as it stands: 1e309 and NaN are not Python's to write
+
+
+def _odd(event, local_status, **changes):
+    return {"event": event, "local_status": local_status, "changes": changes}
+
+
+ODD_VALUES = {
+    "total_price NaN string": _odd("approved", "pending_payment", total_price="NaN"),
+    "total_price Infinity string": _odd("approved", "pending_payment", total_price="Infinity"),
+    "total_price 1e309": _odd("approved", "pending_payment", total_price=(RAW, "1e309")),
+    "total_price NaN literal": _odd("approved", "pending_payment", total_price=(RAW, "NaN")),
+    "total_price -Infinity literal": _odd("approved", "pending_payment", total_price=(RAW, "-Infinity")),
+    "total_price negative": _odd("approved", "pending_payment", total_price=-104.0),
+    "total_price beyond the column": _odd("approved", "pending_payment", total_price=1e12),
+    "total_price an object": _odd("approved", "pending_payment", total_price={"amount": 104}),
+    "total_price true": _odd("approved", "pending_payment", total_price=True),
+    "total_price not a number": _odd("approved", "pending_payment", total_price="104 SAR"),
+    "left_amount NaN": _odd("refunded", "paid", order_status="partially_refunded", refund_amount=10.0, left_amount="NaN"),
+    "left_amount Infinity": _odd("refunded", "paid", order_status="partially_refunded", left_amount="Infinity"),
+    "left_amount 1e309": _odd("refunded", "paid", order_status="partially_refunded", left_amount=(RAW, "1e309")),
+    "refund_amount a list": _odd("refunded", "paid", order_status="partially_refunded", refund_amount=[10]),
+    "reason an object": _odd("cancelled", "pending_payment", reason={"en": "checkout expired"}),
+    "reason 10 KB": _odd("cancelled", "pending_payment", reason="x" * 10_240),
+    "reason with a NUL": _odd("cancelled", "pending_payment", reason="checkout\x00expired"),
+    "reason half a surrogate pair": _odd("cancelled", "pending_payment", reason="\ud800"),
+    "reference_number an object": _odd("approved", "pending_payment", reference_number={"ref": "REF-1"}),
+    "reference_number a list": _odd("approved", "pending_payment", reference_number=["REF-1"]),
+    "reference_number 200 characters": _odd("approved", "pending_payment", reference_number="R" * 200),
+    "order_number an object": _odd("approved", "pending_payment", order_number={"n": "PTS-2026-900001"}),
+    "order_number a list": _odd("approved", "pending_payment", order_number=["PTS-2026-900001"]),
+    "order_number a number": _odd("approved", "pending_payment", order_number=900001),
+    "order_number 500 characters": _odd("approved", "pending_payment", order_number="P" * 500),
+    "order_number with a NUL": _odd("approved", "pending_payment", order_number="PTS-2026-900001\x00"),
+    "id an object": _odd("approved", "pending_payment", id={"uuid": UUID}),
+    "id a list": _odd("approved", "pending_payment", id=[UUID]),
+    "id 500 characters": _odd("approved", "pending_payment", id="u" * 500),
+    "id missing": _odd("approved", "pending_payment", id=None),
+    "status an object": _odd("shipping_status_updated", "paid", status={"code": "delivered"}),
+    "status a list": _odd("shipping_status_updated", "paid", status=["delivered"]),
+    "status 200 characters": _odd("shipping_status_updated", "paid", status="d" * 200),
+    "custom_status a string": _odd("shipping_status_updated", "paid", status="delivered", custom_status="Delivered"),
+    "type neither earning nor replacing": _odd("approved", "pending_payment", type="gift"),
+    "type an unknown integer": _odd("approved", "pending_payment", type=3),
+    "type an object": _odd("approved", "pending_payment", type={"name": "replacing"}),
+    "updated_at 400 characters": _odd("approved", "pending_payment", updated_at="2026-04-18T10:05:12.000000Z" + "9" * 400),
+    "a NUL in metadata": _odd("approved", "pending_payment", metadata={"note": "\x00"}),
+    "a NUL in a key": _odd("approved", "pending_payment", **{"extra\x00key": 1}),
+}
+
+
+def _with_odd_value(body: dict, changes: dict) -> bytes:
+    raw = {}
+    for key, value in changes.items():
+        if value is None:
+            body["order"].pop(key, None)
+        elif isinstance(value, tuple) and value[0] == RAW:
+            raw[f'"{RAW}{key}"'] = value[1]
+            body["order"][key] = RAW + key
+        else:
+            body["order"][key] = value
+    text = json.dumps(body, ensure_ascii=True)  # NULs and surrogates travel as \\u escapes, as in any JSON
+    for placeholder, literal in raw.items():
+        text = text.replace(placeholder, literal)
+    return text.encode()
+
+
+def _snapshot(order: Order) -> tuple:
+    order = reload(order)
+    return (order.status, order.status_reason, order.refunded_amount, order.points_uuid, order.points_reference_number,
+            order.points_order_status, order.shipping_status, len(order.transitions))
+
+
+@pytest.mark.parametrize("case", ODD_VALUES.values(), ids=ODD_VALUES.keys())
+def test_an_odd_value_is_400_recorded_and_changes_nothing(deliver, make_order, case):
+    order = make_order(case["local_status"])
+    before = _snapshot(order)
+    body = envelope(order, case["event"])
+    response = deliver(None, raw=_with_odd_value(body, case["changes"]), event=case["event"])
+    assert response.status_code == 400
+    [receipt] = receipts()
+    assert (receipt.response_status, receipt.outcome, receipt.order_id) == (400, "malformed", None)
+    assert receipt.detail and receipt.event == case["event"]
+    assert _snapshot(order) == before
+
+
+@pytest.mark.parametrize("data", [
+    {"current_balance": "NaN"}, {"current_balance": "Infinity"}, {"max_debt_allowed": {"amount": "5000.00"}},
+    {"balance_after_order": ["1200.00"]}, {"order_points": True}, {"current_balance": "1,500.00"},
+], ids=repr)
+def test_a_merchant_event_with_an_odd_amount_is_400_and_recorded(deliver, data):
+    body = merchant_event("low_balance_warning")
+    body["data"].update(data)
+    assert deliver(body).status_code == 400
+    [receipt] = receipts()
+    assert (receipt.response_status, receipt.outcome, receipt.event) == (400, "malformed", "low_balance_warning")
+
+
+@pytest.mark.parametrize("body", [
+    {"event": "debt_exceeded", "merchant": {"id": 17}, "timestamp": "2026-04-18T16:00:00.000000Z"},
+    {"event": "debt_exceeded", "merchant": "Points Storefront", "data": {}},
+    {"event": "debt_exceeded", "merchant": {"id": 17}, "data": ["-6200.00"]},
+], ids=["no data", "merchant a string", "data a list"])
+def test_a_merchant_event_without_its_data_object_is_400(deliver, body):
+    assert deliver(body).status_code == 400
+    assert receipts()[0].outcome == "malformed"
+
+
+def test_a_raw_nul_byte_in_the_body_is_400_and_the_body_is_recorded_with_the_nul_escaped(deliver, make_order):
+    order = make_order()
+    text = json.dumps(envelope(order, "cancelled", reason="checkout expired")).replace("checkout expired", "checkout\x00expired")
+    response = deliver(None, raw=text.encode(), event="cancelled")
+    assert response.status_code == 400
+    [receipt] = receipts()
+    assert receipt.response_status == 400 and "\x00" not in receipt.body
+    assert "checkout\\u0000expired" in receipt.body
+    assert reload(order).status == "pending_payment"
+
+
+def test_an_escaped_nul_in_the_event_name_is_400_and_recorded(deliver, make_order):
+    order = make_order()
+    body = envelope(order, "approved")
+    body["event"] = "approved\x00"
+    assert deliver(body, event="approved").status_code == 400
+    [receipt] = receipts()
+    assert receipt.response_status == 400 and receipt.event is None
+    assert reload(order).status == "pending_payment"
+
+
+def test_missing_optional_keys_are_fine(deliver, make_order):
+    order = make_order()
+    body = envelope(order, "approved", type=None, reference_number=None, metadata=None)
+    del body["order"]["payment_status"], body["order"]["total_points"]
+    assert deliver(body).status_code == 200
+    assert reload(order).status == "paid"
+
+
+def test_unknown_extra_keys_are_fine(deliver, make_order):
+    order = make_order()
+    body = envelope(order, "approved", settlement_status="settled", items=[{"product_name": "Dates"}],
+                    date="2024-12-23T00:00:00.000Z", since="2 hours ago")
+    assert deliver(body).status_code == 200
+    assert reload(order).status == "paid"
+
+
+def test_an_amount_sent_as_a_string_is_read_as_the_amount(deliver, make_order):
+    order = make_order()
+    assert deliver(envelope(order, "approved", total_price=f"{order.total}")).status_code == 200
+    assert reload(order).status == "paid"
+
+
+# --- Fast ----------------------------------------------------------------------------------------
+
+def _statements(app, send) -> list[str]:
+    from flask_sqlalchemy.record_queries import get_recorded_queries
+
+    already = len(get_recorded_queries())
+    send()
+    return [q.statement.split()[0].upper() for q in get_recorded_queries()[already:]]
+
+
+def test_a_delivery_not_ours_only_writes_its_receipt(app, deliver):
+    body = order_event("approved", points_order("POS-778812", type="earning"))
+    assert _statements(app, lambda: deliver(body)) == ["INSERT"]
+
+
+def test_a_merchant_event_only_writes_its_receipt(app, deliver):
+    body = merchant_event("low_balance_warning")
+    assert _statements(app, lambda: deliver(body)) == ["INSERT"]
+
+
+def test_paying_an_order_takes_a_handful_of_statements(app, deliver, make_order):
+    body = envelope(make_order(), "approved")
+    statements = _statements(app, lambda: deliver(body))
+    # begin, lock the order, dedupe, read its transitions, update it, insert its transition and the receipt
+    assert len(statements) <= 7, statements

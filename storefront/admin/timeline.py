@@ -14,26 +14,16 @@ from flask import current_app
 from .. import orders
 from ..extensions import db
 from ..models import Order, PointsApiCall, WebhookReceipt
+from ..orders import Outcome
 from ..privacy import mask_phones_in_text, scrub
 
 # Outcomes a webhook receipt may carry, as staff read them.
-OUTCOME_LABELS = {
-    "applied": "applied",
-    "duplicate": "duplicate",
-    "late": "late",
-    "amount_mismatch": "amount mismatch",
-    "paid_after_cancel": "paid after cancel",
-    "paid_twice": "paid twice",
-    "other_points_order": "another Points order",
-    "ignored": "no change",
-    "unknown_event": "unknown event",
-    "unknown_order": "no such order",
-    "malformed": "malformed",
-}
+OUTCOME_LABELS = {outcome: outcome.label for outcome in Outcome}
 CHANGED = orders.CHANGING_OUTCOMES
 CAUSE_WINDOW = timedelta(seconds=2)
-GOOD = {"applied"}
-WARN = {"duplicate", "late", "ignored", "unknown_event", "other_points_order"}
+GOOD = {Outcome.APPLIED}
+WARN = {Outcome.DUPLICATE, Outcome.LATE, Outcome.IGNORED, Outcome.UNKNOWN_EVENT, Outcome.OTHER_POINTS_ORDER}
+INFO = {Outcome.NOT_OURS, Outcome.MERCHANT_EVENT}
 
 
 @dataclass
@@ -116,7 +106,7 @@ def _facts(raw, keys, under="order") -> list[tuple[str, str]]:
 
 
 def outcome_tone(outcome: str) -> str:
-    return "good" if outcome in GOOD else "warn" if outcome in WARN else "bad"
+    return "good" if outcome in GOOD else "warn" if outcome in WARN else "info" if outcome in INFO else "bad"
 
 
 def pretty(raw) -> str:
@@ -126,7 +116,7 @@ def pretty(raw) -> str:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             return _mask_text(raw)
     return json.dumps(_scrub_again(raw), indent=2, ensure_ascii=False, sort_keys=False)
 

@@ -9,7 +9,7 @@ from ..models import Order, WebhookReceipt
 from ..privacy import mask_phone
 from . import bp
 from .forms import AcceptForm, CancelForm, LogoutForm, ReconcileForm, RefundForm, ShippingForm
-from ..webhooks.handler import recent_failed_verifications
+from ..webhooks.handler import account_health, recent_failed_verifications
 from .timeline import OUTCOME_LABELS, order_timeline, outcome_tone, pretty
 
 PER_PAGE = 25
@@ -43,7 +43,7 @@ def orders_list():
     page = db.paginate(query, per_page=per_page, max_per_page=100, error_out=False)
     counts = dict(db.session.execute(sa.select(Order.status, sa.func.count(Order.id)).group_by(Order.status)).all())
     return render_template("admin/orders.html", page=page, counts=counts, status=status, q=q,
-                           statuses=orders.STATUSES, per_page=per_page)
+                           statuses=orders.STATUSES, per_page=per_page, health=account_health())
 
 
 def _order_or_404(order_number: str) -> Order:
@@ -140,8 +140,9 @@ def reconcile(order_number):
 
 @bp.get("/webhooks")
 def webhooks():
-    """Deliveries that reached no order (unknown order_number, malformed body), and the failed
-    verifications this process has seen (kept in memory only: nothing is stored for them)."""
+    """Deliveries that reached no order of ours (merchant events, other channels' orders, unknown
+    order_number, unreadable bodies), the latest merchant event as the account's health, and the
+    failed verifications this process has seen (kept in memory only: nothing is stored for them)."""
     outcome = request.args.get("outcome", "")
     query = sa.select(WebhookReceipt).where(WebhookReceipt.order_id.is_(None))
     if outcome:
@@ -153,4 +154,5 @@ def webhooks():
         .where(WebhookReceipt.order_id.is_(None)).group_by(WebhookReceipt.outcome)).all())
     failed = list(reversed(recent_failed_verifications()))
     return render_template("admin/webhooks.html", page=page, counts=counts, outcome=outcome,
-                           labels=OUTCOME_LABELS, tone=outcome_tone, pretty=pretty, failed=failed)
+                           labels=OUTCOME_LABELS, tone=outcome_tone, pretty=pretty, failed=failed,
+                           health=account_health())

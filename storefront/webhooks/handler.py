@@ -1,178 +1,268 @@
-"""Receiving a Points webhook: verify, parse, de-duplicate, apply, record — in one transaction.
+"""Receiving a Points webhook, step by step as points-decisions.md fixes it:
+
+1. verify ``X-Webhook-Secret`` (401: nothing stored, only a log line);
+2. parse the body into typed values, ``payload.py`` (400, recorded, when it cannot be read);
+3. a merchant event or an unknown event name: recorded, 200;
+4. ownership: an earning order, or an order_number not in this shop's format, is not ours: 200;
+5. lock our order: none (yet) is a 404, so Points retries (our order row may not be committed);
+6. de-duplicate: this event about this very ``order`` object was processed already: 200;
+7. apply it through the event's handler and record the delivery, in one transaction: 200.
 
 Shaped after Saleor's payment webhooks: verification first, one handler per event name, unknown
-events acknowledged, state checked before every change, de-duplication by the provider's ids.
-The answer's status code is what Points sees: 2xx = done, 401 = bad secret, 400 = malformed,
-404 = unknown order (so Points retries: our order row may not be committed yet).
+events acknowledged, state checked before every change. Every delivery that passes step 1 leaves
+a ``WebhookReceipt`` whose ``outcome`` is one of :class:`~storefront.orders.Outcome`.
 """
 import hmac
 import json
 import logging
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
 from typing import Callable, Optional
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import orders
+from .. import orders, payments
 from ..extensions import db
 from ..models import Order, WebhookReceipt, utcnow
-from ..orders import Outcome
+from ..orders import Effect, Outcome
+from ..points import PointsOrder
 from ..privacy import mask_value
 from ..transactions import lock_order
+from . import payload
+from .payload import MerchantEvent, OrderEvent, UnknownEvent
 
 log = logging.getLogger(__name__)
 
 RECORDED_HEADERS = ("Content-Type", "User-Agent", "X-Webhook-Event", "X-Webhook-Secret")
+PAYMENT_EVENTS = ("approved", "captured")
 
 
 @dataclass
 class Result:
+    """The answer Points sees: 2xx done, 400 unreadable, 401 bad secret, 404 retry later."""
+
     status_code: int
-    outcome: str
+    outcome: Outcome
     detail: str = ""
+
+
+@dataclass
+class Receipt:
+    """What is recorded of one delivery, filled in as far as it was read."""
+
+    headers: dict
+    body: str
+    event: Optional[str] = None
+    order_number: Optional[str] = None
+    points_uuid: Optional[str] = None
 
 
 def receive(raw_body: bytes, headers) -> Result:
     """Handle one delivery. ``headers`` is any case-insensitive mapping (werkzeug's Headers)."""
-    recorded_headers = _safe_headers(headers)
+    receipt = Receipt(headers=_safe_headers(headers), body=_storable(raw_body.decode("utf-8", errors="replace")))
 
     if not _secret_matches(headers.get("X-Webhook-Secret")):
         # Nothing is stored for an unverified request (anyone can send one), only a log line,
         # which the admin's webhooks page also shows from this process's recent memory.
         log.warning("Webhook with a missing or wrong X-Webhook-Secret rejected (event header %r)",
                     headers.get("X-Webhook-Event"))
-        recent_failed_verifications().append({"at": utcnow(), "headers": recorded_headers})
-        return Result(401, "unauthorized", "missing or wrong X-Webhook-Secret")
+        recent_failed_verifications().append({"at": utcnow(), "headers": receipt.headers})
+        return Result(401, Outcome.UNAUTHORIZED, "missing or wrong X-Webhook-Secret")
 
-    body_text = raw_body.decode("utf-8", errors="replace")
     try:
-        payload = json.loads(body_text)
-        event = payload["event"]
-        points_order = payload["order"]
-        order_number = points_order["order_number"]
-        if not (isinstance(event, str) and event and isinstance(order_number, str) and order_number.lstrip("#")):
-            raise TypeError
-        order_number = order_number.lstrip("#")
-    except (ValueError, KeyError, TypeError):
-        return _record(Result(400, "malformed", "not JSON, or no event / order.order_number"),
-                       headers=recorded_headers, body=body_text)
+        delivery = payload.parse(raw_body)
+    except payload.Malformed as bad:
+        receipt.event, receipt.order_number = bad.event, bad.order_number
+        log.warning("Unreadable Points webhook answered 400: %s", bad.message)
+        return _record(receipt, Result(400, Outcome.MALFORMED, bad.message))
+    receipt.event = delivery.event
 
-    facts = dict(headers=recorded_headers, body=body_text, event=event[:64], order_number=order_number[:64],
-                 points_uuid=str(points_order.get("id") or "")[:64] or None)
+    if isinstance(delivery, MerchantEvent):
+        log.info("Points merchant event %s: %s", delivery.event, delivery.summary)
+        return _record(receipt, Result(200, Outcome.MERCHANT_EVENT, delivery.summary))
+    if isinstance(delivery, UnknownEvent):
+        log.info("Unknown Points webhook event %r acknowledged", delivery.event)
+        return _record(receipt, Result(200, Outcome.UNKNOWN_EVENT, f"no handler for {delivery.event!r}; nothing changed"))
+    return _receive_order_event(delivery, receipt)
 
-    handler = HANDLERS.get(event)
-    if handler is None:
-        log.info("Unknown Points webhook event %r acknowledged", event)
-        return _record(Result(200, "unknown_event", f"no handler for {event!r}; nothing changed"), **facts)
+
+def _receive_order_event(delivery: OrderEvent, receipt: Receipt) -> Result:
+    points_order = delivery.order
+    receipt.order_number, receipt.points_uuid = points_order.order_number, points_order.uuid
+
+    why_not = not_ours(points_order)
+    if why_not:
+        return _record(receipt, Result(200, Outcome.NOT_OURS, f"{why_not}; nothing changed"))
 
     # Two events for one order (approved + cancelled sent together, or a reconcile click) apply
     # one after the other, each reading the order after the other's commit.
-    order = lock_order(Order.order_number == order_number)
+    order = lock_order(Order.order_number == points_order.order_number)
     if order is None:
-        return _record(Result(404, "unknown_order", f"no order {order_number!r} here (yet)"), **facts)
+        return _record(receipt, Result(404, Outcome.UNKNOWN_ORDER, f"no order {points_order.order_number!r} here (yet)"))
 
-    # At least once: the same (order.id, event, updated_at) again is a duplicate (decisions).
-    dedupe_key = "|".join([facts["points_uuid"] or facts["order_number"], facts["event"],
-                           str(points_order.get("updated_at") or payload.get("timestamp") or "")[:64]])
+    dedupe_key = delivery.dedupe_key
     if _already_processed(dedupe_key):
-        return _record(Result(200, "duplicate", "already processed; nothing changed"), order=order, **facts)
+        return _record(receipt, Result(200, Outcome.DUPLICATE, "already processed; nothing changed"), order_id=order.id)
 
-    other = _other_points_order(order, event, points_order)
-    outcome = other or handler(order, points_order)
-    _remember_points_ids(order, event, points_order, paying=other is None and event in PAYMENT_EVENTS)
-    result = Result(200, outcome.outcome, outcome.detail)
+    effect = _apply(order, delivery.event, points_order)
+    result, order_id = Result(200, effect.outcome, effect.detail), order.id
     try:
-        _record(result, order=order, dedupe_key=dedupe_key, commit=True, **facts)
+        _record(receipt, result, order_id=order_id, dedupe_key=dedupe_key)
     except IntegrityError:
         # A concurrent delivery of the same event won: it did the work, this one is a duplicate.
         db.session.rollback()
-        order = db.session.scalar(sa.select(Order).where(Order.order_number == order_number))
-        return _record(Result(200, "duplicate", "processed concurrently; nothing changed"), order=order, **facts)
-    log.info("Webhook %s for %s: %s (%s)", event, order_number, outcome.outcome, outcome.detail)
+        return _record(receipt, Result(200, Outcome.DUPLICATE, "processed concurrently; nothing changed"), order_id=order_id)
+    log.info("Webhook %s for %s: %s (%s)", delivery.event, points_order.order_number, effect.outcome, effect.detail)
     return result
 
 
-# --- One handler per event ---------------------------------------------------------------------
+def not_ours(points_order: PointsOrder) -> Optional[str]:
+    """Why a Points order is none of this shop's checkouts, or None when it may be one.
 
-def _status_event(status: str) -> Callable[[Order, dict], Outcome]:
-    def handle(order: Order, points_order: dict) -> Outcome:
-        return orders.apply_points_status(
-            order, status, source="webhook", total_price=points_order.get("total_price"),
-            reason=points_order.get("reason"),
-        )
+    Every webhook receives all the merchant's orders: earning orders from a till, ratings,
+    another shop on the same Points account."""
+    if points_order.type == "earning":
+        return "an earning order (points awarded on another channel), not a checkout of this shop"
+    if not payments.ORDER_NUMBER.fullmatch(points_order.order_number):
+        return f"order_number {points_order.order_number!r} is not in this shop's format (PTS-YYYY-NNNNNN)"
+    return None
+
+
+# --- Which Points order the delivery is about ---------------------------------------------------
+
+class PointsOrderMatch(Enum):
+    """The delivery's Points order, next to the one our order already has.
+
+    One order_number may have had more than one Points order: a session given up for a newer one,
+    or a retried checkout call whose first attempt Points did receive."""
+
+    SAME = "the Points order our order already has"
+    FIRST = "our order has no Points order yet: this is the first one heard of"
+    REPLACES = "another Points order took the money while ours awaited payment or had been given up"
+    PAID_TWICE = "another Points order took the money for an order already paid"
+    OTHER = "another Points order's news that moves no money, e.g. a stale session's cancel"
+
+
+def match_points_order(order: Order, event: str, uuid: str) -> PointsOrderMatch:
+    if order.points_uuid is None:
+        return PointsOrderMatch.FIRST
+    if uuid == order.points_uuid:
+        return PointsOrderMatch.SAME
+    if event not in PAYMENT_EVENTS:
+        return PointsOrderMatch.OTHER
+    if order.status in (orders.PENDING_PAYMENT, orders.CANCELLED):
+        return PointsOrderMatch.REPLACES
+    return PointsOrderMatch.PAID_TWICE
+
+
+def _apply(order: Order, event: str, points_order: PointsOrder) -> Effect:
+    match = match_points_order(order, event, points_order.uuid)
+    if match is PointsOrderMatch.OTHER:
+        return Effect(Outcome.OTHER_POINTS_ORDER,
+                      f"about Points order {points_order.uuid}, not {order.points_uuid}; nothing changed")
+    if match is PointsOrderMatch.PAID_TWICE:
+        # Money is never ignored: taken twice for one order, staff refund one of the two.
+        if order.status != orders.NEEDS_REVIEW:
+            orders.move(order, orders.NEEDS_REVIEW, source="webhook",
+                        reason=f"Points order {points_order.uuid} was also paid for this order: refund one of them.")
+        return Effect(Outcome.PAID_TWICE, f"another Points order ({points_order.uuid}) was paid for {order.order_number}")
+
+    effect = HANDLERS[event](order, points_order)
+    # The order's Points order is the one that took the money, else the first one heard of; never
+    # one known only from its cancel (a stale session's cancel must not hide the paying session).
+    if match is PointsOrderMatch.REPLACES or (match is PointsOrderMatch.FIRST and event != "cancelled"):
+        order.points_uuid = points_order.uuid
+    if points_order.uuid == order.points_uuid and points_order.reference_number:
+        order.points_reference_number = points_order.reference_number
+    return effect
+
+
+# --- One handler per order event ----------------------------------------------------------------
+
+def _status_event(status: str) -> Callable[[Order, PointsOrder], Effect]:
+    def handle(order: Order, points_order: PointsOrder) -> Effect:
+        return orders.apply_points_status(order, status, source="webhook",
+                                          total_price=points_order.total_price, reason=points_order.reason)
     return handle
 
 
-def _refunded(order: Order, points_order: dict) -> Outcome:
-    status = points_order.get("order_status")
+def _refunded(order: Order, points_order: PointsOrder) -> Effect:
+    status = points_order.order_status
     if status not in ("fully_refunded", "partially_refunded"):
-        left = orders.as_decimal(points_order.get("left_amount"))
+        left = points_order.left_amount
         status = "fully_refunded" if left is not None and left <= 0 else "partially_refunded"
-    return orders.apply_points_status(
-        order, status, source="webhook", refund_amount=points_order.get("refund_amount"),
-        left_amount=points_order.get("left_amount"), reason=points_order.get("reason"),
-    )
+    # left_amount, where present, is absolute: a refund delivered twice cannot count twice.
+    return orders.apply_points_status(order, status, source="webhook", refund_amount=points_order.refund_amount,
+                                      left_amount=points_order.left_amount, reason=points_order.reason)
 
 
-def _completed(order: Order, points_order: dict) -> Outcome:
-    return Outcome("ignored", "completed follows approved; order_status stays approved")
+def _auto_refunded(order: Order, points_order: PointsOrder) -> Effect:
+    # Points reversed the whole order itself: the checkout did not stay successful.
+    return orders.apply_points_status(order, "fully_refunded", source="webhook",
+                                      refund_amount=points_order.refund_amount, reason=points_order.reason)
 
 
-def _shipping_status_updated(order: Order, points_order: dict) -> Outcome:
-    status = points_order.get("status")
-    if isinstance(status, str) and status:
-        order.shipping_status = status
-    custom = points_order.get("custom_status")
-    if isinstance(custom, dict):
-        order.shipping_label_ar = custom.get("ar") or order.shipping_label_ar
-        order.shipping_label_en = custom.get("en") or order.shipping_label_en
-    return Outcome("applied", f"shipping status {order.shipping_status}")
+def _completed(order: Order, points_order: PointsOrder) -> Effect:
+    return Effect(Outcome.IGNORED, "completed follows approved; order_status stays approved")
 
 
-HANDLERS: dict[str, Callable[[Order, dict], Outcome]] = {
+def _shipping_status_updated(order: Order, points_order: PointsOrder) -> Effect:
+    if points_order.status:
+        order.shipping_status = points_order.status
+    if points_order.custom_status is not None:
+        order.shipping_label_ar = points_order.custom_status.ar or order.shipping_label_ar
+        order.shipping_label_en = points_order.custom_status.en or order.shipping_label_en
+    return Effect(Outcome.APPLIED, f"shipping status {order.shipping_status}")
+
+
+HANDLERS: dict[str, Callable[[Order, PointsOrder], Effect]] = {
     "approved": _status_event("approved"),
     "authorized": _status_event("authorized"),
     "captured": _status_event("captured"),
     "cancelled": _status_event("cancelled"),
     "refunded": _refunded,
-    "auto_refunded": _refunded,
+    "auto_refunded": _auto_refunded,
     "completed": _completed,
     "shipping_status_updated": _shipping_status_updated,
 }
+assert HANDLERS.keys() == payload.ORDER_EVENTS, "every order event parsed has its handler"
 
 
-PAYMENT_EVENTS = ("approved", "captured")
+# --- For the admin ------------------------------------------------------------------------------
+
+@dataclass
+class AccountHealth:
+    """Points' latest word about the merchant account (a merchant event), for staff."""
+
+    news: MerchantEvent
+    received_at: datetime
 
 
-def _other_points_order(order: Order, event: str, points_order: dict) -> Optional[Outcome]:
-    """An event about a *different* Points order carrying our order_number (a stale session,
-    or a retried checkout call whose first attempt Points did receive).
-
-    Its cancel must not cancel ours. Its payment is never ignored: on an order still awaiting
-    payment (or given up) it is handled as usual; on one already paid it is money taken twice.
-    """
-    uuid = str(points_order.get("id") or "")
-    if not order.points_uuid or not uuid or uuid == order.points_uuid:
+def account_health() -> Optional[AccountHealth]:
+    """The latest merchant event received, read again from its recorded body by the same parser."""
+    receipt = db.session.scalar(
+        sa.select(WebhookReceipt).where(WebhookReceipt.outcome == Outcome.MERCHANT_EVENT)
+        .order_by(WebhookReceipt.received_at.desc(), WebhookReceipt.id.desc()).limit(1)
+    )
+    if receipt is None:
         return None
-    if event in PAYMENT_EVENTS:
-        if order.status in (orders.PENDING_PAYMENT, orders.CANCELLED):
-            return None
-        if order.status != orders.NEEDS_REVIEW:
-            orders.move(order, orders.NEEDS_REVIEW, source="webhook",
-                        reason=f"Points order {uuid} was also paid for this order: refund one of them.")
-        return Outcome("paid_twice", f"another Points order ({uuid}) was paid for {order.order_number}")
-    return Outcome("other_points_order", f"about Points order {uuid}, not {order.points_uuid}; nothing changed")
+    try:
+        news = payload.parse(receipt.body.encode("utf-8"))
+    except payload.Malformed:
+        return None
+    return AccountHealth(news, receipt.received_at) if isinstance(news, MerchantEvent) else None
 
-
-# --- Helpers -----------------------------------------------------------------------------------
 
 def recent_failed_verifications() -> deque:
     """The last failed verifications seen by this process: the log line, kept for the admin."""
     return current_app.extensions.setdefault("points_failed_verifications", deque(maxlen=100))
 
+
+# --- Helpers ------------------------------------------------------------------------------------
 
 def _secret_matches(given: Optional[str]) -> bool:
     expected = current_app.config["POINTS_WEBHOOK_SECRET"]
@@ -186,35 +276,28 @@ def _safe_headers(headers) -> dict:
     for name in RECORDED_HEADERS:
         value = headers.get(name)
         if value is not None:
-            safe[name] = mask_value(value) if name == "X-Webhook-Secret" else value
+            safe[name] = mask_value(value) if name == "X-Webhook-Secret" else _storable(value)
     return safe
+
+
+def _storable(text: str) -> str:
+    """Text as a database keeps it: PostgreSQL refuses NUL in text, so a NUL is written as the
+    six characters ``\\u0000`` (the JSON escape), and the body of a 400 can still be recorded."""
+    return text.replace("\x00", "\\u0000")
 
 
 def _already_processed(dedupe_key: str) -> bool:
     return db.session.scalar(sa.select(WebhookReceipt.id).where(WebhookReceipt.dedupe_key == dedupe_key)) is not None
 
 
-def _remember_points_ids(order: Order, event: str, points_order: dict, *, paying: bool) -> None:
-    """The order's Points uuid: the one that took the money, else the first one heard of.
-
-    A ``cancelled`` never sets it: a stale session's cancel must not hide the paying session.
-    """
-    uuid = points_order.get("id")
-    if uuid and (paying or (not order.points_uuid and event != "cancelled")):
-        order.points_uuid = str(uuid)[:36]
-    if points_order.get("reference_number"):
-        order.points_reference_number = points_order["reference_number"]
-
-
-def _record(result: Result, *, headers: dict, body: str = "", event=None, order_number=None,
-            points_uuid=None, order: Optional[Order] = None, dedupe_key=None, commit=True) -> Result:
+def _record(receipt: Receipt, result: Result, *, order_id: Optional[int] = None,
+            dedupe_key: Optional[str] = None) -> Result:
+    """Write the receipt and commit, together with whatever the delivery changed."""
     db.session.add(WebhookReceipt(
-        order_id=order.id if order is not None else None,
-        event=event, order_number=order_number, points_uuid=points_uuid,
-        headers=json.dumps(headers, sort_keys=True), body=body,
-        response_status=result.status_code, outcome=result.outcome, detail=result.detail,
-        dedupe_key=dedupe_key,
+        order_id=order_id, event=receipt.event, order_number=receipt.order_number,
+        points_uuid=receipt.points_uuid, headers=json.dumps(receipt.headers, sort_keys=True),
+        body=receipt.body, response_status=result.status_code, outcome=result.outcome,
+        detail=result.detail, dedupe_key=dedupe_key,
     ))
-    if commit:
-        db.session.commit()
+    db.session.commit()
     return result
