@@ -17,12 +17,11 @@ from decimal import Decimal
 import pytest
 import requests
 import sqlalchemy as sa
-from conftest import POSTGRES_URL, TEST_SECRETS, ServerThread, _ensure_postgres_database
 
-from storefront import create_app
 from storefront.extensions import db
 from storefront.models import Order, OrderLine, OrderTransition, Product, WebhookReceipt
 
+SECRET = "whsec_sandbox_demo"
 ROUNDS = 20
 TOTAL = Decimal("104.00")  # one Sukkari Dates Box (79.00) + 25.00 shipping
 
@@ -30,9 +29,9 @@ TOTAL = Decimal("104.00")  # one Sukkari Dates Box (79.00) + 25.00 shipping
 class ServedShop:
     """The shop on a free loopback port over its own database, and a way to read that database."""
 
-    def __init__(self, app, server):
-        self.app, self.server = app, server
-        self.endpoint = server.url + "/webhooks/points"
+    def __init__(self, app, url):
+        self.app = app
+        self.endpoint = url + "/webhooks/points"
         self.count = 0
 
     def new_order(self, status="pending_payment") -> tuple[str, str]:
@@ -72,7 +71,7 @@ class ServedShop:
         def send(n, payload):
             body = json.dumps(payload)
             headers = {"Content-Type": "application/json", "X-Webhook-Event": payload["event"],
-                       "X-Webhook-Secret": TEST_SECRETS["POINTS_WEBHOOK_SECRET"]}
+                       "X-Webhook-Secret": SECRET}
             with requests.Session() as session:
                 barrier.wait(timeout=30)
                 responses[n] = session.post(self.endpoint, data=body, headers=headers, timeout=60)
@@ -87,16 +86,8 @@ class ServedShop:
 
 
 @pytest.fixture(scope="module")
-def served_shop(tmp_path_factory):
-    url = (_ensure_postgres_database(POSTGRES_URL, "storefront_concurrency") if POSTGRES_URL
-           else f"sqlite:///{tmp_path_factory.mktemp('concurrency') / 'shop.db'}")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "POINTS_API_URL": "http://points.invalid/api",
-                      "POINTS_DEMO_MODE": False, **TEST_SECRETS})
-    server = ServerThread(app)
-    yield ServedShop(app, server)
-    server.stop()
-    with app.app_context():
-        db.engine.dispose()
+def served_shop(served_app):
+    return ServedShop(*served_app)
 
 
 def webhook(event, order_number, uuid, second, **extra) -> dict:
