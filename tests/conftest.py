@@ -258,6 +258,21 @@ def live(live_shop):
     live_shop.calm()
 
 
+@pytest.fixture(scope="module")
+def served_app(tmp_path_factory):
+    """The shop alone (no Points, no demo) over its own database, served by a real threaded server
+    on a free loopback port: for tests that fire concurrent HTTP requests at it. Yields (app, url)."""
+    url = (_ensure_postgres_database(POSTGRES_URL, "storefront_served") if POSTGRES_URL
+           else f"sqlite:///{tmp_path_factory.mktemp('served') / 'shop.db'}")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "POINTS_API_URL": "http://points.invalid/api",
+                      "POINTS_DEMO_MODE": False, **TEST_SECRETS})
+    server = ServerThread(app)
+    yield app, server.url
+    server.stop()
+    with app.app_context():
+        _db.engine.dispose()
+
+
 # --- Orders made directly in the database ------------------------------------------------------
 
 @pytest.fixture
