@@ -8,7 +8,6 @@ of its pages under its ``tmp_path`` and names them in the report.
 Chromium is ``/usr/bin/chromium`` or ``$CHROMIUM_PATH``. Without it the journeys skip with one line;
 in CI (``CI=true``) they fail instead.
 """
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +16,6 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from playwright.sync_api import expect
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 
 # The shopping part of every journey runs on both; the phone is an iPhone-sized touch screen.
 DEVICES = {
@@ -63,27 +56,6 @@ def _save_failure_artifacts(item, report):
         text = "\n".join(saved)
         report.sections.append(("e2e failure artifacts", text))
         print(f"\n[e2e] {item.nodeid} failed; saved:\n{text}")
-
-
-@pytest.fixture(scope="session")
-def playwright_session():
-    if not os.path.exists(CHROMIUM):
-        reason = f"Chromium not found at {CHROMIUM}: browser tests skipped"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium not found at {CHROMIUM}, and CI must run the browser tests "
-                        "(apt-get install chromium, or set CHROMIUM_PATH)", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="session")
-def browser(playwright_session):
-    browser = playwright_session.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
 
 
 @dataclass
