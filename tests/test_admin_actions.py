@@ -10,7 +10,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from storefront import backoffice
+from storefront import backoffice, reconciliation
 from storefront.extensions import db
 from storefront.models import Order, PointsApiCall, utcnow
 
@@ -314,11 +314,36 @@ def test_reconcile_drops_a_hint_that_belongs_to_another_order(app, make_order, p
     assert order.status == "pending_payment" and order.points_uuid is None and order.points_uuid_hint is None
 
 
-def test_reconcile_gives_up_an_order_with_no_uuid_past_the_session_life(app, make_order, points):
+def test_reconcile_cancels_an_order_that_never_got_a_checkout_url_past_the_session_life(app, make_order, points):
     order = make_order("pending_payment", created_at=utcnow() - timedelta(minutes=31))
     assert "cancelled" in backoffice.reconcile_order(order)
-    assert (order.status, order.status_reason) == ("cancelled", "checkout expired")
+    assert (order.status, order.status_reason) == ("cancelled", reconciliation.NEVER_STARTED)
     assert points.call_count == 0
+
+
+def test_reconcile_puts_an_order_sent_to_checkout_with_no_word_to_review_never_cancels_it(app, make_order, points):
+    order = make_order("pending_payment", checkout_url="https://points.invalid/checkout/s1",
+                       checkout_started_at=utcnow() - timedelta(minutes=31))
+    assert "it needs review" in backoffice.reconcile_order(order)
+    assert (order.status, order.status_reason) == ("needs_review", "no word from Points")
+    assert order.transitions[-1].source == "reconciliation"
+    assert points.call_count == 0
+
+
+def test_reconcile_waits_out_the_session_life_before_deciding(app, make_order, points):
+    order = make_order("pending_payment", checkout_url="https://points.invalid/checkout/s1",
+                       checkout_started_at=utcnow() - timedelta(minutes=29))
+    assert "nothing to ask" in backoffice.reconcile_order(order)
+    assert order.status == "pending_payment" and points.call_count == 0
+
+
+def test_a_hint_points_does_not_know_is_dropped_and_the_order_still_reaches_review(app, make_order, points):
+    order = make_order("pending_payment", points_uuid_hint=UUID, checkout_url="https://points.invalid/checkout/s1",
+                       checkout_started_at=utcnow() - timedelta(minutes=31))
+    points.get(f"{API}/v1/orders/{UUID}", **ERRORS["not_found"])
+    message = backoffice.reconcile_order(order)
+    assert "the hint was dropped" in message
+    assert (order.status, order.status_reason, order.points_uuid_hint) == ("needs_review", "no word from Points", None)
 
 
 def test_reconcile_is_refused_for_an_order_whose_webhook_came(staff_client, make_order, points):
@@ -341,7 +366,9 @@ def test_a_failed_reconcile_shows_what_to_do_and_changes_nothing(staff_client, m
 def test_the_reconcile_command_reconciles_only_stale_pending_orders(app, runner, make_order, points):
     stale = make_order("pending_payment", points_uuid_hint=UUID, created_at=utcnow() - timedelta(minutes=20))
     fresh = make_order("pending_payment", points_uuid_hint="fresh-uuid")
-    expired = make_order("pending_payment", created_at=utcnow() - timedelta(hours=1))
+    never_started = make_order("pending_payment", created_at=utcnow() - timedelta(hours=1))
+    no_word = make_order("pending_payment", created_at=utcnow() - timedelta(hours=1),
+                         checkout_url="https://points.invalid/checkout/s2", checkout_started_at=utcnow() - timedelta(hours=1))
     points.get(f"{API}/v1/orders/{UUID}", json=resource(stale, order_status="approved"))
 
     result = runner.invoke(args=["reconcile", "--older-than", "15m"])
@@ -349,9 +376,11 @@ def test_the_reconcile_command_reconciles_only_stale_pending_orders(app, runner,
     assert result.exit_code == 0, result.output
     assert f"{stale.order_number}: Points says approved; applied" in result.output
     assert fresh.order_number not in result.output
-    assert f"{expired.order_number}: no Points order known and the session has expired; cancelled." in result.output
+    assert f"{never_started.order_number}: checkout never started" in result.output
+    assert f"{no_word.order_number}: no word from Points within the session life" in result.output
     db.session.expire_all()
-    assert [db.session.get(Order, o.id).status for o in (stale, fresh, expired)] == ["paid", "pending_payment", "cancelled"]
+    assert [db.session.get(Order, o.id).status for o in (stale, fresh, never_started, no_word)] == [
+        "paid", "pending_payment", "cancelled", "needs_review"]
     assert points.call_count == 1
 
 

@@ -8,6 +8,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from points_callback import with_uuid_hint
 from storefront.extensions import db
 from storefront.models import OrderTransition, PointsApiCall, WebhookReceipt
 
@@ -121,7 +122,7 @@ def pending_order_known_to_points(live, staff):
     checkout_url = live.start_checkout(shopper)
     order = live.latest_order()
     session = requests.get(f"{live.sandbox_url}/_control/sessions/{checkout_url.rstrip('/').rsplit('/', 1)[-1]}").json()
-    shopper.get(session["redirect_url"])  # the shopper comes back: the shop keeps the uuid as a hint
+    shopper.get(with_uuid_hint(session["redirect_url"], session["order_uuid"]))  # kept as a hint only
     status, page = act(live, staff, order, "reconcile")
     assert "Points says new; ignored" in flash(page), flash(page)
     order = live.order(order.order_number)
@@ -223,7 +224,7 @@ def test_a_lost_approved_webhook_is_reconciled_by_the_button(live, staff):
     checkout_url = live.start_checkout(shopper)
     order = live.latest_order()
     result = live.complete(checkout_url, phone="500000002", points=0)
-    shopper.get(result["redirect_url"])  # the return page keeps the uuid only as a hint
+    shopper.get(with_uuid_hint(result["redirect_url"], result["order_uuid"]))  # kept only as a hint
     live.drain_webhooks()
     order = live.order(order.order_number)
     assert (order.status, order.points_uuid, order.points_uuid_hint) == ("pending_payment", None, result["order_uuid"])
@@ -246,7 +247,7 @@ def test_a_lost_approved_webhook_is_reconciled_by_the_command(live):
     checkout_url = live.start_checkout(shopper)
     order = live.latest_order()
     result = live.complete(checkout_url, phone="500000002", points=0)
-    shopper.get(result["redirect_url"])
+    shopper.get(with_uuid_hint(result["redirect_url"], result["order_uuid"]))
     live.drain_webhooks()
     assert live.order(order.order_number).status == "pending_payment"
 
