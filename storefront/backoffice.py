@@ -1,42 +1,53 @@
-"""What staff do to an order through the Points API: shipping status, cancel, refund, reconcile.
+"""What staff do to an order through the Points API: shipping status, cancel, refund, reconcile,
+and settle an order Points never said a word about (enter its uuid, or close it as unpaid).
 
-Each action checks the order locally first, so an obviously wrong request never reaches Points,
-then makes one call through :func:`points.points_client`, which records it on the order's
-timeline. A failed call changes nothing but that record, and raises :class:`ActionError` with a
-sentence for staff saying what to do.
+Each action reads the order under a write lock (``lock_order``) and checks it there, so an
+obviously wrong request never reaches Points and two staff members see each other's result;
+the lock is released before the one call through :func:`points.points_client`, which records
+it on the order's timeline. A failed call changes nothing but that record, and raises
+:class:`ActionError` with a sentence for staff saying what to do.
+
+Money-moving forms (refund, cancel) carry a one-time ``submission_key``, claimed by inserting a
+:class:`StaffSubmission` row before Points is called: the unique key makes the same submission
+arriving twice (a double click, a reload, two tabs) call Points once, across processes too.
 
 Cancel and refund do not change the order's financial status from Points' answer: only the
 ``cancelled`` / ``refunded`` webhook does (or reconciliation, for a lost one), so the order moves
 the same way whoever asked Points. Shipping is different: Points' answer to our own request is
 authoritative for it, so it is stored at once (the ``shipping_status_updated`` webhook follows).
 """
+import uuid as uuidlib
 from decimal import Decimal, InvalidOperation
-from typing import Optional
+from typing import Callable, Optional
 
+import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import IntegrityError
 
 from . import orders, reconciliation
 from .extensions import db
-from .models import Order
+from .models import Order, StaffSubmission
 from .points import SHIPPING_STATUSES, PointsError, points_client
-from .transactions import lock_order
 from .privacy import scrub
+from .transactions import lock_order
 
 # Points' order_status values from which a cancel is allowed (decisions: "Cancel vs refund").
 CANCELLABLE_AT_POINTS = {"new", "authorized"}
 
 # Local statuses for each action.
 CANCELLABLE = set(orders.AWAITING_POINTS)
-REFUNDABLE = {orders.PAID, orders.PARTIALLY_REFUNDED, orders.NEEDS_REVIEW}
-RECONCILABLE = set(orders.AWAITING_POINTS)
+REFUNDABLE = {orders.PAID, orders.PARTIALLY_REFUNDED, orders.NEEDS_REVIEW}  # not a review for no word
+RECONCILABLE = set(orders.AWAITING_POINTS)  # and a review for no word once a uuid is known
 
 LABEL_MAX = 120
 REASON_MAX = 500
 
 
 class ActionError(Exception):
-    """An action that did not happen. ``kind`` is ``refused`` (checked locally, no call made)
-    or the :class:`PointsError` kind; ``errors`` holds Points' field errors for a 422."""
+    """An action that did not happen. ``kind`` is ``refused`` (checked locally, no call made),
+    ``duplicate`` (this submission was already received), ``not_ours`` (the Points order
+    belongs to another order_number) or the :class:`PointsError` kind; ``errors`` holds Points'
+    field errors for a 422."""
 
     def __init__(self, message: str, *, kind: str = "refused", errors: Optional[dict] = None):
         super().__init__(message)
@@ -53,12 +64,17 @@ def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None
         raise ActionError(f"{status!r} is not a Points shipping status; choose one of {', '.join(SHIPPING_STATUSES)}.")
     if any(label and len(label) > LABEL_MAX for label in (name_ar, name_en)):
         raise ActionError(f"Shipping labels are at most {LABEL_MAX} characters.")
-    if order.status not in orders.FULFILLABLE:
-        raise ActionError(f"{order.order_number} is {_human(order.status)}: only a paid order can be shipped.")
-    _require_uuid(order)
+    order = lock_order(Order.id == order.id)
+    try:
+        if order.status not in orders.FULFILLABLE:
+            raise ActionError(f"{order.order_number} is {_human(order.status)}: only a paid order can be shipped.")
+        _require_uuid(order)
+    finally:
+        db.session.commit()  # the lock is not held during the call
 
     remote = _call(order, lambda client: client.update_shipping_status(
         order.points_uuid, status, name_ar=name_ar, name_en=name_en))
+    order = lock_order(Order.id == order.id)
 
     # The SPEC gives the resource's `status` as an integer and the webhook as a string: trust a
     # string from the enum, else what we asked for (Points answered 200 to it).
@@ -72,11 +88,15 @@ def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None
     return f"Shipping status of {order.order_number} is now {_human(order.shipping_status)}{label}."
 
 
-def cancel_order(order: Order, reason: str) -> str:
+def cancel_order(order: Order, reason: str, *, submission_key: str) -> str:
     """``POST /v1/orders/{uuid}/cancel`` for an order not yet paid; the webhook cancels it here."""
     reason = _require_reason(reason)
+    return _once(order, "cancel", submission_key, lambda order: _cancel(order, reason))
+
+
+def _cancel(order: Order, reason: str) -> str:
     if order.status not in CANCELLABLE:
-        hint = " Refund it instead." if order.status in REFUNDABLE else ""
+        hint = " Refund it instead." if can_refund(order) else ""
         raise ActionError(f"{order.order_number} is {_human(order.status)}: only an order not yet paid "
                           f"can be cancelled.{hint}")
     _require_uuid(order)
@@ -85,15 +105,28 @@ def cancel_order(order: Order, reason: str) -> str:
             f"Points has {order.order_number} as {order.points_order_status or 'unknown'}; cancel needs it "
             "new or authorized at Points. Reconcile the order to learn its current status."
         )
+    db.session.commit()  # the claim is kept and the lock released before the call
     _call(order, lambda client: client.cancel_order(order.points_uuid, reason))
     db.session.commit()  # the recorded call only: the `cancelled` webhook changes the order
     return f"Cancellation of {order.order_number} requested; the order updates when Points' webhook arrives."
 
 
-def refund_order(order: Order, amount: Optional[Decimal], reason: str) -> str:
+def refund_order(order: Order, amount: Optional[Decimal], reason: str, *, submission_key: str) -> str:
     """``POST /v1/orders/{uuid}/refund`` for ``amount`` SAR, or (``None``) all that is left."""
     reason = _require_reason(reason)
-    if order.status not in REFUNDABLE:
+    return _once(order, "refund", submission_key, lambda order: _refund(order, amount, reason))
+
+
+def can_refund(order: Order) -> bool:
+    """Money is known to have moved: paid, partly refunded, or under review after a payment."""
+    return order.status in REFUNDABLE and not orders.no_word_from_points(order)
+
+
+def _refund(order: Order, amount, reason: str) -> str:
+    if orders.no_word_from_points(order):
+        raise ActionError(f"Points never said {order.order_number} was paid: enter its Points uuid first "
+                          "(or close it as unpaid).")
+    if not can_refund(order):
         hint = " Cancel it instead." if order.status in CANCELLABLE else ""
         raise ActionError(f"{order.order_number} is {_human(order.status)}: only a paid order can be refunded.{hint}")
     _require_uuid(order)
@@ -108,6 +141,7 @@ def refund_order(order: Order, amount: Optional[Decimal], reason: str) -> str:
             raise ActionError("A refund amount must be more than 0.00 SAR (leave it empty to refund everything left).")
         if amount > left:
             raise ActionError(f"{amount} SAR is more than the {left} SAR left to refund on {order.order_number}.")
+    db.session.commit()  # the claim is kept and the lock released before the call
     _call(order, lambda client: client.refund_order(order.points_uuid, amount, reason))
     db.session.commit()  # the recorded call only: the `refunded` webhook changes the order
     what = f"{amount} SAR" if amount is not None else f"the remaining {left} SAR"
@@ -122,21 +156,71 @@ def accept_after_review(order: Order, note: str) -> str:
     note = _require_reason(note)
     order = lock_order(Order.id == order.id)
     if order.status != orders.NEEDS_REVIEW:
+        db.session.commit()
         raise ActionError(f"{order.order_number} is {_human(order.status)}: only an order under review is accepted.")
+    if orders.no_word_from_points(order):
+        db.session.commit()
+        raise ActionError(f"Points never said {order.order_number} was paid, so it cannot be accepted: enter its "
+                          "Points uuid from the Points dashboard, or close it as unpaid.")
     orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")
     db.session.commit()
     return f"{order.order_number} is accepted and released for fulfilment."
 
 
+def can_reconcile(order: Order) -> bool:
+    """Waiting for Points, or under review for no word with a uuid (or hint) to ask about."""
+    return order.status in RECONCILABLE or (
+        orders.no_word_from_points(order) and bool(order.points_uuid or order.points_uuid_hint))
+
+
 def reconcile_order(order: Order) -> str:
     """Ask Points about one order still waiting for its webhook (see reconciliation.py)."""
-    if order.status not in RECONCILABLE:
+    if not can_reconcile(order):
         raise ActionError(f"{order.order_number} is {_human(order.status)}: its webhook already came; "
                           "only an order waiting for payment is reconciled.")
     try:
         return reconciliation.reconcile_order(order)
     except PointsError as error:
         raise ActionError(staff_message(error, order), kind=error.kind, errors=error.errors) from None
+
+
+def settle_with_points_uuid(order: Order, points_uuid: str) -> str:
+    """Staff found a "no word from Points" order in the Points dashboard and entered its uuid.
+
+    ``GET /v1/orders/{uuid}`` must answer with our ``order_number``; then the answer is applied
+    as reconciliation applies any other (same state machine, recorded on the timeline).
+    """
+    points_uuid = parse_points_uuid(points_uuid)
+    _require_no_word(order, NOT_NO_WORD_UUID)
+    try:
+        remote = points_client(order).get_order(points_uuid)
+    except PointsError as error:
+        db.session.commit()  # keep the recorded call on the timeline; nothing else has changed
+        raise ActionError(staff_message(error, order, points_uuid), kind=error.kind, errors=error.errors) from None
+    if not reconciliation.belongs_to(order, remote):
+        db.session.commit()
+        raise ActionError(f"Points order {points_uuid} belongs to {remote.order_number or 'no order number'}, "
+                          f"not to {order.order_number}: nothing changed. Check the uuid in the Points dashboard.",
+                          kind="not_ours")
+    order = _require_no_word(order, NOT_NO_WORD_UUID, keep_lock=True)  # another tab may have settled it
+    return reconciliation.apply_points_order(order, remote)
+
+
+def close_as_unpaid(order: Order, reason: str) -> str:
+    """Staff found no payment for a "no word from Points" order: cancel it here, with why."""
+    reason = _require_reason(reason, "Say why it is unpaid (e.g. not in the Points dashboard).")
+    order = _require_no_word(order, NOT_NO_WORD_CLOSE, keep_lock=True)
+    orders.move(order, orders.CANCELLED, source="admin", reason=f"Closed as unpaid after review: {reason}")
+    db.session.commit()
+    return f"{order.order_number} is closed as unpaid (cancelled)."
+
+
+def parse_points_uuid(text) -> str:
+    """A Points order uuid as staff paste it; only a well-formed UUID ever goes into an API path."""
+    try:
+        return str(uuidlib.UUID(str(text or "").strip()))
+    except ValueError:
+        raise ActionError("That is not a Points order uuid (like 9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d).") from None
 
 
 def parse_amount(value) -> Decimal:
@@ -149,10 +233,11 @@ def parse_amount(value) -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def staff_message(error: PointsError, order: Optional[Order] = None) -> str:
+def staff_message(error: PointsError, order: Optional[Order] = None, uuid: Optional[str] = None) -> str:
     """A sentence for staff: what Points said and what to do about it. Never shows a key."""
-    said = _safe(error.message)
-    uuid = order.points_uuid or order.points_uuid_hint if order is not None else None
+    said = _safe(error.message).rstrip(". ")  # each sentence below ends with its own period
+    if uuid is None and order is not None:
+        uuid = order.points_uuid or order.points_uuid_hint
     if error.kind == "auth":
         return "Points did not accept the shop's API key. Check POINTS_PRIVATE_KEY (and that it belongs to this Points environment)."
     if error.kind == "forbidden":
@@ -187,16 +272,73 @@ def _call(order: Order, action):
         raise ActionError(staff_message(error, order), kind=error.kind, errors=error.errors) from None
 
 
+def _once(order: Order, action: str, key, decide_and_call: Callable[[Order], str]) -> str:
+    """Claim the submission's one-time key, then run the action on the order read under a lock.
+
+    The claim is an insert into a unique column: of two arrivals of one submission, however close,
+    one inserts and the other fails and is told, without a call to Points. The action commits
+    (keeping the claim, releasing the lock) before it calls Points.
+    """
+    key = _require_key(key)
+    order = lock_order(Order.id == order.id)
+    submission = StaffSubmission(key=key, order_id=order.id, action=action)
+    db.session.add(submission)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        first = db.session.scalar(sa.select(StaffSubmission).where(StaffSubmission.key == key))
+        said = first.outcome if first is not None and first.outcome else \
+            "Its outcome is not known yet: reload the order in a moment."
+        raise ActionError(f"This {action} form was already submitted, so it was not sent to Points again. {said}",
+                          kind="duplicate") from None
+    try:
+        message = decide_and_call(order)
+    except ActionError as error:
+        _settle(submission, error.message)
+        raise
+    _settle(submission, message)
+    return message
+
+
+def _settle(submission: StaffSubmission, outcome: str) -> None:
+    submission.outcome = outcome
+    db.session.commit()
+
+
+def _require_key(key) -> str:
+    try:
+        return str(uuidlib.UUID(str(key or "")))
+    except ValueError:
+        raise ActionError("This form is out of date: reload the order page and submit it again.") from None
+
+
+NOT_NO_WORD_UUID = "a Points uuid is entered only for an order Points never said a word about."
+NOT_NO_WORD_CLOSE = ("only an order Points never said a word about is closed as unpaid; where money moved, "
+                     "refund it or accept it.")
+
+
+def _require_no_word(order: Order, refusal: str, keep_lock: bool = False) -> Order:
+    """The order read under a lock, if it is under review for no word from Points."""
+    order = lock_order(Order.id == order.id)
+    if not orders.no_word_from_points(order):
+        db.session.commit()
+        raise ActionError(f"{order.order_number} is {_human(order.status)}: {refusal}")
+    if not keep_lock:
+        db.session.commit()
+    return order
+
+
 def _require_uuid(order: Order) -> None:
     if not order.points_uuid:
         raise ActionError(f"{order.order_number} has no confirmed Points order yet (no webhook, no reconciliation); "
                           "reconcile it first.")
 
 
-def _require_reason(reason: Optional[str]) -> str:
+def _require_reason(reason: Optional[str], missing: str = "Give a reason: Points stores it and shows it in its webhook.") -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ActionError("Give a reason: Points stores it and shows it in its webhook.")
+        raise ActionError(missing)
     if len(reason) > REASON_MAX:
         raise ActionError(f"A reason is at most {REASON_MAX} characters.")
     return reason

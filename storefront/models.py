@@ -169,6 +169,19 @@ class PointsApiCall(db.Model):
     duration_ms: Mapped[Optional[int]]
 
 
+class StaffSubmission(db.Model):
+    """One submitted staff form that calls Points (refund, cancel), claimed by its one-time key
+    before the call: the same form arriving twice (a double click, a reload, two tabs) finds the
+    key taken and calls Points once. ``outcome`` is what staff were told, once known."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[Optional[str]] = mapped_column(sa.Text)
+
+
 class WebhookReceipt(db.Model):
     """Every webhook delivery received, whatever became of it.
 

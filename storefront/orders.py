@@ -32,8 +32,10 @@ ALLOWED_MOVES = {
     PARTIALLY_REFUNDED: {PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
     # The shop gave up (cart changed, session expired) but Points took the money anyway.
     CANCELLED: {NEEDS_REVIEW, PARTIALLY_REFUNDED, REFUNDED},
-    # Staff settle a reviewed order by fulfilling it (admin) or refunding it through Points.
-    NEEDS_REVIEW: {PAID, PARTIALLY_REFUNDED, REFUNDED},
+    # Staff settle a reviewed order by fulfilling it (admin) or refunding it through Points. An
+    # order reviewed for "no word from Points" still awaits Points' answer: it may be authorized,
+    # paid (or found at a wrong amount: a new review), or cancelled; see awaiting_points().
+    NEEDS_REVIEW: {AUTHORIZED, PAID, CANCELLED, PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
     # Terminal, but for money taken again through another Points order for the same order_number.
     REFUNDED: {NEEDS_REVIEW},
 }
@@ -44,6 +46,11 @@ FULFILLABLE = {PAID, PARTIALLY_REFUNDED}
 PAYMENT_TAKEN = {AUTHORIZED} | FULFILLABLE
 # Points has not settled the order yet: its webhook may still come, reconciliation may ask.
 AWAITING_POINTS = (PENDING_PAYMENT, AUTHORIZED)
+
+# The reason of a ``needs_review`` order whose shopper was sent to checkout_url and about which
+# Points said nothing within the session life (decisions: "No word from Points"). It may be paid,
+# so it is never cancelled locally; staff enter its Points uuid or close it as unpaid.
+NO_WORD_FROM_POINTS = "no word from Points"
 
 AMOUNT_TOLERANCE = Decimal("0.01")
 
@@ -104,6 +111,16 @@ class Effect:
     @property
     def changed(self) -> bool:
         return self.outcome in CHANGING_OUTCOMES
+
+
+def no_word_from_points(order: Order) -> bool:
+    """Under review because Points never said a word about it: no money is known to have moved."""
+    return order.status == NEEDS_REVIEW and order.status_reason == NO_WORD_FROM_POINTS
+
+
+def awaiting_points(order: Order) -> bool:
+    """Points' answer (webhook or GET) still settles the order: pending, authorized, or no word."""
+    return order.status in AWAITING_POINTS or no_word_from_points(order)
 
 
 def move(order: Order, to_status: str, *, source: str, reason: Optional[str] = None) -> None:
@@ -170,7 +187,7 @@ def _apply(order, points_status, *, source, total_price, refund_amount, left_amo
                  reason=f"Points reports the order {points_status} after the shop cancelled it: "
                         "refund it or fulfil it.")
             return Effect(Outcome.PAID_AFTER_CANCEL, "money moved after the shop cancelled the order")
-        if order.status not in AWAITING_POINTS or order.status == target:
+        if not awaiting_points(order) or order.status == target:
             return Effect(Outcome.LATE, f"order is already {order.status}; {points_status} changes nothing")
         paid = as_decimal(total_price)
         if paid is None or abs(paid - order.total) > AMOUNT_TOLERANCE:
@@ -178,11 +195,13 @@ def _apply(order, points_status, *, source, total_price, refund_amount, left_amo
             move(order, NEEDS_REVIEW, source=source,
                  reason=f"Amount mismatch: Points says {said}, the order total is {order.total} SAR.")
             return Effect(Outcome.AMOUNT_MISMATCH, f"Points total {said} != order total {order.total}")
-        move(order, target, source=source)
+        # Out of a review, say why: the review's reason must not stay on a paid order.
+        move(order, target, source=source,
+             reason=f"Points says {points_status}." if order.status == NEEDS_REVIEW else None)
         return Effect(Outcome.APPLIED, f"{points_status} -> {target}")
 
     if points_status == "cancelled":
-        if CANCELLED not in ALLOWED_MOVES[order.status]:
+        if not awaiting_points(order):
             return Effect(Outcome.LATE, f"order is already {order.status}; a late cancel does not undo it")
         move(order, CANCELLED, source=source, reason=reason or "Cancelled at Points")
         return Effect(Outcome.APPLIED, "cancelled")

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Optional
+from urllib.parse import quote
 
 import requests
 from flask import current_app
@@ -162,7 +163,9 @@ class PointsClient:
 
     def create_checkout(self, body: dict) -> str:
         """``POST /v1/orders/checkout/{publicKey}`` (no x-api-key); returns the ``checkout_url``."""
-        data = self._request("POST", f"/v1/orders/checkout/{self.public_key}", body=body, private=False)
+        # A key is one path segment: a '/', '?' or '#' in it must not end the path there.
+        data = self._request("POST", f"/v1/orders/checkout/{quote(self.public_key, safe='')}", body=body,
+                             private=False)
         url = data.get("checkout_url") if isinstance(data, dict) else None
         if not url:
             raise PointsError("bad_response", "checkout response without checkout_url")
@@ -241,7 +244,9 @@ class PointsClient:
         error.errors = scrub(error.errors, secrets)
 
     def _loggable(self, path: str) -> str:
-        return path.replace(self.public_key, "{publicKey}") if self.public_key else path
+        if not self.public_key:
+            return path
+        return path.replace(quote(self.public_key, safe=""), "{publicKey}").replace(self.public_key, "{publicKey}")
 
     def _record(self, method, path, body, response, payload, error, elapsed):
         if self.recorder is None:

@@ -1,8 +1,14 @@
 """Reconciliation: ask Points about orders whose webhook never came, and apply the answer.
 
-An operator command (``flask --app wsgi reconcile``) and an admin button both end here. The answer
-of ``GET /v1/orders/{uuid}`` goes through the same state machine as a webhook (``orders.py``), and
+An operator command (``flask --app wsgi reconcile``) and the admin both end here. The answer of
+``GET /v1/orders/{uuid}`` goes through the same state machine as a webhook (``orders.py``), and
 the timeline records that reconciliation, not a webhook, moved the order.
+
+Points has no lookup by ``order_number``: only a uuid can be asked about. With none (no webhook
+came, and the shopper never brought a hint back), the shop cannot know whether the order was
+paid. Past the session life it is therefore never cancelled, but put to staff as "no word from
+Points" (decisions), unless Points never gave it a ``checkout_url``: then the shopper never saw
+a checkout, nothing can have been paid, and it is cancelled.
 """
 from datetime import timedelta
 
@@ -12,45 +18,81 @@ from flask import current_app
 from . import orders
 from .extensions import db
 from .models import Order, utcnow
-from .points import PointsError, points_client
+from .points import PointsError, PointsOrder, points_client
 from .transactions import lock_order
+
+NEVER_STARTED = "checkout never started: Points gave no checkout_url, so the shopper saw no checkout"
 
 
 def reconcile_order(order: Order) -> str:
     """Ask Points about one order whose webhook never came, and apply the answer.
 
     Uses the ``uuid`` from a webhook, else the callback's unverified hint, whose ``order_number``
-    is checked before anything is applied. With no uuid past the session life, the order is
-    given up as expired. Returns a sentence for staff; raises PointsError on a failed call.
+    is checked before anything is applied. With no uuid past the session life, the order goes to
+    review (or is cancelled if it never had a checkout_url). Returns a sentence for staff;
+    raises PointsError on a failed call.
     """
     uuid = order.points_uuid or order.points_uuid_hint
     if not uuid:
-        expired_before = utcnow() - timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"])
-        order = lock_order(Order.id == order.id)
-        if order.status == orders.PENDING_PAYMENT and (order.checkout_started_at or order.created_at) < expired_before:
-            orders.cancel_locally(order, "checkout expired", source="reconciliation")
-            db.session.commit()
-            return f"{order.order_number}: no Points order known and the session has expired; cancelled."
-        db.session.commit()
-        return f"{order.order_number}: no Points order known yet; nothing to ask."
+        return _no_uuid(order)
 
     try:
         remote = points_client(order).get_order(uuid)
-    except PointsError:
+    except PointsError as error:
+        if error.kind == "not_found" and not order.points_uuid:
+            # A hint anyone could have typed into the return URL: it must not keep the order
+            # from review forever.
+            order = lock_order(Order.id == order.id)
+            order.points_uuid_hint = None
+            return _no_uuid(order, note=f"Points does not know the hinted order {uuid}; the hint was dropped.")
         db.session.commit()  # keep the recorded call on the timeline
         raise
     order = lock_order(Order.id == order.id)  # locked only now, not during the HTTP call
-    if remote.order_number.lstrip("#") != order.order_number:
-        order.points_uuid_hint = None
+    if not belongs_to(order, remote):
+        if order.points_uuid_hint == uuid:
+            order.points_uuid_hint = None
         db.session.commit()
         return (f"{order.order_number}: Points order {uuid} belongs to {remote.order_number!r}, "
                 "not to this order; the hint was dropped.")
+    return apply_points_order(order, remote)
+
+
+def belongs_to(order: Order, remote: PointsOrder) -> bool:
+    """The Points order carries this order's order_number (Points may prefix it with ``#``)."""
+    return remote.order_number.lstrip("#") == order.order_number
+
+
+def apply_points_order(order: Order, remote: PointsOrder) -> str:
+    """Apply what ``GET /v1/orders/{uuid}`` answered, as a webhook would, and commit.
+
+    ``order`` was read under ``lock_order`` and checked with :func:`belongs_to` by the caller.
+    """
     order.points_uuid = remote.uuid
     order.points_reference_number = remote.reference_number or order.points_reference_number
     outcome = orders.apply_points_status(order, remote.order_status, source="reconciliation",
                                          total_price=remote.total_price)
     db.session.commit()
     return f"{order.order_number}: Points says {remote.order_status}; {outcome.outcome} ({outcome.detail})."
+
+
+def _no_uuid(order: Order, note: str = "") -> str:
+    """No uuid to ask about: wait out the session life, then review (or cancel, never started)."""
+    expired_before = utcnow() - timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"])
+    order = lock_order(Order.id == order.id)
+    note = f" {note}" if note else ""
+    started = order.checkout_started_at or order.created_at
+    if order.status != orders.PENDING_PAYMENT or started >= expired_before:
+        db.session.commit()
+        return f"{order.order_number}: no Points order known yet; nothing to ask.{note}"
+    if not order.checkout_url:
+        orders.cancel_locally(order, NEVER_STARTED, source="reconciliation")
+        db.session.commit()
+        return f"{order.order_number}: {NEVER_STARTED}; cancelled.{note}"
+    orders.move(order, orders.NEEDS_REVIEW, source="reconciliation", reason=orders.NO_WORD_FROM_POINTS)
+    db.session.commit()
+    return (f"{order.order_number}: no word from Points within the session life. It may be paid, so it is "
+            "not cancelled: it needs review (find it in the Points dashboard, then enter its uuid or close "
+            f"it as unpaid).{note}")
 
 
 def reconcile_stale_orders(older_than: timedelta) -> list[str]:

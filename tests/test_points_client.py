@@ -124,6 +124,20 @@ def test_server_side_calls_send_the_private_key_to_the_exact_openapi_path(reques
     assert sent.timeout == TIMEOUT
 
 
+def test_a_public_key_with_reserved_characters_stays_one_path_segment(requests_mock, caplog):
+    caplog.set_level(logging.INFO)
+    key = "pk/live?x=1#frag&y"
+    encoded = f"{BASE}/v1/orders/checkout/pk%2Flive%3Fx%3D1%23frag%26y"
+    requests_mock.post(encoded, json=envelope({"checkout_url": "https://pay.test/session/abc"}))
+
+    assert PointsClient(BASE, key, PRIVATE_KEY).create_checkout(CHECKOUT_BODY) == "https://pay.test/session/abc"
+
+    sent = requests_mock.last_request
+    assert sent.url == encoded and sent.query == ""
+    assert sent.json() == CHECKOUT_BODY
+    assert "POST /v1/orders/checkout/{publicKey} -> 200" in caplog.text
+
+
 def test_partial_refund_amount_is_a_json_number_rounded_half_up(requests_mock, client):
     requests_mock.post(ORDER_URL + "/refund", json=envelope(ORDER))
 

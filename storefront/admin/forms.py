@@ -1,8 +1,11 @@
-"""The back office's forms. Every one carries a CSRF token (Flask-WTF)."""
+"""The back office's forms. Every one carries a CSRF token (Flask-WTF); the money-moving ones
+(refund, cancel) also a one-time ``submission_key``, new at every render (see backoffice._once)."""
+import uuid
+
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import DecimalField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import UUID, DataRequired, Length, Optional
 
 from ..backoffice import LABEL_MAX, REASON_MAX
 from ..points import SHIPPING_STATUSES
@@ -25,12 +28,22 @@ class ShippingForm(FlaskForm):
                           render_kw={"placeholder": "Out for delivery"})
 
 
+OUT_OF_DATE = "This form is out of date: reload the order page and submit it again."
+
+
+def submission_key_field():
+    return HiddenField(default=lambda: str(uuid.uuid4()),
+                       validators=[DataRequired(OUT_OF_DATE), UUID(OUT_OF_DATE)])
+
+
 class CancelForm(FlaskForm):
+    submission_key = submission_key_field()
     reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=REASON_MAX)],
                            render_kw={"rows": 2, "placeholder": "Customer asked to cancel"})
 
 
 class RefundForm(FlaskForm):
+    submission_key = submission_key_field()
     amount = DecimalField("Amount (SAR)", places=2, validators=[Optional()],
                           description="Leave empty to refund everything that is left.",
                           render_kw={"inputmode": "decimal", "placeholder": "all that is left"})
@@ -45,3 +58,18 @@ class AcceptForm(FlaskForm):
 
 class ReconcileForm(FlaskForm):
     pass
+
+
+class PointsUuidForm(FlaskForm):
+    points_uuid = StringField(
+        "Points order uuid",
+        validators=[DataRequired("Paste the order's uuid from the Points dashboard."),
+                    UUID("That is not a Points order uuid: it looks like 9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d.")],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"placeholder": "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d", "autocomplete": "off",
+                   "spellcheck": "false", "class": "mono"})
+
+
+class CloseUnpaidForm(FlaskForm):
+    reason = TextAreaField("Why it is unpaid", validators=[DataRequired("Say why it is unpaid."), Length(max=REASON_MAX)],
+                           render_kw={"rows": 2, "placeholder": "Not in the Points dashboard; the customer confirmed they left"})

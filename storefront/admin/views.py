@@ -1,14 +1,17 @@
 """Back-office pages: thin views over ``backoffice`` (actions) and ``timeline`` (the story)."""
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import selectinload
+from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
 
 from .. import backoffice, orders
 from ..extensions import db
 from ..models import Order, WebhookReceipt
 from ..privacy import mask_phone
 from . import bp
-from .forms import AcceptForm, CancelForm, LogoutForm, ReconcileForm, RefundForm, ShippingForm
+from .forms import (OUT_OF_DATE, AcceptForm, CancelForm, CloseUnpaidForm, LogoutForm, PointsUuidForm, ReconcileForm,
+                    RefundForm, ShippingForm)
 from ..webhooks.handler import account_health, recent_failed_verifications
 from .timeline import OUTCOME_LABELS, order_timeline, outcome_tone, pretty
 
@@ -56,86 +59,131 @@ def _order_or_404(order_number: str) -> Order:
 @bp.get("/orders/<order_number>")
 def order_detail(order_number):
     order = _order_or_404(order_number)
-    shipping = ShippingForm(status=order.shipping_status or "ready_shipping",
-                            name_ar=order.shipping_label_ar, name_en=order.shipping_label_en)
-    return _render_order(order, shipping=shipping)
-
-
-def _render_order(order, *, shipping=None, cancel=None, refund=None, accept=None, status=200):
     return render_template(
         "admin/order.html",
         order=order,
         timeline=order_timeline(order),
-        shipping_form=shipping or ShippingForm(status=order.shipping_status or "ready_shipping"),
-        cancel_form=cancel or CancelForm(formdata=None),
-        refund_form=refund or RefundForm(formdata=None),
-        reconcile_form=ReconcileForm(formdata=None),
-        accept_form=accept or AcceptForm(formdata=None),
+        forms=_forms_for(order),
         can=_available_actions(order),
-    ), status
+        no_word=orders.no_word_from_points(order),
+    )
+
+
+# Each action's form class, by the name its view and the template use.
+FORMS = {
+    "shipping": ShippingForm, "refund": RefundForm, "cancel": CancelForm, "accept": AcceptForm,
+    "reconcile": ReconcileForm, "points_uuid": PointsUuidForm, "close_unpaid": CloseUnpaidForm,
+}
+KEPT_FORM = "admin_kept_form"  # session key: what staff typed into a form that did not go through
+KEPT_VALUE_MAX = 600           # a typed value kept for one render is cut here (the cookie is small)
+HIDDEN_FIELDS = ("csrf_token", "submission_key")
+
+
+def _forms_for(order):
+    """Every action form, empty, but for one that came back with errors: as staff typed it."""
+    forms = {name: cls(formdata=None) for name, cls in FORMS.items()}
+    forms["shipping"] = ShippingForm(formdata=None, status=order.shipping_status or "ready_shipping",
+                                     name_ar=order.shipping_label_ar, name_en=order.shipping_label_en)
+    kept = session.pop(KEPT_FORM, None)
+    if kept and kept.get("order") == order.order_number and kept.get("form") in FORMS:
+        form = FORMS[kept["form"]](formdata=MultiDict(kept.get("values", {})))
+        for field in form:
+            field.errors = list(kept.get("errors", {}).get(field.name, []))
+        forms[kept["form"]] = form
+    return forms
 
 
 def _available_actions(order):
+    no_word = orders.no_word_from_points(order)
     return {
+        # Points accepts a shipping status on approved, captured or partially_refunded (decisions).
         "shipping": order.status in orders.FULFILLABLE and bool(order.points_uuid),
         "cancel": order.status in backoffice.CANCELLABLE,
-        "refund": order.status in backoffice.REFUNDABLE and order.refundable_amount > 0,
-        "reconcile": order.status in backoffice.RECONCILABLE,
-        "accept": order.status == orders.NEEDS_REVIEW,
+        "refund": backoffice.can_refund(order) and order.refundable_amount > 0,
+        "reconcile": backoffice.can_reconcile(order),
+        "accept": order.status == orders.NEEDS_REVIEW and not no_word,
+        "points_uuid": no_word,
+        "close_unpaid": no_word,
     }
 
 
-def _act(order, form, name, action):
-    """Run one action; on success flash and redirect, on refusal re-render with the message."""
+def _act(order_number, name, action):
+    """Run one staff action and answer 303 to the order page, whatever happened (POST/redirect/GET:
+    a reload never posts again). The outcome, or Points' message, is flashed; what staff typed
+    into a form that did not go through is kept for one render, with its errors."""
+    order, form = _order_or_404(order_number), FORMS[name]()
     if not form.validate_on_submit():
-        flash("Check the form: " + "; ".join(m for ms in form.errors.values() for m in ms), "error")
-        return _render_order(order, **{name: form}, status=400)
-    try:
-        message = action()
-    except backoffice.ActionError as error:
-        current_app.logger.info("Back-office %s on %s refused: %s (%s)", name, order.order_number, error.kind, error.message)
-        flash(error.message, "error")
-        return _render_order(order, **{name: form}, status=409 if error.kind == "refused" else 502)
-    flash(message, "success")
-    return redirect(url_for("admin.order_detail", order_number=order.order_number))
+        _keep(order, name, form, form.errors)
+        typed = [m for field, ms in form.errors.items() if field not in HIDDEN_FIELDS for m in ms]
+        flash("Check the form: " + "; ".join(typed) if typed else OUT_OF_DATE, "error")
+    else:
+        try:
+            flash(action(order, form), "success")
+        except backoffice.ActionError as error:
+            current_app.logger.info("Back-office %s on %s refused: %s (%s)", name, order.order_number,
+                                    error.kind, error.message)
+            if error.kind != "duplicate":
+                _keep(order, name, form, error.errors)  # Points' 422 field errors, next to the fields
+            flash(error.message, "info" if error.kind == "duplicate" else "error")
+    return redirect(url_for("admin.order_detail", order_number=order.order_number), code=303)
+
+
+def _keep(order, name, form, errors):
+    values = {field.name: (field.raw_data[0] if field.raw_data else "")[:KEPT_VALUE_MAX]
+              for field in form if field.name not in HIDDEN_FIELDS}
+    errors = {field: [str(m)[:KEPT_VALUE_MAX] for m in messages][:3]
+              for field, messages in errors.items() if field in values and isinstance(messages, (list, tuple))}
+    session[KEPT_FORM] = {"order": order.order_number, "form": name, "values": values, "errors": errors}
+
+
+@bp.errorhandler(CSRFError)
+def form_out_of_date(error):
+    """A staff action whose CSRF token no longer matches (e.g. a tab left open across logins)
+    lands back on its order page like any refused action; other forms get the usual 400 page."""
+    order_number = (request.view_args or {}).get("order_number")
+    if request.method == "POST" and order_number:
+        flash(OUT_OF_DATE, "error")
+        return redirect(url_for("admin.order_detail", order_number=order_number), code=303)
+    return render_template("errors/error.html", code=400, title="Bad request", message=error.description), 400
 
 
 @bp.post("/orders/<order_number>/shipping")
 def set_shipping(order_number):
-    order, form = _order_or_404(order_number), ShippingForm()
-    return _act(order, form, "shipping", lambda: backoffice.set_shipping_status(
+    return _act(order_number, "shipping", lambda order, form: backoffice.set_shipping_status(
         order, form.status.data, form.name_ar.data, form.name_en.data))
 
 
 @bp.post("/orders/<order_number>/cancel")
 def cancel(order_number):
-    order, form = _order_or_404(order_number), CancelForm()
-    return _act(order, form, "cancel", lambda: backoffice.cancel_order(order, form.reason.data))
+    return _act(order_number, "cancel", lambda order, form: backoffice.cancel_order(
+        order, form.reason.data, submission_key=form.submission_key.data))
 
 
 @bp.post("/orders/<order_number>/refund")
 def refund(order_number):
-    order, form = _order_or_404(order_number), RefundForm()
-    return _act(order, form, "refund", lambda: backoffice.refund_order(order, form.amount.data, form.reason.data))
+    return _act(order_number, "refund", lambda order, form: backoffice.refund_order(
+        order, form.amount.data, form.reason.data, submission_key=form.submission_key.data))
 
 
 @bp.post("/orders/<order_number>/accept")
 def accept(order_number):
-    order, form = _order_or_404(order_number), AcceptForm()
-    return _act(order, form, "accept", lambda: backoffice.accept_after_review(order, form.note.data))
+    return _act(order_number, "accept", lambda order, form: backoffice.accept_after_review(order, form.note.data))
 
 
 @bp.post("/orders/<order_number>/reconcile")
 def reconcile(order_number):
-    order, form = _order_or_404(order_number), ReconcileForm()
-    if not form.validate_on_submit():
-        flash("The form expired; try again.", "error")
-        return redirect(url_for("admin.order_detail", order_number=order.order_number))
-    try:
-        flash(backoffice.reconcile_order(order), "success")
-    except backoffice.ActionError as error:
-        flash(error.message, "error")
-    return redirect(url_for("admin.order_detail", order_number=order.order_number))
+    return _act(order_number, "reconcile", lambda order, form: backoffice.reconcile_order(order))
+
+
+@bp.post("/orders/<order_number>/points-uuid")
+def settle_with_points_uuid(order_number):
+    return _act(order_number, "points_uuid", lambda order, form: backoffice.settle_with_points_uuid(
+        order, form.points_uuid.data))
+
+
+@bp.post("/orders/<order_number>/close-unpaid")
+def close_unpaid(order_number):
+    return _act(order_number, "close_unpaid", lambda order, form: backoffice.close_as_unpaid(order, form.reason.data))
 
 
 @bp.get("/webhooks")

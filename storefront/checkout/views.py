@@ -79,7 +79,8 @@ def callback():
         order.points_uuid_hint = hint
         db.session.commit()
 
-    if order.status in orders.AWAITING_POINTS:
+    # An order put to review because Points never said a word is not known to be paid either.
+    if orders.awaiting_points(order):
         waited = request.args.get("waited", 0, type=int)
         still_quick = waited < WAIT_REFRESHES
         return render_template(
