@@ -2,10 +2,12 @@
 import logging
 
 from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import demo
+from . import demo, i18n
 from .config import load_config, refuse_demo_values_in_production
 from .extensions import csrf, db
 from .privacy import PhoneMaskingFilter
@@ -30,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     _configure_logging(app)
     db.init_app(app)
     csrf.init_app(app)
+    i18n.init_app(app)
 
     from . import cli, shop, cart, checkout, webhooks, admin
 
@@ -62,12 +65,19 @@ def _configure_logging(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    # Each handler runs in the request, so the words come out in the shopper's language.
     def render_error(code, title, message):
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
-    app.register_error_handler(400, lambda e: render_error(400, "Bad request", getattr(e, "description", "")))
-    app.register_error_handler(403, lambda e: render_error(403, "Not allowed", "You cannot open this page."))
-    app.register_error_handler(404, lambda e: render_error(404, "Page not found", "We could not find that page."))
+    def bad_request(error):
+        if isinstance(error, CSRFError):
+            message = _("This form was open too long, or came from another site: reload the page and try again.")
+        else:
+            message = _("The request could not be understood.")
+        return render_error(400, _("Bad request"), message)
+
+    app.register_error_handler(400, bad_request)
+    app.register_error_handler(403, lambda e: render_error(403, _("Not allowed"), _("You cannot open this page.")))
+    app.register_error_handler(404, lambda e: render_error(404, _("Page not found"), _("We could not find that page.")))
     app.register_error_handler(
-        500, lambda e: render_error(500, "Something went wrong", "Please try again in a moment.")
-    )
+        500, lambda e: render_error(500, _("Something went wrong"), _("Please try again in a moment.")))

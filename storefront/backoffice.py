@@ -22,10 +22,13 @@ from typing import Callable, Optional
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from . import orders, reconciliation
 from .extensions import db
+from .i18n import current_language, sar_text
+from .labels import SHIPPING_STATUS, STAFF_ORDER_STATUS, shipping_labels, words
 from .models import Order, StaffSubmission
 from .points import SHIPPING_STATUSES, PointsError, points_client
 from .privacy import scrub
@@ -61,13 +64,20 @@ def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None
     """``POST /v1/orders/{uuid}/status``; stores the shipping status Points answers with."""
     name_ar, name_en = (name_ar or "").strip() or None, (name_en or "").strip() or None
     if status not in SHIPPING_STATUSES:
-        raise ActionError(f"{status!r} is not a Points shipping status; choose one of {', '.join(SHIPPING_STATUSES)}.")
+        raise ActionError(_("%(status)r is not a Points shipping status; choose one of %(choices)s.",
+                            status=status, choices=", ".join(SHIPPING_STATUSES)))
+    staff_labelled = bool(name_ar or name_en)
+    if not staff_labelled:
+        # Both of our own words for the status, so Points shows the shopper ours in either language
+        # (given one label only, Points machine-translates the other).
+        name_ar, name_en = shipping_labels(status)
     if any(label and len(label) > LABEL_MAX for label in (name_ar, name_en)):
-        raise ActionError(f"Shipping labels are at most {LABEL_MAX} characters.")
+        raise ActionError(_("Shipping labels are at most %(max)d characters.", max=LABEL_MAX))
     order = lock_order(Order.id == order.id)
     try:
         if order.status not in orders.FULFILLABLE:
-            raise ActionError(f"{order.order_number} is {_human(order.status)}: only a paid order can be shipped.")
+            raise ActionError(_("%(order)s is %(status)s: only a paid order can be shipped.",
+                                order=order.order_number, status=_human(order.status)))
         _require_uuid(order)
     finally:
         db.session.commit()  # the lock is not held during the call
@@ -84,8 +94,11 @@ def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None
     order.shipping_label_ar = _label(custom.get("ar")) or name_ar
     order.shipping_label_en = _label(custom.get("en")) or name_en
     db.session.commit()
-    label = f" ({order.shipping_label_en or order.shipping_label_ar})" if (name_ar or name_en) else ""
-    return f"Shipping status of {order.order_number} is now {_human(order.shipping_status)}{label}."
+    shown = _human_shipping(order.shipping_status)
+    if staff_labelled:
+        label = order.shipping_label_ar if current_language() == "ar" else order.shipping_label_en
+        shown = f"{shown} ({label or order.shipping_label_en or order.shipping_label_ar})"
+    return _("Shipping status of %(order)s is now %(status)s.", order=order.order_number, status=shown)
 
 
 def cancel_order(order: Order, reason: str, *, submission_key: str) -> str:
@@ -96,19 +109,20 @@ def cancel_order(order: Order, reason: str, *, submission_key: str) -> str:
 
 def _cancel(order: Order, reason: str) -> str:
     if order.status not in CANCELLABLE:
-        hint = " Refund it instead." if can_refund(order) else ""
-        raise ActionError(f"{order.order_number} is {_human(order.status)}: only an order not yet paid "
-                          f"can be cancelled.{hint}")
+        hint = " " + _("Refund it instead.") if can_refund(order) else ""
+        raise ActionError(_("%(order)s is %(status)s: only an order not yet paid can be cancelled.",
+                            order=order.order_number, status=_human(order.status)) + hint)
     _require_uuid(order)
     if order.points_order_status not in CANCELLABLE_AT_POINTS:
-        raise ActionError(
-            f"Points has {order.order_number} as {order.points_order_status or 'unknown'}; cancel needs it "
-            "new or authorized at Points. Reconcile the order to learn its current status."
-        )
+        raise ActionError(_(
+            "Points has %(order)s as %(points_status)s; cancel needs it new or authorized at Points. "
+            "Reconcile the order to learn its current status.",
+            order=order.order_number, points_status=order.points_order_status or _("unknown")))
     db.session.commit()  # the claim is kept and the lock released before the call
     _call(order, lambda client: client.cancel_order(order.points_uuid, reason))
     db.session.commit()  # the recorded call only: the `cancelled` webhook changes the order
-    return f"Cancellation of {order.order_number} requested; the order updates when Points' webhook arrives."
+    return _("Cancellation of %(order)s requested; the order updates when Points' webhook arrives.",
+             order=order.order_number)
 
 
 def refund_order(order: Order, amount: Optional[Decimal], reason: str, *, submission_key: str) -> str:
@@ -124,28 +138,34 @@ def can_refund(order: Order) -> bool:
 
 def _refund(order: Order, amount, reason: str) -> str:
     if orders.no_word_from_points(order):
-        raise ActionError(f"Points never said {order.order_number} was paid: enter its Points uuid first "
-                          "(or close it as unpaid).")
+        raise ActionError(_("Points never said %(order)s was paid: enter its Points uuid first "
+                            "(or close it as unpaid).", order=order.order_number))
     if not can_refund(order):
-        hint = " Cancel it instead." if order.status in CANCELLABLE else ""
-        raise ActionError(f"{order.order_number} is {_human(order.status)}: only a paid order can be refunded.{hint}")
+        hint = " " + _("Cancel it instead.") if order.status in CANCELLABLE else ""
+        raise ActionError(_("%(order)s is %(status)s: only a paid order can be refunded.",
+                            order=order.order_number, status=_human(order.status)) + hint)
     _require_uuid(order)
     # No check of points_order_status here: a paid order's money moved at Points, and a late or
     # replayed webhook may have left that mirror stale. Points enforces its own rule (400).
     left = order.refundable_amount
     if left <= 0:
-        raise ActionError(f"Nothing is left to refund on {order.order_number}.")
+        raise ActionError(_("Nothing is left to refund on %(order)s.", order=order.order_number))
     if amount is not None:
         amount = parse_amount(amount)
         if amount <= 0:
-            raise ActionError("A refund amount must be more than 0.00 SAR (leave it empty to refund everything left).")
+            raise ActionError(_("A refund amount must be more than %(zero)s (leave it empty to refund everything left).",
+                                zero=sar_text(0)))
         if amount > left:
-            raise ActionError(f"{amount} SAR is more than the {left} SAR left to refund on {order.order_number}.")
+            raise ActionError(_("%(amount)s is more than the %(left)s left to refund on %(order)s.",
+                                amount=sar_text(amount), left=sar_text(left), order=order.order_number))
     db.session.commit()  # the claim is kept and the lock released before the call
     _call(order, lambda client: client.refund_order(order.points_uuid, amount, reason))
     db.session.commit()  # the recorded call only: the `refunded` webhook changes the order
-    what = f"{amount} SAR" if amount is not None else f"the remaining {left} SAR"
-    return f"Refund of {what} requested; the order updates when Points' webhook arrives."
+    if amount is None:
+        return _("Refund of the remaining %(left)s requested; the order updates when Points' webhook arrives.",
+                 left=sar_text(left))
+    return _("Refund of %(amount)s requested; the order updates when Points' webhook arrives.",
+             amount=sar_text(amount))
 
 
 def accept_after_review(order: Order, note: str) -> str:
@@ -157,14 +177,15 @@ def accept_after_review(order: Order, note: str) -> str:
     order = lock_order(Order.id == order.id)
     if order.status != orders.NEEDS_REVIEW:
         db.session.commit()
-        raise ActionError(f"{order.order_number} is {_human(order.status)}: only an order under review is accepted.")
+        raise ActionError(_("%(order)s is %(status)s: only an order under review is accepted.",
+                            order=order.order_number, status=_human(order.status)))
     if orders.no_word_from_points(order):
         db.session.commit()
-        raise ActionError(f"Points never said {order.order_number} was paid, so it cannot be accepted: enter its "
-                          "Points uuid from the Points dashboard, or close it as unpaid.")
+        raise ActionError(_("Points never said %(order)s was paid, so it cannot be accepted: enter its "
+                            "Points uuid from the Points dashboard, or close it as unpaid.", order=order.order_number))
     orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")
     db.session.commit()
-    return f"{order.order_number} is accepted and released for fulfilment."
+    return _("%(order)s is accepted and released for fulfilment.", order=order.order_number)
 
 
 def can_reconcile(order: Order) -> bool:
@@ -176,8 +197,8 @@ def can_reconcile(order: Order) -> bool:
 def reconcile_order(order: Order) -> str:
     """Ask Points about one order still waiting for its webhook (see reconciliation.py)."""
     if not can_reconcile(order):
-        raise ActionError(f"{order.order_number} is {_human(order.status)}: its webhook already came; "
-                          "only an order waiting for payment is reconciled.")
+        raise ActionError(_("%(order)s is %(status)s: its webhook already came; only an order waiting for "
+                            "payment is reconciled.", order=order.order_number, status=_human(order.status)))
     try:
         return reconciliation.reconcile_order(order)
     except PointsError as error:
@@ -199,8 +220,9 @@ def settle_with_points_uuid(order: Order, points_uuid: str) -> str:
         raise ActionError(staff_message(error, order, points_uuid), kind=error.kind, errors=error.errors) from None
     if not reconciliation.belongs_to(order, remote):
         db.session.commit()
-        raise ActionError(f"Points order {points_uuid} belongs to {remote.order_number or 'no order number'}, "
-                          f"not to {order.order_number}: nothing changed. Check the uuid in the Points dashboard.",
+        raise ActionError(_("Points order %(uuid)s belongs to %(other)s, not to %(order)s: nothing changed. "
+                            "Check the uuid in the Points dashboard.", uuid=points_uuid,
+                            other=remote.order_number or _("no order number"), order=order.order_number),
                           kind="not_ours")
     order = _require_no_word(order, NOT_NO_WORD_UUID, keep_lock=True)  # another tab may have settled it
     return reconciliation.apply_points_order(order, remote)
@@ -208,11 +230,11 @@ def settle_with_points_uuid(order: Order, points_uuid: str) -> str:
 
 def close_as_unpaid(order: Order, reason: str) -> str:
     """Staff found no payment for a "no word from Points" order: cancel it here, with why."""
-    reason = _require_reason(reason, "Say why it is unpaid (e.g. not in the Points dashboard).")
+    reason = _require_reason(reason, _("Say why it is unpaid (e.g. not in the Points dashboard)."))
     order = _require_no_word(order, NOT_NO_WORD_CLOSE, keep_lock=True)
     orders.move(order, orders.CANCELLED, source="admin", reason=f"Closed as unpaid after review: {reason}")
     db.session.commit()
-    return f"{order.order_number} is closed as unpaid (cancelled)."
+    return _("%(order)s is closed as unpaid (cancelled).", order=order.order_number)
 
 
 def parse_points_uuid(text) -> str:
@@ -220,16 +242,16 @@ def parse_points_uuid(text) -> str:
     try:
         return str(uuidlib.UUID(str(text or "").strip()))
     except ValueError:
-        raise ActionError("That is not a Points order uuid (like 9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d).") from None
+        raise ActionError(_("That is not a Points order uuid (like 9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d).")) from None
 
 
 def parse_amount(value) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise ActionError(f"{value!r} is not an amount in SAR.") from None
+        raise ActionError(_("%(value)r is not an amount in SAR.", value=value)) from None
     if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ActionError("An amount in SAR has at most two decimal places.")
+        raise ActionError(_("An amount in SAR has at most two decimal places."))
     return amount.quantize(Decimal("0.01"))
 
 
@@ -239,27 +261,31 @@ def staff_message(error: PointsError, order: Optional[Order] = None, uuid: Optio
     if uuid is None and order is not None:
         uuid = order.points_uuid or order.points_uuid_hint
     if error.kind == "auth":
-        return "Points did not accept the shop's API key. Check POINTS_PRIVATE_KEY (and that it belongs to this Points environment)."
+        return _("Points did not accept the shop's API key. Check POINTS_PRIVATE_KEY (and that it belongs to this "
+                 "Points environment).")
     if error.kind == "forbidden":
-        return f"Points refused access: {said}. Check the merchant account's permissions and IP whitelist at Points."
+        return _("Points refused access: %(said)s. Check the merchant account's permissions and IP whitelist at "
+                 "Points.", said=said)
     if error.kind == "not_found":
-        return (f"Points does not know the order {uuid or ''}. Check that POINTS_API_URL and the keys point at the "
-                "environment where it was created.")
+        return _("Points does not know the order %(uuid)s. Check that POINTS_API_URL and the keys point at the "
+                 "environment where it was created.", uuid=uuid or "")
     if error.kind == "rejected":
-        return f"Points refused: {said}. Reconcile the order or read its timeline to see its status at Points."
+        return _("Points refused: %(said)s. Reconcile the order or read its timeline to see its status at Points.",
+                 said=said)
     if error.kind == "validation":
         fields = "; ".join(f"{name}: {' '.join(_safe(m) for m in messages)}" for name, messages in error.errors.items())
-        return f"Points rejected the request: {fields or said}. Correct it and try again."
+        return _("Points rejected the request: %(said)s. Correct it and try again.", said=fields or said)
     if error.kind == "rate_limited":
-        return "Points is limiting requests right now (429). Wait a minute and try again."
+        return _("Points is limiting requests right now (429). Wait a minute and try again.")
     if error.kind == "server":
-        return "Points had an internal error. Nothing changed here; try again in a moment."
+        return _("Points had an internal error. Nothing changed here; try again in a moment.")
     if error.kind == "timeout":
-        return ("Points did not answer in time. Nothing changed here, but Points may have acted: wait for its webhook "
-                "or check the timeline before trying again.")
+        return _("Points did not answer in time. Nothing changed here, but Points may have acted: wait for its "
+                 "webhook or check the timeline before trying again.")
     if error.kind == "connection":
-        return "Could not reach Points. Check POINTS_API_URL and the network, then try again."
-    return f"Points answered in an unexpected way ({said}). Nothing changed here; see the call on the timeline."
+        return _("Could not reach Points. Check POINTS_API_URL and the network, then try again.")
+    return _("Points answered in an unexpected way (%(said)s). Nothing changed here; see the call on the timeline.",
+             said=said)
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -289,8 +315,10 @@ def _once(order: Order, action: str, key, decide_and_call: Callable[[Order], str
         db.session.rollback()
         first = db.session.scalar(sa.select(StaffSubmission).where(StaffSubmission.key == key))
         said = first.outcome if first is not None and first.outcome else \
-            "Its outcome is not known yet: reload the order in a moment."
-        raise ActionError(f"This {action} form was already submitted, so it was not sent to Points again. {said}",
+            _("Its outcome is not known yet: reload the order in a moment.")
+        form = {"refund": _("refund"), "cancel": _("cancel")}.get(action, action)
+        raise ActionError(_("This %(form)s form was already submitted, so it was not sent to Points again.",
+                            form=form) + " " + said,
                           kind="duplicate") from None
     try:
         message = decide_and_call(order)
@@ -310,12 +338,12 @@ def _require_key(key) -> str:
     try:
         return str(uuidlib.UUID(str(key or "")))
     except ValueError:
-        raise ActionError("This form is out of date: reload the order page and submit it again.") from None
+        raise ActionError(_("This form is out of date: reload the order page and submit it again.")) from None
 
 
-NOT_NO_WORD_UUID = "a Points uuid is entered only for an order Points never said a word about."
-NOT_NO_WORD_CLOSE = ("only an order Points never said a word about is closed as unpaid; where money moved, "
-                     "refund it or accept it.")
+NOT_NO_WORD_UUID = _l("a Points uuid is entered only for an order Points never said a word about.")
+NOT_NO_WORD_CLOSE = _l("only an order Points never said a word about is closed as unpaid; where money moved, "
+                       "refund it or accept it.")
 
 
 def _require_no_word(order: Order, refusal: str, keep_lock: bool = False) -> Order:
@@ -323,7 +351,8 @@ def _require_no_word(order: Order, refusal: str, keep_lock: bool = False) -> Ord
     order = lock_order(Order.id == order.id)
     if not orders.no_word_from_points(order):
         db.session.commit()
-        raise ActionError(f"{order.order_number} is {_human(order.status)}: {refusal}")
+        raise ActionError(_("%(order)s is %(status)s: %(refusal)s", order=order.order_number,
+                            status=_human(order.status), refusal=refusal))
     if not keep_lock:
         db.session.commit()
     return order
@@ -331,16 +360,16 @@ def _require_no_word(order: Order, refusal: str, keep_lock: bool = False) -> Ord
 
 def _require_uuid(order: Order) -> None:
     if not order.points_uuid:
-        raise ActionError(f"{order.order_number} has no confirmed Points order yet (no webhook, no reconciliation); "
-                          "reconcile it first.")
+        raise ActionError(_("%(order)s has no confirmed Points order yet (no webhook, no reconciliation); "
+                            "reconcile it first.", order=order.order_number))
 
 
-def _require_reason(reason: Optional[str], missing: str = "Give a reason: Points stores it and shows it in its webhook.") -> str:
+def _require_reason(reason: Optional[str], missing: Optional[str] = None) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise ActionError(missing)
+        raise ActionError(missing or _("Give a reason: Points stores it and shows it in its webhook."))
     if len(reason) > REASON_MAX:
-        raise ActionError(f"A reason is at most {REASON_MAX} characters.")
+        raise ActionError(_("A reason is at most %(max)d characters.", max=REASON_MAX))
     return reason
 
 
@@ -354,4 +383,9 @@ def _safe(text) -> str:
 
 
 def _human(status: Optional[str]) -> str:
-    return (status or "unknown").replace("_", " ")
+    """An order status as staff read it, inside a sentence."""
+    return words(STAFF_ORDER_STATUS, status).lower() if status else _("unknown")
+
+
+def _human_shipping(status: Optional[str]) -> str:
+    return words(SHIPPING_STATUS, status).lower() if status else _("unknown")

@@ -1,8 +1,10 @@
-"""The demo catalogue seeded on first start (and by ``flask --app wsgi seed``), and the shop's read queries."""
+"""The demo catalogue seeded on first start (and by ``flask --app wsgi seed``), in English and
+Arabic, and the shop's read queries."""
 from decimal import Decimal
 from typing import Optional
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as N_
 
 from .extensions import db
 from .models import CartLine, Product
@@ -44,6 +46,47 @@ CATALOGUE = [
 ]
 
 
+# Each product's name and description in Arabic, by slug.
+CATALOGUE_AR = {
+    "saudi-khawlani-coffee": ("بن خولاني",
+        "حبوب بن خولاني محمصة تحميصًا خفيفًا من مرتفعات جازان، بنكهة المشمش والهيل. 500 غرام."),
+    "dallah-brass": ("دلة نحاسية",
+        "دلة من النحاس مشغولة يدويًا لتقديم القهوة السعودية على الطريقة التقليدية. لتر واحد."),
+    "finjan-set": ("طقم فناجين",
+        "ستة فناجين من البورسلين بحافة ذهبية، في علبة هدية."),
+    "cardamom-blend": ("خلطة الهيل والزعفران",
+        "هيل أخضر مطحون مع لمسة من الزعفران، يضاف إلى القهوة العربية. 250 غرام."),
+    "sukkari-dates": ("علبة تمر سكري",
+        "تمر سكري طري بحلاوة الكراميل من القصيم، معبأ في علبة هدية. 1 كيلوغرام."),
+    "ajwa-dates": ("تمر عجوة",
+        "تمر عجوة داكن وطري من المدينة المنورة. 800 غرام."),
+    "maamoul-assortment": ("تشكيلة معمول",
+        "معمول السميد محشو بالتمر والفستق والجوز. 24 قطعة."),
+    "oud-incense": ("عود كمبودي",
+        "قطع عود غنية بالدهن للمبخرة. 12 غرامًا في برطمان زجاجي."),
+    "mabkhara-burner": ("مبخرة خزفية",
+        "مبخرة من الخزف بنقش هندسي، تعمل دون كهرباء."),
+    "rose-water": ("ماء ورد طائفي",
+        "مقطّر من ورد الطائف؛ للوجه والبيت والحلويات. 250 مل."),
+    "prayer-mat": ("سجادة صلاة للسفر",
+        "سجادة صلاة خفيفة قابلة للطي، مع جيب للبوصلة."),
+    "sadu-cushion": ("وسادة بنسيج السدو",
+        "غطاء وسادة منسوج على طريقة السدو، من الصوف الأحمر والأسود. 45 × 45 سم."),
+    "shemagh-red": ("شماغ أحمر",
+        "شماغ قطني كلاسيكي بالأحمر والأبيض، مغسول مسبقًا لينسدل بنعومة."),
+    "thobe-white": ("ثوب صيفي",
+        "ثوب أبيض من خليط قطني يسمح بمرور الهواء، بياقة سعودية كلاسيكية."),
+    "leather-sandals": ("نعال جلدية",
+        "نعال من الجلد مخيطة يدويًا بنعل مريح."),
+    "camel-milk-chocolate": ("شوكولاتة بحليب الإبل",
+        "شوكولاتة بالحليب مصنوعة من حليب الإبل، بلمسة من التمر. 100 غرام."),
+}
+
+# The categories as stored (and in the catalogue's URLs), marked for pybabel extract: the shop
+# shows each one in the shopper's language (the ``category_name`` filter).
+CATEGORIES = (N_("Coffee"), N_("Dates & Sweets"), N_("Home & Fragrance"), N_("Apparel"))
+
+
 def seed_catalogue() -> int:
     """Replace the catalogue with the demo products; returns how many there are."""
     db.session.execute(sa.delete(CartLine))
@@ -51,6 +94,7 @@ def seed_catalogue() -> int:
     for position, (slug, name, category, price, description) in enumerate(CATALOGUE):
         product = existing.pop(slug, None) or Product(slug=slug)
         product.name, product.category, product.description = name, category, description
+        product.name_ar, product.description_ar = CATALOGUE_AR.get(slug, ("", ""))
         product.price = Decimal(price)
         product.image = f"products/{slug}.svg"
         product.position = position

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
+from .money import vat_share
 
 Money = sa.Numeric(10, 2, asdecimal=True)
 
@@ -27,12 +28,21 @@ def new_token() -> str:
 class Product(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(120))
-    category: Mapped[str] = mapped_column(sa.String(60), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))  # English
+    name_ar: Mapped[str] = mapped_column(sa.String(120), default="")
+    category: Mapped[str] = mapped_column(sa.String(60), index=True)  # English; shown translated
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    description_ar: Mapped[str] = mapped_column(sa.Text, default="")
     price: Mapped[Decimal] = mapped_column(Money)
     image: Mapped[str] = mapped_column(sa.String(120))  # a file under static/products/
     position: Mapped[int] = mapped_column(default=0)
+
+    def name_in(self, language: str) -> str:
+        """The name in ``ar`` or ``en``; English where the Arabic is missing."""
+        return (self.name_ar if language == "ar" else None) or self.name
+
+    def description_in(self, language: str) -> str:
+        return (self.description_ar if language == "ar" else None) or self.description
 
     def __repr__(self):
         return f"<Product {self.slug} {self.price}>"
@@ -87,6 +97,8 @@ class Order(db.Model):
     phone: Mapped[str] = mapped_column(sa.String(16))  # normalised 5XXXXXXXX; PII, masked in logs
     city: Mapped[str] = mapped_column(sa.String(100))
     address_line: Mapped[str] = mapped_column(sa.String(255))
+    # The shopper's language at checkout (ar, en): the product names sent to Points are in it.
+    locale: Mapped[str] = mapped_column(sa.String(8), default="en")
 
     subtotal: Mapped[Decimal] = mapped_column(Money)
     shipping_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
@@ -123,6 +135,11 @@ class Order(db.Model):
     def refundable_amount(self) -> Decimal:
         return self.total - (self.refunded_amount or Decimal("0.00"))
 
+    @property
+    def vat_amount(self) -> Decimal:
+        """The VAT inside the total (prices are VAT-inclusive)."""
+        return vat_share(self.total)
+
     def __repr__(self):
         return f"<Order {self.order_number} {self.status}>"
 
@@ -131,7 +148,7 @@ class OrderLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
     product_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("product.id"))
-    product_name: Mapped[str] = mapped_column(sa.String(120))
+    product_name: Mapped[str] = mapped_column(sa.String(120))  # as sent to Points, in the order's locale
     unit_price: Mapped[Decimal] = mapped_column(Money)
     quantity: Mapped[int]
     order: Mapped[Order] = relationship(back_populates="lines")

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Optional
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from .cart.service import totals as cart_totals
 from .extensions import db
@@ -80,17 +81,25 @@ class Outcome(StrEnum):
 
     @property
     def label(self) -> str:
-        """As staff read it on the admin pages."""
-        return _OUTCOME_LABELS.get(self, self.value.replace("_", " "))
+        """As staff read it on the admin pages, in their language (looked up when shown)."""
+        return _OUTCOME_LABELS.get(self) or self.value.replace("_", " ")
 
 
 _OUTCOME_LABELS = {
-    Outcome.IGNORED: "no change",
-    Outcome.OTHER_POINTS_ORDER: "another Points order",
-    Outcome.UNKNOWN_ORDER: "no such order",
-    Outcome.NOT_OURS: "not our order",
-    Outcome.MERCHANT_EVENT: "merchant account",
-    Outcome.UNAUTHORIZED: "bad secret",
+    Outcome.APPLIED: _l("applied"),
+    Outcome.LATE: _l("late"),
+    Outcome.AMOUNT_MISMATCH: _l("amount mismatch"),
+    Outcome.PAID_AFTER_CANCEL: _l("paid after cancel"),
+    Outcome.IGNORED: _l("no change"),
+    Outcome.PAID_TWICE: _l("paid twice"),
+    Outcome.OTHER_POINTS_ORDER: _l("another Points order"),
+    Outcome.DUPLICATE: _l("duplicate"),
+    Outcome.UNKNOWN_ORDER: _l("no such order"),
+    Outcome.NOT_OURS: _l("not our order"),
+    Outcome.MERCHANT_EVENT: _l("merchant account"),
+    Outcome.UNKNOWN_EVENT: _l("unknown event"),
+    Outcome.MALFORMED: _l("malformed"),
+    Outcome.UNAUTHORIZED: _l("bad secret"),
 }
 
 # Outcomes of applying a Points status that changed the order (the rest leave it as it was).

@@ -49,7 +49,11 @@ class CheckoutFailed(Exception):
 
 
 def checkout_body(order: Order, callback_url: str) -> dict:
-    """The ``CheckoutRequest`` for an order. Money becomes JSON numbers only here."""
+    """The ``CheckoutRequest`` for an order. Money becomes JSON numbers only here.
+
+    Prices include VAT, so there is no ``tax_amount``: ``total_price`` is the lines plus shipping.
+    The product names are in the shopper's language (``order.locale``), which ``metadata`` names.
+    """
     body = {
         "order_number": order.order_number,
         "total_price": to_wire_amount(order.total),
@@ -62,7 +66,8 @@ def checkout_body(order: Order, callback_url: str) -> dict:
             for line in order.lines
         ],
         "shipping_address": {"city": order.city, "line1": order.address_line},
-        "metadata": {"cart_id": order.cart_id, "channel": "web", "shop_order_id": order.id},
+        "metadata": {"cart_id": order.cart_id, "channel": "web", "shop_order_id": order.id,
+                     "locale": order.locale or "en"},
     }
     if order.shipping_amount:
         body["shipping_amount"] = to_wire_amount(order.shipping_amount)
@@ -70,14 +75,14 @@ def checkout_body(order: Order, callback_url: str) -> dict:
 
 
 def start_checkout(cart: Cart, priced: CartTotals, customer: Customer,
-                   callback_url_for: Callable[[Order], str]) -> Order:
+                   callback_url_for: Callable[[Order], str], locale: str = "en") -> Order:
     """Record the order, then ask Points for a hosted checkout. Returns the order with its checkout_url.
 
     The same cart pressed twice reuses its pending order, ``order_number`` and Points session; a
     changed cart (or changed details, or an expired session) cancels the old pending order
     locally and starts a new one.
     """
-    order = _pending_order_for(cart, priced, customer)
+    order = _pending_order_for(cart, priced, customer, locale)
     if order.checkout_url:
         return order  # a double click or the back button: its Points session is still alive
     if not _claim_checkout_call(order):
@@ -129,7 +134,7 @@ def _checkout_started_elsewhere(order: Order) -> Order:
     raise CheckoutFailed(order, PointsError("timeout", "Another request for this checkout did not finish"))
 
 
-def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer) -> Order:
+def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer, locale: str = "en") -> Order:
     """The cart's order awaiting payment if it still fits, else a new one (the old one given up).
 
     One ``order_number`` never gets a second Points session once it has one: Points would then
@@ -151,10 +156,11 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer) -> Or
         shipping_amount=priced.shipping,
         total=priced.total,
         status=orders.PENDING_PAYMENT,
+        locale=locale,
     )
     _set_customer(order, customer)
     for line in priced.lines:
-        order.lines.append(OrderLine(product_id=line.product.id, product_name=line.product.name,
+        order.lines.append(OrderLine(product_id=line.product.id, product_name=line.product.name_in(locale),
                                      unit_price=line.unit_price, quantity=line.quantity))
     order.transitions.append(OrderTransition(from_status=None, to_status=orders.PENDING_PAYMENT,
                                              source="checkout", reason="Pay with Points pressed"))

@@ -13,3 +13,8 @@ def normalize_phone(raw: str) -> str | None:
     compact = _SEPARATORS.sub("", (raw or "").translate(_TO_ASCII_DIGITS))
     match = _KSA_MOBILE.fullmatch(compact)
     return match.group(1) if match else None
+
+
+def display_phone(normalized: str) -> str:
+    """``551234567`` -> ``0551234567``, as a Saudi shopper writes their own number."""
+    return f"0{normalized}" if normalized and len(normalized) == 9 else (normalized or "")

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from . import orders
 from .extensions import db
@@ -44,7 +45,8 @@ def reconcile_order(order: Order) -> str:
             # from review forever.
             order = lock_order(Order.id == order.id)
             order.points_uuid_hint = None
-            return _no_uuid(order, note=f"Points does not know the hinted order {uuid}; the hint was dropped.")
+            return _no_uuid(order, note=_("Points does not know the hinted order %(uuid)s; the hint was dropped.",
+                                          uuid=uuid))
         db.session.commit()  # keep the recorded call on the timeline
         raise
     order = lock_order(Order.id == order.id)  # locked only now, not during the HTTP call
@@ -52,8 +54,8 @@ def reconcile_order(order: Order) -> str:
         if order.points_uuid_hint == uuid:
             order.points_uuid_hint = None
         db.session.commit()
-        return (f"{order.order_number}: Points order {uuid} belongs to {remote.order_number!r}, "
-                "not to this order; the hint was dropped.")
+        return _("%(order)s: Points order %(uuid)s belongs to %(other)r, not to this order; the hint was dropped.",
+                 order=order.order_number, uuid=uuid, other=remote.order_number)
     return apply_points_order(order, remote)
 
 
@@ -72,7 +74,8 @@ def apply_points_order(order: Order, remote: PointsOrder) -> str:
     outcome = orders.apply_points_status(order, remote.order_status, source="reconciliation",
                                          total_price=remote.total_price)
     db.session.commit()
-    return f"{order.order_number}: Points says {remote.order_status}; {outcome.outcome} ({outcome.detail})."
+    return _("%(order)s: Points says %(points_status)s; %(outcome)s (%(detail)s).", order=order.order_number,
+             points_status=remote.order_status, outcome=outcome.outcome.value, detail=outcome.detail)
 
 
 def _no_uuid(order: Order, note: str = "") -> str:
@@ -83,16 +86,17 @@ def _no_uuid(order: Order, note: str = "") -> str:
     started = order.checkout_started_at or order.created_at
     if order.status != orders.PENDING_PAYMENT or started >= expired_before:
         db.session.commit()
-        return f"{order.order_number}: no Points order known yet; nothing to ask.{note}"
+        return _("%(order)s: no Points order known yet; nothing to ask.", order=order.order_number) + note
     if not order.checkout_url:
         orders.cancel_locally(order, NEVER_STARTED, source="reconciliation")
         db.session.commit()
-        return f"{order.order_number}: {NEVER_STARTED}; cancelled.{note}"
+        return _("%(order)s: checkout never started: Points gave no checkout_url, so the shopper saw no "
+                 "checkout; cancelled.", order=order.order_number) + note
     orders.move(order, orders.NEEDS_REVIEW, source="reconciliation", reason=orders.NO_WORD_FROM_POINTS)
     db.session.commit()
-    return (f"{order.order_number}: no word from Points within the session life. It may be paid, so it is "
-            "not cancelled: it needs review (find it in the Points dashboard, then enter its uuid or close "
-            f"it as unpaid).{note}")
+    return _("%(order)s: no word from Points within the session life. It may be paid, so it is not cancelled: "
+             "it needs review (find it in the Points dashboard, then enter its uuid or close it as unpaid).",
+             order=order.order_number) + note
 
 
 def reconcile_stale_orders(older_than: timedelta) -> list[str]:

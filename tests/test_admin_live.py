@@ -69,7 +69,7 @@ def test_staff_set_the_shipping_status_and_points_webhook_follows(live, staff):
     order = paid_order(live)
     page = act(live, staff, order, "shipping", status="delivery_is_in_progress",
                name_en="Out for delivery", name_ar="خرج للتوصيل")
-    assert "is now delivery is in progress (Out for delivery)" in flash(page)
+    assert "is now out for delivery (Out for delivery)" in flash(page)
     assert live.order(order.order_number).shipping_status == "delivery_is_in_progress"
     assert remote(live, order)["custom_status"] == {"ar": "خرج للتوصيل", "en": "Out for delivery"}
 

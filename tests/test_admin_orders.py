@@ -24,7 +24,7 @@ def test_the_orders_table_shows_the_facts_with_the_phone_masked(staff_client, ma
     assert order.order_number in html and "REF-2026-000777" in html
     assert "5****0001" in html and "500000001" not in html
     assert f"{order.total:,.2f}" in html
-    assert "status-paid" in html and "ready shipping" in html
+    assert "status-paid" in html and "Ready to ship" in html
 
 
 def test_orders_are_filtered_by_status(staff_client, make_order):

@@ -465,7 +465,7 @@ def test_checkout_body_carries_the_customer_address_metadata_and_callback():
     assert body["phone_number"] == "512345678"
     assert body["name"] == "Sara Al-Qahtani"
     assert body["shipping_address"] == {"city": "Riyadh", "line1": "King Fahd Rd 1"}
-    assert body["metadata"] == {"cart_id": 7, "channel": "web", "shop_order_id": 123}
+    assert body["metadata"] == {"cart_id": 7, "channel": "web", "shop_order_id": 123, "locale": "en"}
     assert body["callback_url"] == CALLBACK
 
 

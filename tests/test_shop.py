@@ -11,7 +11,8 @@ from storefront import create_app
 from storefront.catalogue import CATALOGUE
 from storefront.extensions import db
 from storefront.models import CartLine, Product
-from storefront.shop.formatting import sar
+from storefront.i18n import sar_text
+from page_text import text
 
 SLUGS = [slug for slug, *_ in CATALOGUE]
 CATEGORIES = sorted({category for _, _, category, *_ in CATALOGUE})
@@ -45,8 +46,8 @@ def test_catalogue_lists_every_seeded_product_with_image_name_price_and_link(cli
         assert f'href="/products/{slug}"' in html
         assert f'src="/static/products/{slug}.svg"' in html
         assert name.replace("&", "&amp;") in html
-        assert f"{price} SAR" in html
-    assert "68.00 SAR" in html
+        assert f"{price} SAR" in text(html)
+    assert "68.00 SAR" in text(html)
 
 
 def test_every_product_has_its_own_svg_illustration(client):
@@ -88,7 +89,7 @@ def test_product_page_shows_image_description_price_quantity_and_what_points_can
     assert "<h1>Khawlani Coffee Beans</h1>" in html
     assert 'src="/static/products/saudi-khawlani-coffee.svg"' in html
     assert "Jazan highlands" in html
-    assert "68.00 SAR" in html
+    assert "68.00 SAR incl. VAT" in text(html)
     assert re.search(r'<input[^>]*name="quantity"[^>]*value="1"', html)
     assert "Add to cart" in html
     assert "Pay with your Points balance at checkout" in html
@@ -136,12 +137,13 @@ def test_product_page_makes_the_same_number_of_queries_with_more_products(app, c
     (Decimal("1000000"), "1,000,000.00 SAR"),
     (None, ""),
 ])
-def test_sar_shows_two_decimals_and_thousands_separators(amount, shown):
-    assert sar(amount) == shown
+def test_sar_shows_two_decimals_and_thousands_separators(app, amount, shown):
+    assert sar_text(amount) == shown
 
 
 def test_sar_is_a_template_filter_on_every_page(app):
-    assert app.jinja_env.from_string("{{ amount|sar }}").render(amount=Decimal("1234.5")) == "1,234.50 SAR"
+    shown = app.jinja_env.from_string("{{ amount|sar }}").render(amount=Decimal("1234.5"))
+    assert '<span class="sar-amount">1,234.50</span>' in shown and '<svg class="sar-sign"' in shown
 
 
 def test_header_shows_the_number_of_items_in_the_cart(client):

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
@@ -23,8 +24,8 @@ PUBLIC_ENDPOINTS = {"admin.login"}
 MAX_FAILURES = 5                      # per email, or per address, within WINDOW ...
 WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=1)        # ... then one attempt a minute
-BAD_LOGIN = "Email or password is incorrect."
-TOO_MANY = "Too many attempts, wait a minute before trying again."
+BAD_LOGIN = _l("Email or password is incorrect.")
+TOO_MANY = _l("Too many attempts, wait a minute before trying again.")
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
@@ -107,7 +108,7 @@ def login():
             session[SESSION_KEY] = user.id
             return redirect(_safe_next(request.args.get("next")))
         # The same answer for an unknown email and a wrong password.
-        error, status = (f"{BAD_LOGIN} {TOO_MANY}", 429) if problem == "throttled" else (BAD_LOGIN, 200)
+        error, status = (f"{BAD_LOGIN} {TOO_MANY}", 429) if problem == "throttled" else (str(BAD_LOGIN), 200)
     return render_template("admin/login.html", form=form, error=error), status
 
 
@@ -115,6 +116,6 @@ def login():
 def logout():
     if LogoutForm().validate_on_submit():
         session.pop(SESSION_KEY, None)
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
         return redirect(url_for("admin.login"))
     return redirect(url_for("admin.orders"))

@@ -2,18 +2,22 @@
 (refund, cancel) also a one-time ``submission_key``, new at every render (see backoffice._once)."""
 import uuid
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import UUID, DataRequired, Length, Optional
 
 from ..backoffice import LABEL_MAX, REASON_MAX
+from ..labels import SHIPPING_STATUS
 from ..points import SHIPPING_STATUSES
 
 
+
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email."), Length(max=255)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email.")),
+                                                Length(max=255)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
 class LogoutForm(FlaskForm):
@@ -21,14 +25,15 @@ class LogoutForm(FlaskForm):
 
 
 class ShippingForm(FlaskForm):
-    status = SelectField("Shipping status", choices=[SelectChoice(s, s.replace("_", " ").capitalize()) for s in SHIPPING_STATUSES])
-    name_ar = StringField("Arabic label", validators=[Optional(), Length(max=LABEL_MAX)],
+    status = SelectField(_l("Shipping status"), choices=[SelectChoice(s, SHIPPING_STATUS.get(s, s)) for s in SHIPPING_STATUSES])
+    name_ar = StringField(_l("Arabic label"), validators=[Optional(), Length(max=LABEL_MAX)],
+                          description=_l("Both empty: the shop's own words for the status, in both languages."),
                           render_kw={"dir": "rtl", "lang": "ar", "placeholder": "خرج للتوصيل"})
-    name_en = StringField("English label", validators=[Optional(), Length(max=LABEL_MAX)],
-                          render_kw={"placeholder": "Out for delivery"})
+    name_en = StringField(_l("English label"), validators=[Optional(), Length(max=LABEL_MAX)],
+                          render_kw={"dir": "ltr", "lang": "en", "placeholder": "Out for delivery"})
 
 
-OUT_OF_DATE = "This form is out of date: reload the order page and submit it again."
+OUT_OF_DATE = _l("This form is out of date: reload the order page and submit it again.")
 
 
 def submission_key_field():
@@ -38,22 +43,22 @@ def submission_key_field():
 
 class CancelForm(FlaskForm):
     submission_key = submission_key_field()
-    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=REASON_MAX)],
-                           render_kw={"rows": 2, "placeholder": "Customer asked to cancel"})
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=REASON_MAX)],
+                           render_kw={"rows": 2, "placeholder": _l("Customer asked to cancel")})
 
 
 class RefundForm(FlaskForm):
     submission_key = submission_key_field()
-    amount = DecimalField("Amount (SAR)", places=2, validators=[Optional()],
-                          description="Leave empty to refund everything that is left.",
-                          render_kw={"inputmode": "decimal", "placeholder": "all that is left"})
-    reason = TextAreaField("Reason", validators=[DataRequired("Give a reason."), Length(max=REASON_MAX)],
-                           render_kw={"rows": 2, "placeholder": "One item returned"})
+    amount = DecimalField(_l("Amount (SAR)"), places=2, validators=[Optional()],
+                          description=_l("Leave empty to refund everything that is left."),
+                          render_kw={"inputmode": "decimal", "placeholder": _l("all that is left")})
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=REASON_MAX)],
+                           render_kw={"rows": 2, "placeholder": _l("One item returned")})
 
 
 class AcceptForm(FlaskForm):
-    note = TextAreaField("What you checked", validators=[DataRequired("Say what you checked."), Length(max=REASON_MAX)],
-                         render_kw={"rows": 2, "placeholder": "Customer confirmed; the difference is the delivery fee"})
+    note = TextAreaField(_l("What you checked"), validators=[DataRequired(_l("Say what you checked.")), Length(max=REASON_MAX)],
+                         render_kw={"rows": 2, "placeholder": _l("Customer confirmed; the difference is the delivery fee")})
 
 
 class ReconcileForm(FlaskForm):
@@ -62,14 +67,14 @@ class ReconcileForm(FlaskForm):
 
 class PointsUuidForm(FlaskForm):
     points_uuid = StringField(
-        "Points order uuid",
-        validators=[DataRequired("Paste the order's uuid from the Points dashboard."),
-                    UUID("That is not a Points order uuid: it looks like 9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d.")],
+        _l("Points order uuid"),
+        validators=[DataRequired(_l("Paste the order's uuid from the Points dashboard.")),
+                    UUID(_l("That is not a Points order uuid: it looks like 9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d."))],
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"placeholder": "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d", "autocomplete": "off",
                    "spellcheck": "false", "class": "mono"})
 
 
 class CloseUnpaidForm(FlaskForm):
-    reason = TextAreaField("Why it is unpaid", validators=[DataRequired("Say why it is unpaid."), Length(max=REASON_MAX)],
-                           render_kw={"rows": 2, "placeholder": "Not in the Points dashboard; the customer confirmed they left"})
+    reason = TextAreaField(_l("Why it is unpaid"), validators=[DataRequired(_l("Say why it is unpaid.")), Length(max=REASON_MAX)],
+                           render_kw={"rows": 2, "placeholder": _l("Not in the Points dashboard; the customer confirmed they left")})

@@ -10,10 +10,13 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from .. import orders
 from ..extensions import db
 from ..models import Order, PointsApiCall, WebhookReceipt
+from ..i18n import current_language
+from ..labels import STAFF_ORDER_STATUS, words
 from ..orders import Outcome
 from ..privacy import mask_phones_in_text, scrub
 
@@ -59,34 +62,40 @@ def order_timeline(order: Order) -> list[Entry]:
 
 
 def transition_entry(t) -> Entry:
-    title = f"{_h(t.from_status)} → {_h(t.to_status)}" if t.from_status else f"Created as {_h(t.to_status)}"
-    return Entry("transition", t.created_at, title, chips=[(t.source, "info")], detail=t.reason,
+    arrow = "←" if current_language() == "ar" else "→"  # the way the reading goes
+    title = f"{_h(t.from_status)} {arrow} {_h(t.to_status)}" if t.from_status else _("Created as %(status)s", status=_h(t.to_status))
+    return Entry("transition", t.created_at, title, chips=[(SOURCES.get(t.source, t.source), "info")], detail=t.reason,
                  source=t.source, id=t.id)
 
 
 def call_entry(c: PointsApiCall) -> Entry:
     ok = c.response_status is not None and 200 <= c.response_status < 300 and not c.error
-    chips = [(str(c.response_status) if c.response_status else "no answer", "good" if ok else "bad")]
+    chips = [(str(c.response_status) if c.response_status else _("no answer"), "good" if ok else "bad")]
     if c.duration_ms is not None:
-        chips.append((f"{c.duration_ms} ms", "info"))
+        chips.append((_("%(ms)d ms", ms=c.duration_ms), "info"))
     # Only the private calls carry a key; the shop never stores it, so the header is shown masked.
-    sections = [] if "/checkout/" in c.path else [("Request headers", pretty({"x-api-key": "***"}))]
+    sections = [] if "/checkout/" in c.path else [(_("Request headers"), pretty({"x-api-key": "***"}))]
     if c.request_body is not None:
-        sections.append(("Request body", pretty(c.request_body)))
+        sections.append((_("Request body"), pretty(c.request_body)))
     if c.response_body is not None:
-        sections.append(("Response body", pretty(c.response_body)))
+        sections.append((_("Response body"), pretty(c.response_body)))
     return Entry("call", c.created_at, f"{c.method} {mask_path(c.path)}", chips=chips,
                  detail=_mask_text(c.error) if c.error else None, sections=sections, id=c.id,
                  facts=_facts(c.request_body, CALL_FACTS, under=None) + _facts(c.response_body, ("order_status",), under="data"))
 
 
 def webhook_entry(r: WebhookReceipt) -> Entry:
-    chips = [(OUTCOME_LABELS.get(r.outcome, r.outcome.replace("_", " ")), outcome_tone(r.outcome)), (f"answered {r.response_status}", "info")]
-    sections = [("Headers", pretty(r.headers)), ("Body", pretty(r.body))]
-    return Entry("webhook", r.received_at, r.event or "(no event)", chips=chips,
+    chips = [(OUTCOME_LABELS.get(r.outcome, r.outcome.replace("_", " ")), outcome_tone(r.outcome)),
+             (_("answered %(status)s", status=r.response_status), "info")]
+    sections = [(_("Headers"), pretty(r.headers)), (_("Body"), pretty(r.body))]
+    return Entry("webhook", r.received_at, r.event or _("(no event)"), chips=chips,
                  detail=_mask_text(r.detail) if r.detail else None, sections=sections, id=r.id,
                  facts=_facts(r.body, WEBHOOK_FACTS))
 
+
+# Who made a status change (OrderTransition.source), as staff read it.
+SOURCES = {"checkout": _l("checkout"), "shop": _l("shop"), "webhook": _l("webhook"),
+           "reconciliation": _l("reconciliation"), "admin": _l("admin")}
 
 WEBHOOK_FACTS = ("order_status", "total_price", "refund_amount", "left_amount", "status", "reason")
 CALL_FACTS = ("total_price", "amount", "status", "name_en", "reason")
@@ -151,4 +160,4 @@ def _secrets():
 
 
 def _h(status: Optional[str]) -> str:
-    return (status or "").replace("_", " ")
+    return words(STAFF_ORDER_STATUS, status).lower() if status else ""

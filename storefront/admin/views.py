@@ -1,6 +1,7 @@
 """Back-office pages: thin views over ``backoffice`` (actions) and ``timeline`` (the story)."""
 import sqlalchemy as sa
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
@@ -114,8 +115,8 @@ def _act(order_number, name, action):
     order, form = _order_or_404(order_number), FORMS[name]()
     if not form.validate_on_submit():
         _keep(order, name, form, form.errors)
-        typed = [m for field, ms in form.errors.items() if field not in HIDDEN_FIELDS for m in ms]
-        flash("Check the form: " + "; ".join(typed) if typed else OUT_OF_DATE, "error")
+        typed = [str(m) for field, ms in form.errors.items() if field not in HIDDEN_FIELDS for m in ms]
+        flash(_("Check the form: %(problems)s", problems="; ".join(typed)) if typed else str(OUT_OF_DATE), "error")
     else:
         try:
             flash(action(order, form), "success")
@@ -142,9 +143,10 @@ def form_out_of_date(error):
     lands back on its order page like any refused action; other forms get the usual 400 page."""
     order_number = (request.view_args or {}).get("order_number")
     if request.method == "POST" and order_number:
-        flash(OUT_OF_DATE, "error")
+        flash(str(OUT_OF_DATE), "error")
         return redirect(url_for("admin.order_detail", order_number=order_number), code=303)
-    return render_template("errors/error.html", code=400, title="Bad request", message=error.description), 400
+    message = _("This form was open too long, or came from another site: reload the page and try again.")
+    return render_template("errors/error.html", code=400, title=_("Bad request"), message=message), 400
 
 
 @bp.post("/orders/<order_number>/shipping")

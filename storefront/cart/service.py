@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import Cart, CartLine, Product
+from ..money import vat_share
 
 MAX_QUANTITY = 20
 
@@ -38,6 +39,11 @@ class CartTotals:
     @property
     def item_count(self) -> int:
         return sum(line.quantity for line in self.lines)
+
+    @property
+    def vat(self) -> Decimal:
+        """The VAT inside the total (prices are VAT-inclusive)."""
+        return vat_share(self.total)
 
     @property
     def is_empty(self) -> bool:

@@ -1,4 +1,7 @@
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from ..i18n import current_language
 
 from . import bp, current_cart, service
 from .forms import LineQuantityForm, RemoveLineForm
@@ -23,7 +26,8 @@ def update_line(product_id):
     cart = current_cart()
     if cart is not None and form.validate_on_submit():
         if product := service.set_quantity(cart, product_id, form.quantity.data):
-            flash(f"{product.name}: quantity set to {form.quantity.data}.", "success")
+            flash(_("%(product)s: quantity set to %(quantity)d.", product=product.name_in(current_language()),
+                    quantity=form.quantity.data), "success")
     elif form.quantity.errors:
         flash(form.quantity.errors[0], "error")
     return redirect(url_for(".show"))
@@ -34,5 +38,5 @@ def remove_line(product_id):
     cart = current_cart()
     if cart is not None and RemoveLineForm().validate_on_submit():
         if product := service.set_quantity(cart, product_id, 0):
-            flash(f"{product.name} was removed from your cart.", "info")
+            flash(_("%(product)s was removed from your cart.", product=product.name_in(current_language())), "info")
     return redirect(url_for(".show"))

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -6,15 +7,18 @@ from ..phone import normalize_phone
 
 
 class CheckoutForm(FlaskForm):
-    phone = StringField("Mobile number", validators=[DataRequired("Enter your mobile number.")],
-                        description="A Saudi mobile, e.g. 05X XXX XXXX. Points sends a code to it.")
-    name = StringField("Full name", validators=[DataRequired("Enter your name."), Length(max=255)])
-    city = StringField("City", validators=[DataRequired("Enter your city."), Length(max=100)])
-    address_line = StringField("Address", validators=[DataRequired("Enter your street address."), Length(max=255)])
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(_l("Enter your mobile number."))],
+                        description=_l("A Saudi mobile, e.g. 05X XXX XXXX. Points sends a code to it."))
+    name = StringField(_l("Full name"), validators=[
+        DataRequired(_l("Enter your name.")), Length(max=255)])
+    city = StringField(_l("City"), validators=[
+        DataRequired(_l("Enter your city.")), Length(max=100)])
+    address_line = StringField(_l("Address"), validators=[
+        DataRequired(_l("Enter your street address.")), Length(max=255)])
 
     normalized_phone: str | None = None
 
     def validate_phone(self, field):
         self.normalized_phone = normalize_phone(field.data)
         if self.normalized_phone is None:
-            raise ValidationError("Enter a Saudi mobile number, e.g. 05X XXX XXXX or +966 5X XXX XXXX.")
+            raise ValidationError(_l("Enter a Saudi mobile number, e.g. 05X XXX XXXX or +966 5X XXX XXXX."))

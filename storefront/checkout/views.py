@@ -6,25 +6,29 @@ order, never the query string Points appends.
 import uuid
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from .. import orders
 from ..cart import current_cart, service as cart_service
 from ..extensions import db
 from ..models import Order, Product
+from ..i18n import current_language
 from ..payments import CheckoutFailed, Customer, start_checkout
+from ..phone import display_phone
 from . import bp
 from .forms import CheckoutForm
 
+TRY_AGAIN_KEY = "try_again_order"  # session: the token of the order whose details refill the form
 WAIT_REFRESH_SECONDS = 2
 WAIT_REFRESHES = 15  # about 30 s of quick refreshes before "we are still confirming"
 SLOW_REFRESH_SECONDS = 10
 
 FRIENDLY_ERRORS = {
-    "timeout": "Points did not answer in time.",
-    "connection": "We could not reach Points.",
-    "server": "Points had a problem on its side.",
-    "rate_limited": "Points is busy right now.",
+    "timeout": _l("Points did not answer in time."),
+    "connection": _l("We could not reach Points."),
+    "server": _l("Points had a problem on its side."),
+    "rate_limited": _l("Points is busy right now."),
 }
 
 
@@ -32,9 +36,9 @@ FRIENDLY_ERRORS = {
 def show():
     priced = cart_service.totals(current_cart())
     if priced.is_empty:
-        flash("Your cart is empty: add something first.", "info")
+        flash(_("Your cart is empty: add something first."), "info")
         return redirect(url_for("cart.show"))
-    return render_template("checkout/checkout.html", form=CheckoutForm(), totals=priced)
+    return render_template("checkout/checkout.html", form=CheckoutForm(data=_details_to_try_again()), totals=priced)
 
 
 @bp.post("/checkout")
@@ -42,7 +46,7 @@ def pay():
     cart = current_cart()
     priced = cart_service.totals(cart)
     if priced.is_empty:
-        flash("Your cart is empty: add something first.", "info")
+        flash(_("Your cart is empty: add something first."), "info")
         return redirect(url_for("cart.show"))
     form = CheckoutForm()
     if not form.validate_on_submit():
@@ -52,7 +56,8 @@ def pay():
                         city=form.city.data.strip(), address_line=form.address_line.data.strip())
     try:
         order = start_checkout(cart, priced, customer,
-                               lambda o: url_for("checkout.callback", order=o.token, _external=True))
+                               lambda o: url_for("checkout.callback", order=o.token, _external=True),
+                               locale=current_language())
     except CheckoutFailed as failure:
         return _checkout_failed(form, priced, failure)
     # 303: the browser follows with a GET to the Points-hosted page, whatever the phone number.
@@ -62,9 +67,10 @@ def pay():
 def _checkout_failed(form, priced, failure: CheckoutFailed):
     error = failure.error
     if error.kind == "validation" and "phone_number" in error.errors:
-        form.phone.errors.append("Points did not accept this mobile number: " + error.errors["phone_number"][0])
+        form.phone.errors.append(_("Points did not accept this mobile number: %(reason)s",
+                                   reason=error.errors["phone_number"][0]))
         return render_template("checkout/checkout.html", form=form, totals=priced)
-    reason = FRIENDLY_ERRORS.get(error.kind, "Points could not start the payment.")
+    reason = FRIENDLY_ERRORS.get(error.kind) or _("Points could not start the payment.")
     return render_template("checkout/start_failed.html", reason=reason, form=form, totals=priced,
                            order=failure.order), 502
 
@@ -97,7 +103,8 @@ def callback():
 
 @bp.post("/checkout/retry/<token>")
 def retry(token):
-    """The failure page's "try again": put the order's products back in the cart."""
+    """The failure page's "try again": put the order's products back in the cart, and the
+    shopper's details back in the checkout form (read from the order, never kept in the cookie)."""
     order = _order_by_token(token)
     if order.status != orders.CANCELLED:
         return redirect(url_for("checkout.order_page", token=order.token))
@@ -105,7 +112,8 @@ def retry(token):
     products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))}
     items = [(products[l.product_id], l.quantity) for l in order.lines if l.product_id in products]
     cart_service.replace_lines(current_cart(create=True), items)
-    flash("Your cart is back as it was. You can try paying again.", "success")
+    session[TRY_AGAIN_KEY] = order.token
+    flash(_("Your cart and details are back as they were. You can try paying again."), "success")
     return redirect(url_for("checkout.show"))
 
 
@@ -113,6 +121,16 @@ def retry(token):
 def order_page(token):
     return render_template("checkout/order.html", order=_order_by_token(token),
                            refresh_seconds=SLOW_REFRESH_SECONDS)
+
+
+def _details_to_try_again() -> dict | None:
+    """The contact and delivery details of the order the shopper pressed "try again" on."""
+    token = session.get(TRY_AGAIN_KEY)
+    order = db.session.scalar(sa.select(Order).where(Order.token == token)) if token else None
+    if order is None:
+        return None
+    return {"phone": display_phone(order.phone), "name": order.customer_name,
+            "city": order.city, "address_line": order.address_line}
 
 
 def _uuid_or_none(text) -> str | None:

@@ -1,26 +1,20 @@
-"""Template helpers for every page: the ``sar`` money filter and the category list in the nav."""
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+"""Template helpers for every page: the category names and list in the nav.
 
+Money, times and the language switch are ``storefront/i18n.py``'s, for the shop and the admin alike.
+"""
 from flask import g
+from flask_babel import gettext
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import catalogue
 from ..config import DEMO_SANDBOX_PATH
 from . import bp
 
-CENTS = Decimal("0.01")
 
-
-@bp.app_template_filter("sar")
-def sar(amount) -> str:
-    """``{{ 1234.5|sar }}`` -> ``1,234.50 SAR``: two decimals, rounded half up, like the totals."""
-    if amount is None or amount == "":
-        return ""
-    try:
-        value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
-    except InvalidOperation:
-        return str(amount)
-    return f"{value.quantize(CENTS, rounding=ROUND_HALF_UP):,.2f} SAR"
+@bp.app_template_filter("category_name")
+def category_name(category: str) -> str:
+    """A category as stored (English, as in its URL), in the shopper's language."""
+    return gettext(category) if category else ""
 
 
 def nav_categories() -> list[str]:

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
@@ -7,4 +8,4 @@ from ..cart.forms import QuantityField
 class AddToCartForm(FlaskForm):
     # Only the quantity comes from the browser; the price is always read from the database.
     quantity = QuantityField(default=1)
-    submit = SubmitField("Add to cart")
+    submit = SubmitField(_l("Add to cart"))

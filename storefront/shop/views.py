@@ -1,9 +1,11 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import gettext as _
 
 from .. import catalogue
 from ..cart import current_cart, service as cart_service
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Product
 from . import bp
 from .forms import AddToCartForm
@@ -24,7 +26,8 @@ def product(slug):
     form = AddToCartForm()
     if form.validate_on_submit():
         cart_service.add_product(current_cart(create=True), product, form.quantity.data)
-        flash(f"Added {form.quantity.data} × {product.name} to your cart.", "success")
+        flash(_("Added %(quantity)d × %(product)s to your cart.", quantity=form.quantity.data,
+                product=product.name_in(current_language())), "success")
         return redirect(url_for("cart.show"))
     # A form with errors re-renders with 200, like the checkout form: the browser console stays clean.
     return render_template("shop/product.html", product=product, form=form, related=catalogue.related(product))

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Optional, Union
 
+from flask_babel import gettext as _
+
+from ..i18n import sar_text
 from ..points import Labels, PointsOrder, order_type
 
 ORDER_EVENTS = frozenset({
@@ -87,17 +90,19 @@ class MerchantEvent:
 
     @property
     def summary(self) -> str:
-        """One line for staff: what Points says about the account."""
+        """One line for staff: what Points says about the account (in their language, when shown)."""
         if self.event == "low_balance_warning":
             if self.current_balance is None:
-                return "Points balance low"
-            return f"Points balance low: {sar(self.current_balance)} left"
+                return _("Points balance low")
+            return _("Points balance low: %(balance)s left", balance=sar_text(self.current_balance))
         facts = []
         if self.current_balance is not None:
-            facts.append(f"balance {sar(self.current_balance)}")
+            facts.append(_("balance %(balance)s", balance=sar_text(self.current_balance)))
         if self.max_debt_allowed is not None:
-            facts.append(f"debt allowed up to {sar(self.max_debt_allowed)}")
-        return "Points account over its debt limit" + (": " + ", ".join(facts) if facts else "")
+            facts.append(_("debt allowed up to %(amount)s", amount=sar_text(self.max_debt_allowed)))
+        if not facts:
+            return _("Points account over its debt limit")
+        return _("Points account over its debt limit: %(facts)s", facts=", ".join(facts))
 
 
 @dataclass(frozen=True)
@@ -106,10 +111,6 @@ class UnknownEvent:
 
 
 Delivery = Union[OrderEvent, MerchantEvent, UnknownEvent]
-
-
-def sar(amount: Decimal) -> str:
-    return f"{amount:,.2f} SAR"
 
 
 def parse(raw_body: bytes) -> Delivery:
