@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import orders, reconciliation
 from .extensions import db
-from .models import Order, StaffSubmission
+from .models import AdminUser, Order, StaffSubmission
 from .points import SHIPPING_STATUSES, PointsError, points_client
 from .privacy import scrub
 from .transactions import lock_order
@@ -148,7 +148,7 @@ def _refund(order: Order, amount, reason: str) -> str:
     return f"Refund of {what} requested; the order updates when Points' webhook arrives."
 
 
-def accept_after_review(order: Order, note: str) -> str:
+def accept_after_review(order: Order, note: str, staff: Optional[AdminUser] = None) -> str:
     """Staff checked a ``needs_review`` order (amount mismatch, paid after cancel) and ship it.
 
     Local only: Points already holds the money. To give it back instead, refund the order.
@@ -162,7 +162,8 @@ def accept_after_review(order: Order, note: str) -> str:
         db.session.commit()
         raise ActionError(f"Points never said {order.order_number} was paid, so it cannot be accepted: enter its "
                           "Points uuid from the Points dashboard, or close it as unpaid.")
-    orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")
+    with orders.caused_by(order, staff_user=staff):
+        orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")
     db.session.commit()
     return f"{order.order_number} is accepted and released for fulfilment."
 
@@ -184,7 +185,7 @@ def reconcile_order(order: Order) -> str:
         raise ActionError(staff_message(error, order), kind=error.kind, errors=error.errors) from None
 
 
-def settle_with_points_uuid(order: Order, points_uuid: str) -> str:
+def settle_with_points_uuid(order: Order, points_uuid: str, staff: Optional[AdminUser] = None) -> str:
     """Staff found a "no word from Points" order in the Points dashboard and entered its uuid.
 
     ``GET /v1/orders/{uuid}`` must answer with our ``order_number``; then the answer is applied
@@ -193,7 +194,8 @@ def settle_with_points_uuid(order: Order, points_uuid: str) -> str:
     points_uuid = parse_points_uuid(points_uuid)
     _require_no_word(order, NOT_NO_WORD_UUID)
     try:
-        remote = points_client(order).get_order(points_uuid)
+        calls = []
+        remote = points_client(order, calls).get_order(points_uuid)
     except PointsError as error:
         db.session.commit()  # keep the recorded call on the timeline; nothing else has changed
         raise ActionError(staff_message(error, order, points_uuid), kind=error.kind, errors=error.errors) from None
@@ -203,14 +205,15 @@ def settle_with_points_uuid(order: Order, points_uuid: str) -> str:
                           f"not to {order.order_number}: nothing changed. Check the uuid in the Points dashboard.",
                           kind="not_ours")
     order = _require_no_word(order, NOT_NO_WORD_UUID, keep_lock=True)  # another tab may have settled it
-    return reconciliation.apply_points_order(order, remote)
+    return reconciliation.apply_points_order(order, remote, calls[-1], staff)
 
 
-def close_as_unpaid(order: Order, reason: str) -> str:
+def close_as_unpaid(order: Order, reason: str, staff: Optional[AdminUser] = None) -> str:
     """Staff found no payment for a "no word from Points" order: cancel it here, with why."""
     reason = _require_reason(reason, "Say why it is unpaid (e.g. not in the Points dashboard).")
     order = _require_no_word(order, NOT_NO_WORD_CLOSE, keep_lock=True)
-    orders.move(order, orders.CANCELLED, source="admin", reason=f"Closed as unpaid after review: {reason}")
+    with orders.caused_by(order, staff_user=staff):
+        orders.move(order, orders.CANCELLED, source="admin", reason=f"Closed as unpaid after review: {reason}")
     db.session.commit()
     return f"{order.order_number} is closed as unpaid (cancelled)."
 

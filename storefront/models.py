@@ -152,6 +152,14 @@ class OrderTransition(db.Model):
     reason: Mapped[Optional[str]] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     order: Mapped[Order] = relationship(back_populates="transitions")
+    # What caused it, where something recorded did: the webhook delivery, the call to Points whose
+    # answer was applied (reconciliation), or the staff member who decided (see orders.caused_by).
+    webhook_receipt_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("webhook_receipt.id"))
+    api_call_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("points_api_call.id"))
+    staff_user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("admin_user.id"))
+    webhook_receipt: Mapped[Optional["WebhookReceipt"]] = relationship()
+    api_call: Mapped[Optional["PointsApiCall"]] = relationship()
+    staff_user: Mapped[Optional["AdminUser"]] = relationship()
 
 
 class PointsApiCall(db.Model):

@@ -1,6 +1,6 @@
 """Back-office pages: thin views over ``backoffice`` (actions) and ``timeline`` (the story)."""
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy.orm import selectinload
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
@@ -167,7 +167,7 @@ def refund(order_number):
 
 @bp.post("/orders/<order_number>/accept")
 def accept(order_number):
-    return _act(order_number, "accept", lambda order, form: backoffice.accept_after_review(order, form.note.data))
+    return _act(order_number, "accept", lambda order, form: backoffice.accept_after_review(order, form.note.data, g.admin_user))
 
 
 @bp.post("/orders/<order_number>/reconcile")
@@ -178,12 +178,12 @@ def reconcile(order_number):
 @bp.post("/orders/<order_number>/points-uuid")
 def settle_with_points_uuid(order_number):
     return _act(order_number, "points_uuid", lambda order, form: backoffice.settle_with_points_uuid(
-        order, form.points_uuid.data))
+        order, form.points_uuid.data, g.admin_user))
 
 
 @bp.post("/orders/<order_number>/close-unpaid")
 def close_unpaid(order_number):
-    return _act(order_number, "close_unpaid", lambda order, form: backoffice.close_as_unpaid(order, form.reason.data))
+    return _act(order_number, "close_unpaid", lambda order, form: backoffice.close_as_unpaid(order, form.reason.data, g.admin_user))
 
 
 @bp.get("/webhooks")
