@@ -13,6 +13,7 @@
   slow-down (``admin/auth.py``) and the Pay button use it.
 """
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
@@ -205,6 +206,20 @@ def _insert_first_hit(key: str, now) -> bool:
     return db.session.execute(statement.returning(RateLimit.key)).scalar() is not None
 
 
+def client_address(remote_addr: Optional[str]) -> str:
+    """Who is counted: the IPv4 address, or the IPv6 /64 (one subscriber holds a whole /64, so
+    counting single IPv6 addresses would give an attacker billions of fresh counters)."""
+    try:
+        ip = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return remote_addr or "unknown"
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _bounded(key: str) -> str:
     """Keys hold what an attacker typed (an email): keep them within the column."""
     if len(key) <= 200:
@@ -221,6 +236,6 @@ def take_checkout_slot(cart_id: int, address: Optional[str]) -> bool:
     """One Pay press that may reach Points: per address and per cart, per minute (settings)."""
     config = current_app.config
     return take(
-        Limit(f"checkout-address:{address or 'unknown'}", config["CHECKOUT_LIMIT_PER_ADDRESS"], CHECKOUT_WINDOW),
+        Limit(f"checkout-address:{client_address(address)}", config["CHECKOUT_LIMIT_PER_ADDRESS"], CHECKOUT_WINDOW),
         Limit(f"checkout-cart:{cart_id}", config["CHECKOUT_LIMIT_PER_CART"], CHECKOUT_WINDOW),
     )

@@ -133,6 +133,13 @@ def test_hammering_from_one_address_never_locks_the_staff_member_out_elsewhere(c
     assert login(client, environ_base={"REMOTE_ADDR": "203.0.113.5"}).status_code == 302
 
 
+def test_hopping_between_ipv6_addresses_of_one_64_does_not_escape_the_slow_down(client, staff):
+    for n in range(5):
+        login(client, password="wrong", environ_base={"REMOTE_ADDR": f"2001:db8:5:6::{n + 1:x}"})
+    assert login(client, environ_base={"REMOTE_ADDR": "2001:db8:5:6::99"}).status_code == 429
+    assert login(client, environ_base={"REMOTE_ADDR": "2001:db8:5:7::1"}).status_code == 302
+
+
 def test_concurrent_attempts_after_the_lockout_minute_evaluate_exactly_one(app, staff):
     for _ in range(5):
         login(app.test_client(), password="wrong")

@@ -356,3 +356,24 @@ def test_concurrent_pay_presses_from_one_address_reach_points_at_most_the_limit(
         statuses = sorted(pool.map(press, shoppers))
     assert statuses == [303] * 10 + [429] * 20
     assert requests_mock.call_count == 10
+
+
+@pytest.mark.parametrize("remote_addr, counted_as", [
+    ("203.0.113.9", "203.0.113.9"),
+    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+    ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),
+    ("::ffff:203.0.113.9", "203.0.113.9"),
+    (None, "unknown"),
+])
+def test_an_ipv6_subscriber_is_counted_as_its_whole_64(remote_addr, counted_as):
+    from storefront.security import client_address
+
+    assert client_address(remote_addr) == counted_as
+
+
+def test_hopping_between_ipv6_addresses_of_one_64_does_not_escape_the_pay_limit(limits, app, requests_mock):
+    requests_mock.post(POINTS_CHECKOUT, json=CHECKOUT_ANSWER)
+    for n in range(10):
+        assert _new_shopper(app, f"2001:db8:1:2::{n + 1:x}").post("/checkout", data=GOOD).status_code == 303
+    assert _new_shopper(app, "2001:db8:1:2::ff").post("/checkout", data=GOOD).status_code == 429
+    assert _new_shopper(app, "2001:db8:1:3::1").post("/checkout", data=GOOD).status_code == 303

@@ -116,7 +116,7 @@ def authenticate(email: str, password: str, remote_addr: Optional[str]) -> tuple
 def _login_limits(email: str, remote_addr: Optional[str]) -> tuple[security.Limit, ...]:
     """Every attempt takes a slot before its password is checked, so of 40 concurrent attempts
     only as many are evaluated as there are slots; a success gives them back."""
-    address = remote_addr or "unknown"
+    address = security.client_address(remote_addr)
     return (
         security.Limit(f"login-address:{address}", ADDRESS_FAILURES, WINDOW, then_every=LOCKOUT),
         security.Limit(f"login:{address}:{email}", MAX_FAILURES, WINDOW, then_every=LOCKOUT),
