@@ -33,7 +33,7 @@ def main(argv: list[str]) -> int:
     strict = "--strict" in argv or os.environ.get("AUDIT_STRICT") == "1"
     requirements = next((a for a in argv if not a.startswith("--")), "requirements.txt")
     run = subprocess.run([sys.executable, "-m", "pip_audit", "-r", requirements, "-f", "json",
-                          "--progress-spinner", "off"], capture_output=True, text=True)
+                          "--progress-spinner", "off"], capture_output=True, text=True, check=False)
     try:
         report = json.loads(run.stdout)
     except ValueError:

@@ -16,7 +16,6 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Optional
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -138,7 +137,7 @@ class Limit:
     key: str
     hits: int
     window: timedelta
-    then_every: Optional[timedelta] = None
+    then_every: timedelta | None = None
 
 
 STALE = timedelta(days=1)  # rows untouched this long are deleted when a new key is added
@@ -206,7 +205,7 @@ def _insert_first_hit(key: str, now) -> bool:
     return db.session.execute(statement.returning(RateLimit.key)).scalar() is not None
 
 
-def client_address(remote_addr: Optional[str]) -> str:
+def client_address(remote_addr: str | None) -> str:
     """Who is counted: the IPv4 address, or the IPv6 /64 (one subscriber holds a whole /64, so
     counting single IPv6 addresses would give an attacker billions of fresh counters)."""
     try:
@@ -232,7 +231,7 @@ def _bounded(key: str) -> str:
 CHECKOUT_WINDOW = timedelta(minutes=1)
 
 
-def take_checkout_slot(cart_id: int, address: Optional[str]) -> bool:
+def take_checkout_slot(cart_id: int, address: str | None) -> bool:
     """One Pay press that may reach Points: per address and per cart, per minute (settings)."""
     config = current_app.config
     return take(

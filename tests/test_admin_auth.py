@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from storefront.extensions import db
 from storefront.admin.auth import ADDRESS_FAILURES
+from storefront.extensions import db
 from storefront.models import AdminUser, LoginAttempt, RateLimit
 
 EMAIL, PASSWORD = "staff@example.test", "correct horse battery"

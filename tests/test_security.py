@@ -377,3 +377,15 @@ def test_hopping_between_ipv6_addresses_of_one_64_does_not_escape_the_pay_limit(
         assert _new_shopper(app, f"2001:db8:1:2::{n + 1:x}").post("/checkout", data=GOOD).status_code == 303
     assert _new_shopper(app, "2001:db8:1:2::ff").post("/checkout", data=GOOD).status_code == 429
     assert _new_shopper(app, "2001:db8:1:3::1").post("/checkout", data=GOOD).status_code == 303
+
+
+def test_the_embedded_sandbox_keeps_its_own_headers(app_config):
+    # Mounted beside the shop (demo mode), the sandbox answers without passing through the
+    # shop's after_request: the shop's policy must not break the sandbox's pages, nor the reverse.
+    from points_sandbox.mount import mount
+
+    app = create_app({**app_config, "POINTS_API_URL": None, "POINTS_DEMO_MODE": True})
+    mount(app, at="/points-sandbox", config={"SQLALCHEMY_DATABASE_URI": "sqlite://", "SANDBOX_WEBHOOK_WORKER": False})
+    client = app.test_client()
+    shop_policy = client.get("/").headers["Content-Security-Policy"]
+    assert client.get("/points-sandbox/").headers.get("Content-Security-Policy") != shop_policy
