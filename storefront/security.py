@@ -82,8 +82,14 @@ def points_checkout_origins() -> list[str]:
 
 def checkout_origin_allowed(checkout_url: str) -> bool:
     """Whether the CSP lets the browser follow the 303 to this checkout_url."""
-    allowed = [f"{request.scheme}://{request.host}", *points_checkout_origins()]
-    return _origin(checkout_url) in allowed
+    target = urlsplit(checkout_url)
+    for allowed in [f"{request.scheme}://{request.host}", *points_checkout_origins()]:
+        source = urlsplit(allowed)
+        wildcard = source.netloc.startswith("*.")
+        if source.scheme == target.scheme and (
+                source.netloc == target.netloc or wildcard and target.netloc.endswith(source.netloc[1:])):
+            return True
+    return False
 
 
 def _origin(url: str) -> str:

@@ -101,6 +101,21 @@ def test_in_demo_mode_form_action_allows_the_embedded_sandbox_at_this_servers_ow
     assert "form-action 'self' http://127.0.0.1:5000;" in response.headers["Content-Security-Policy"] + ";"
 
 
+def test_a_checkout_url_on_an_origin_the_csp_does_not_list_is_logged_for_the_operator(client, requests_mock, caplog):
+    requests_mock.post(POINTS_CHECKOUT, json=CHECKOUT_ANSWER)  # https://pay.example/s/1
+    response = _press_pay(client)
+    assert response.status_code == 303
+    assert "does not list pay.example" in caplog.text and "POINTS_CHECKOUT_ORIGINS" in caplog.text
+
+
+@pytest.mark.parametrize("listed", ["https://pay.example", "https://*.example"])
+def test_a_checkout_url_on_a_listed_origin_logs_nothing(app_config, requests_mock, caplog, listed):
+    app = create_app({**app_config, "POINTS_CHECKOUT_ORIGINS": [listed]})
+    requests_mock.post(POINTS_CHECKOUT, json=CHECKOUT_ANSWER)
+    assert _press_pay(app.test_client()).status_code == 303
+    assert "POINTS_CHECKOUT_ORIGINS" not in caplog.text
+
+
 @pytest.fixture
 def production_config(app_config):
     return {**app_config, "PRODUCTION": True, "SESSION_COOKIE_SECURE": True, "SHOP_BASE_URL": SHOP,
@@ -167,6 +182,11 @@ def test_production_trusts_the_host_of_shop_base_url_by_default(monkeypatch):
     assert config["SHOP_BASE_URL"] == SHOP and config["TRUSTED_HOSTS"] == ["shop.example.com"]
     monkeypatch.setenv("TRUSTED_HOSTS", "www.shop.example.com, .cdn.example.com")
     assert load_config()["TRUSTED_HOSTS"] == ["shop.example.com", "www.shop.example.com", ".cdn.example.com"]
+
+
+def test_points_checkout_origins_are_read_as_origins(monkeypatch):
+    monkeypatch.setenv("POINTS_CHECKOUT_ORIGINS", " https://pay.papp.sa/  https://*.papp.sa/session ")
+    assert load_config()["POINTS_CHECKOUT_ORIGINS"] == ["https://pay.papp.sa", "https://*.papp.sa"]
 
 
 # --- 5. Settings parsed strictly ----------------------------------------------------------------
