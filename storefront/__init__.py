@@ -6,6 +6,7 @@ from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import demo
+from . import security
 from .config import load_config, refuse_demo_values_in_production
 from .extensions import csrf, db
 from .privacy import PhoneMaskingFilter
@@ -40,6 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     cli.init_app(app)
     _register_error_pages(app)
+    security.install(app)
     if app.config["POINTS_DEMO_MODE"]:
         demo.install(app)
 

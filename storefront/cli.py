@@ -10,6 +10,7 @@ from werkzeug.security import generate_password_hash
 from .catalogue import seed_catalogue
 from .extensions import db
 from .models import AdminUser, Product
+from .models import new_token
 from .points import PointsError, points_client
 from .reconciliation import reconcile_stale_orders
 
@@ -54,6 +55,7 @@ def init_app(app) -> None:
             user = AdminUser(email=email, password_hash="")
             db.session.add(user)
         user.password_hash = generate_password_hash(password)
+        user.session_token = new_token()  # a new password ends every session opened with the old one
         db.session.commit()
         click.echo(f"Staff account {email} is ready.")
 

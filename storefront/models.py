@@ -217,6 +217,8 @@ class AdminUser(db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[Optional[datetime]]
+    # In every staff session cookie; logout or a new password replaces it, ending them all.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_token)
 
 
 class LoginAttempt(db.Model):
@@ -227,3 +229,13 @@ class LoginAttempt(db.Model):
     remote_addr: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
     succeeded: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RateLimit(db.Model):
+    """A fixed-window counter per key (an address, an email at an address, a cart), changed only
+    by one atomic UPDATE so that concurrent requests, processes and machines all count."""
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    window_started_at: Mapped[datetime]
+    hits: Mapped[int]
+    last_hit_at: Mapped[datetime] = mapped_column(index=True)

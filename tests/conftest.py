@@ -29,6 +29,10 @@ TEST_SECRETS = {
     "POINTS_WEBHOOK_SECRET": "whsec_sandbox_demo",
 }
 
+# Every test presses Pay from 127.0.0.1, far more often than a shopper: never throttled here
+# (tests/test_security.py sets the shipped limits where it tests them).
+TEST_LIMITS = {"CHECKOUT_LIMIT_PER_ADDRESS": 100_000, "CHECKOUT_LIMIT_PER_CART": 100_000}
+
 
 def _fresh_database(url: str) -> str:
     """Drop every table so each test starts from an empty schema (PostgreSQL only)."""
@@ -82,6 +86,7 @@ def app_config(database_url):
         "POINTS_API_URL": "http://points.invalid/api",
         "POINTS_DEMO_MODE": False,
         **TEST_SECRETS,
+        **TEST_LIMITS,
     }
 
 
@@ -237,6 +242,7 @@ def live_shop(tmp_path_factory):
         "POINTS_DEMO_MODE": True,
         "WTF_CSRF_ENABLED": True,
         **TEST_SECRETS,
+        **TEST_LIMITS,
     })
     sandbox = mount(shop, at=DEMO_SANDBOX_PATH, config={
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'points_sandbox.db'}",
@@ -310,13 +316,14 @@ def staff_client(app, client):
     """The test client, logged in to /admin as a staff member."""
     from werkzeug.security import generate_password_hash
 
+    from storefront.admin.auth import start_staff_session
     from storefront.models import AdminUser
 
     user = AdminUser(email="staff@example.test", password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000"))
     _db.session.add(user)
     _db.session.commit()
     with client.session_transaction() as session:
-        session["admin_user_id"] = user.id
+        start_staff_session(session, user)
     return client
 
 

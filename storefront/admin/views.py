@@ -9,6 +9,7 @@ from .. import backoffice, orders
 from ..extensions import db
 from ..models import Order, WebhookReceipt
 from ..privacy import mask_phone
+from ..security import page_number
 from . import bp
 from .forms import (OUT_OF_DATE, AcceptForm, CancelForm, CloseUnpaidForm, LogoutForm, PointsUuidForm, ReconcileForm,
                     RefundForm, ShippingForm)
@@ -43,7 +44,7 @@ def orders_list():
     if q:
         query = query.where(sa.or_(Order.order_number.ilike(f"%{q}%"), Order.points_reference_number.ilike(f"%{q}%")))
     per_page = min(max(request.args.get("per_page", PER_PAGE, type=int), 1), 100)
-    page = db.paginate(query, per_page=per_page, max_per_page=100, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=per_page, max_per_page=100, error_out=False)
     counts = dict(db.session.execute(sa.select(Order.status, sa.func.count(Order.id)).group_by(Order.status)).all())
     return render_template("admin/orders.html", page=page, counts=counts, status=status, q=q,
                            statuses=orders.STATUSES, per_page=per_page, health=account_health())
@@ -196,7 +197,7 @@ def webhooks():
     if outcome:
         query = query.where(WebhookReceipt.outcome == outcome)
     page = db.paginate(query.order_by(WebhookReceipt.received_at.desc(), WebhookReceipt.id.desc()),
-                       per_page=PER_PAGE, error_out=False)
+                       page=page_number(), per_page=PER_PAGE, error_out=False)
     counts = dict(db.session.execute(
         sa.select(WebhookReceipt.outcome, sa.func.count(WebhookReceipt.id))
         .where(WebhookReceipt.order_id.is_(None)).group_by(WebhookReceipt.outcome)).all())

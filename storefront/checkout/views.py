@@ -3,18 +3,22 @@
 The return page (``callback_url``) reads only our database: the webhook is what confirms an
 order, never the query string Points appends.
 """
+import logging
 import uuid
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from .. import orders
+from .. import orders, security
 from ..cart import current_cart, service as cart_service
 from ..extensions import db
 from ..models import Order, Product
 from ..payments import CheckoutFailed, Customer, start_checkout
 from . import bp
 from .forms import CheckoutForm
+
+log = logging.getLogger(__name__)
 
 WAIT_REFRESH_SECONDS = 2
 WAIT_REFRESHES = 15  # about 30 s of quick refreshes before "we are still confirming"
@@ -47,14 +51,20 @@ def pay():
     form = CheckoutForm()
     if not form.validate_on_submit():
         return render_template("checkout/checkout.html", form=form, totals=priced)
+    if not security.take_checkout_slot(cart.id, request.remote_addr):
+        # Each press may open a Points order: a script pressing Pay in a loop stops here.
+        return render_template("checkout/too_many_attempts.html", totals=priced), 429, {"Retry-After": "60"}
 
     customer = Customer(name=form.name.data.strip(), phone=form.normalized_phone,
                         city=form.city.data.strip(), address_line=form.address_line.data.strip())
     try:
         order = start_checkout(cart, priced, customer,
-                               lambda o: url_for("checkout.callback", order=o.token, _external=True))
+                               lambda o: security.external_url_for("checkout.callback", order=o.token))
     except CheckoutFailed as failure:
         return _checkout_failed(form, priced, failure)
+    if not security.checkout_origin_allowed(order.checkout_url):
+        log.warning("The CSP's form-action does not list %s: browsers will not follow the redirect to "
+                    "Points' checkout. Add it to POINTS_CHECKOUT_ORIGINS.", urlsplit(order.checkout_url).netloc)
     # 303: the browser follows with a GET to the Points-hosted page, whatever the phone number.
     return redirect(order.checkout_url, code=303)
 
