@@ -40,7 +40,7 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 def readme_gunicorn_commands() -> list[str]:
     """The gunicorn command lines of README.md, in order: production first, then the demo."""
-    return re.findall(r"^gunicorn .+$", (REPO / "README.md").read_text(), re.MULTILINE)
+    return re.findall(r"^gunicorn --.* wsgi:app$", (REPO / "README.md").read_text(), re.MULTILINE)
 
 
 def free_port() -> int:

@@ -173,6 +173,18 @@ def test_new_shoppers_arriving_together_each_get_their_own_cart(shop_url):
     assert results == [(302, {"Cardamom & Saffron Blend": 2})] * 10
 
 
+@pytest.mark.slow
+def test_two_first_adds_from_a_browser_with_no_cart_yet_both_succeed(shop_url):
+    """Two tabs of a new shopper add at once, before either has a cart: no error; each answer
+    carries a cart holding its line, and the browser keeps whichever cookie came last."""
+    shopper = requests.Session()
+    token = csrf_token(shopper, shop_url + "/products/camel-milk-chocolate")
+    tabs = [tab_of(shopper), tab_of(shopper)]
+    statuses, _ = all_at_once(2, lambda i: add(tabs[i], shop_url, "camel-milk-chocolate", 1, token))
+    assert statuses == [302, 302]
+    assert [cart_quantities(tab, shop_url) for tab in tabs] == [{"Camel Milk Chocolate": 1}] * 2
+
+
 # --- Pay, pressed many times at once ------------------------------------------------------------------
 
 def checkout_url_after(base: str, location: str, tab: requests.Session, timeout: float = 15) -> str:
