@@ -5,7 +5,7 @@ revision (``migrations/``), the demo catalogue seeded if there is none, the demo
 each gunicorn worker, a CLI command) finds the database ready. Several processes starting at
 once on a fresh database would race to create the same tables and rows, so the work runs under
 a lock that spans processes: one does it, the others wait, then find nothing left to do. When
-everything is in place (the usual start) it costs three small reads and takes no lock.
+everything is in place (the usual start) it costs a few small reads and takes no lock.
 """
 import fcntl
 import logging

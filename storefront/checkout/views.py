@@ -17,9 +17,9 @@ from . import bp
 from .forms import CheckoutForm
 
 WAIT_REFRESH_SECONDS = 2
-PREPARING_REFRESH_SECONDS = 1
 WAIT_REFRESHES = 15  # about 30 s of quick refreshes before "we are still confirming"
 SLOW_REFRESH_SECONDS = 10
+PREPARING_REFRESH_SECONDS = 1  # the first press has the checkout_url within a second or so
 
 FRIENDLY_ERRORS = {
     "timeout": "Points did not answer in time.",
