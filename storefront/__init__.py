@@ -8,7 +8,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import demo
 from . import security
 from .config import load_config, refuse_demo_values_in_production
-from .extensions import csrf, db
+from .database import MIGRATIONS_DIR, prepare_database
+from .extensions import csrf, db, migrate
 from .privacy import PhoneMaskingFilter
 from .transactions import tune_engine
 
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     _configure_logging(app)
     db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
 
     from . import cli, shop, cart, checkout, webhooks, admin
@@ -47,7 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     with app.app_context():
         tune_engine(db.engine)
-        cli.create_tables_and_seed_if_empty()
+        prepare_database()  # done once, under a lock, however many workers start together
     return app
 
 

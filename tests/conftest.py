@@ -20,7 +20,7 @@ from storefront import create_app
 from storefront.config import DEMO_SANDBOX_PATH
 from storefront.extensions import db as _db
 
-POSTGRES_URL = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgresql") else ""
+from servers import POSTGRES_URL, Gunicorn
 
 TEST_SECRETS = {
     "SECRET_KEY": "test-secret-key",
@@ -57,7 +57,9 @@ def _ensure_postgres_database(url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def seeded_sqlite(tmp_path_factory) -> Path:
-    """A SQLite file with the tables and the catalogue, made once and copied for each test."""
+    """A SQLite file with the tables and the catalogue, made once and copied for each test.
+
+    Made the way every start makes it: ``create_app`` runs the migrations and seeds."""
     path = tmp_path_factory.mktemp("template") / "shop.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "POINTS_API_URL": "http://points.invalid/api",
                       "POINTS_DEMO_MODE": False, **TEST_SECRETS})
@@ -277,6 +279,23 @@ def served_app(tmp_path_factory):
     server.stop()
     with app.app_context():
         _db.engine.dispose()
+
+
+# --- Real servers in their own processes -------------------------------------------------------
+
+@pytest.fixture
+def start_gunicorn(tmp_path):
+    """Start a README gunicorn command (``servers.Gunicorn``); each is stopped after the test."""
+    started = []
+
+    def start(command: str, env: dict) -> Gunicorn:
+        server = Gunicorn(command, env, tmp_path)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 # --- Orders made directly in the database ------------------------------------------------------
