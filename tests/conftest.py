@@ -20,7 +20,7 @@ from storefront import create_app
 from storefront.config import DEMO_SANDBOX_PATH
 from storefront.extensions import db as _db
 
-from servers import POSTGRES_URL, Gunicorn
+from servers import POSTGRES_URL, TEST_LIMITS, Gunicorn
 
 TEST_SECRETS = {
     "SECRET_KEY": "test-secret-key",
@@ -31,7 +31,6 @@ TEST_SECRETS = {
 
 # Every test presses Pay from 127.0.0.1, far more often than a shopper: never throttled here
 # (tests/test_security.py sets the shipped limits where it tests them).
-TEST_LIMITS = {"CHECKOUT_LIMIT_PER_ADDRESS": 100_000, "CHECKOUT_LIMIT_PER_CART": 100_000}
 
 
 def _fresh_database(url: str) -> str:

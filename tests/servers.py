@@ -18,6 +18,9 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgresql") else ""
 
+# The Pay limits, high enough that no test but the limit's own is throttled.
+TEST_LIMITS = {"CHECKOUT_LIMIT_PER_ADDRESS": 100_000, "CHECKOUT_LIMIT_PER_CART": 100_000}
+
 _fresh_databases = itertools.count(1)
 
 

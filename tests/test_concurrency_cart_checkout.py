@@ -21,7 +21,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from servers import BACKENDS, Gunicorn, fresh_database, readme_gunicorn_commands
+from servers import BACKENDS, TEST_LIMITS, Gunicorn, fresh_database, readme_gunicorn_commands
 from storefront.extensions import db
 from storefront.models import Order, PointsApiCall, utcnow
 
@@ -82,6 +82,9 @@ def demo_gunicorn(tmp_path_factory):
     server = Gunicorn(demo, {
         "DATABASE_URL": fresh_database(BACKENDS[-1], folder),
         "POINTS_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'points_sandbox.db'}",
+        # The Pay limit would answer most of the 20 presses 429 (tested in test_security.py);
+        # here every press must reach the checkout and its single-claim rule.
+        **{name: str(limit) for name, limit in TEST_LIMITS.items()},
     }, folder)
     try:
         server.wait_until_every_worker_is_ready()

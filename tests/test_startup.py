@@ -25,6 +25,9 @@ PRODUCT_CARD = '<li class="product-card card">'
 LEGACY_POINTS_UUID = "9f1c2b6e-0000-4000-8000-000000000001"
 
 
+SHOP_HOST = "shop.example.com"
+
+
 def production_env(database_url: str) -> dict:
     """What the README tells an operator to export, with placeholder values that pass the checks.
     Starting and serving the catalogue needs no network, so Points is never called."""
@@ -33,6 +36,7 @@ def production_env(database_url: str) -> dict:
         "PRODUCTION": "1",
         "TRUSTED_PROXIES": "1",
         "POINTS_API_URL": "https://sandbox.papp.sa/api",
+        "SHOP_BASE_URL": f"https://{SHOP_HOST}",
         "SECRET_KEY": secrets.token_hex(),
         "POINTS_PUBLIC_KEY": "pk_" + secrets.token_hex(8),
         "POINTS_PRIVATE_KEY": "sk_" + secrets.token_hex(16),
@@ -47,7 +51,8 @@ def test_readme_shows_a_four_worker_production_command_and_a_threaded_demo_comma
 
 
 def catalogue_of(url: str) -> requests.Response:
-    response = requests.get(url + "/", timeout=10)
+    """The catalogue as a shopper gets it through the TLS proxy: for the shop's own host."""
+    response = requests.get(url + "/", headers={"Host": SHOP_HOST}, timeout=10)
     assert response.status_code == 200, response.text[:500]
     return response
 
