@@ -8,8 +8,10 @@ from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import demo, i18n
+from . import security
 from .config import load_config, refuse_demo_values_in_production
-from .extensions import csrf, db
+from .database import MIGRATIONS_DIR, prepare_database
+from .extensions import csrf, db, migrate
 from .privacy import PhoneMaskingFilter
 from .transactions import tune_engine
 
@@ -31,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
     _configure_logging(app)
     db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     i18n.init_app(app)
 
@@ -43,12 +46,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     cli.init_app(app)
     _register_error_pages(app)
+    security.install(app)
     if app.config["POINTS_DEMO_MODE"]:
         demo.install(app)
 
     with app.app_context():
         tune_engine(db.engine)
-        cli.create_tables_and_seed_if_empty()
+        prepare_database()  # done once, under a lock, however many workers start together
     return app
 
 
@@ -72,6 +76,8 @@ def _register_error_pages(app: Flask) -> None:
     def bad_request(error):
         if isinstance(error, CSRFError):
             message = _("This form was open too long, or came from another site: reload the page and try again.")
+        elif error.description and error.description != type(error).description:
+            message = error.description  # the sentence of whoever refused it, in the shopper's language
         else:
             message = _("The request could not be understood.")
         return render_error(400, _("Bad request"), message)

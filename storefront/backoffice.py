@@ -29,7 +29,7 @@ from . import orders, reconciliation
 from .extensions import db
 from .i18n import current_language, sar_text
 from .labels import SHIPPING_STATUS, STAFF_ORDER_STATUS, shipping_labels, words
-from .models import Order, StaffSubmission
+from .models import AdminUser, Order, StaffSubmission
 from .points import SHIPPING_STATUSES, PointsError, points_client
 from .privacy import scrub
 from .transactions import lock_order
@@ -168,7 +168,7 @@ def _refund(order: Order, amount, reason: str) -> str:
              amount=sar_text(amount))
 
 
-def accept_after_review(order: Order, note: str) -> str:
+def accept_after_review(order: Order, note: str, staff: Optional[AdminUser] = None) -> str:
     """Staff checked a ``needs_review`` order (amount mismatch, paid after cancel) and ship it.
 
     Local only: Points already holds the money. To give it back instead, refund the order.
@@ -183,7 +183,8 @@ def accept_after_review(order: Order, note: str) -> str:
         db.session.commit()
         raise ActionError(_("Points never said %(order)s was paid, so it cannot be accepted: enter its "
                             "Points uuid from the Points dashboard, or close it as unpaid.", order=order.order_number))
-    orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")
+    with orders.caused_by(order, staff_user=staff):
+        orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")
     db.session.commit()
     return _("%(order)s is accepted and released for fulfilment.", order=order.order_number)
 
@@ -205,7 +206,7 @@ def reconcile_order(order: Order) -> str:
         raise ActionError(staff_message(error, order), kind=error.kind, errors=error.errors) from None
 
 
-def settle_with_points_uuid(order: Order, points_uuid: str) -> str:
+def settle_with_points_uuid(order: Order, points_uuid: str, staff: Optional[AdminUser] = None) -> str:
     """Staff found a "no word from Points" order in the Points dashboard and entered its uuid.
 
     ``GET /v1/orders/{uuid}`` must answer with our ``order_number``; then the answer is applied
@@ -214,7 +215,8 @@ def settle_with_points_uuid(order: Order, points_uuid: str) -> str:
     points_uuid = parse_points_uuid(points_uuid)
     _require_no_word(order, NOT_NO_WORD_UUID)
     try:
-        remote = points_client(order).get_order(points_uuid)
+        calls = []
+        remote = points_client(order, calls).get_order(points_uuid)
     except PointsError as error:
         db.session.commit()  # keep the recorded call on the timeline; nothing else has changed
         raise ActionError(staff_message(error, order, points_uuid), kind=error.kind, errors=error.errors) from None
@@ -225,14 +227,15 @@ def settle_with_points_uuid(order: Order, points_uuid: str) -> str:
                             other=remote.order_number or _("no order number"), order=order.order_number),
                           kind="not_ours")
     order = _require_no_word(order, NOT_NO_WORD_UUID, keep_lock=True)  # another tab may have settled it
-    return reconciliation.apply_points_order(order, remote)
+    return reconciliation.apply_points_order(order, remote, calls[-1], staff)
 
 
-def close_as_unpaid(order: Order, reason: str) -> str:
+def close_as_unpaid(order: Order, reason: str, staff: Optional[AdminUser] = None) -> str:
     """Staff found no payment for a "no word from Points" order: cancel it here, with why."""
     reason = _require_reason(reason, _("Say why it is unpaid (e.g. not in the Points dashboard)."))
     order = _require_no_word(order, NOT_NO_WORD_CLOSE, keep_lock=True)
-    orders.move(order, orders.CANCELLED, source="admin", reason=f"Closed as unpaid after review: {reason}")
+    with orders.caused_by(order, staff_user=staff):
+        orders.move(order, orders.CANCELLED, source="admin", reason=f"Closed as unpaid after review: {reason}")
     db.session.commit()
     return _("%(order)s is closed as unpaid (cancelled).", order=order.order_number)
 

@@ -1,31 +1,18 @@
-"""Operator commands: ``flask --app wsgi seed | create-admin | reconcile | points register-webhook``."""
+"""Operator commands: ``flask --app wsgi seed | create-admin | reconcile | points register-webhook``.
+
+Flask-Migrate adds ``flask --app wsgi db ...`` (``db migrate -m``, ``db upgrade``): see README."""
 import re
 from datetime import timedelta
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from .catalogue import seed_catalogue
 from .extensions import db
-from .models import AdminUser, Product
+from .models import AdminUser, new_token
 from .points import PointsError, points_client
 from .reconciliation import reconcile_stale_orders
-
-DEMO_ADMIN_EMAIL = "demo@points-storefront.test"
-DEMO_ADMIN_PASSWORD = "demo-password"
-
-
-def create_tables_and_seed_if_empty() -> None:
-    db.create_all()
-    if db.session.scalar(sa.select(sa.func.count(Product.id))) == 0:
-        seed_catalogue()
-    if current_app.config["POINTS_DEMO_MODE"] and not db.session.scalar(
-        sa.select(AdminUser).where(AdminUser.email == DEMO_ADMIN_EMAIL)
-    ):
-        db.session.add(AdminUser(email=DEMO_ADMIN_EMAIL, password_hash=generate_password_hash(DEMO_ADMIN_PASSWORD)))
-        db.session.commit()
 
 
 def parse_age(text: str) -> timedelta:
@@ -54,6 +41,7 @@ def init_app(app) -> None:
             user = AdminUser(email=email, password_hash="")
             db.session.add(user)
         user.password_hash = generate_password_hash(password)
+        user.session_token = new_token()  # a new password ends every session opened with the old one
         db.session.commit()
         click.echo(f"Staff account {email} is ready.")
 

@@ -4,6 +4,7 @@ With no ``POINTS_API_URL`` the shop runs in *demo mode*: ``wsgi.py`` mounts the 
 Points sandbox at ``/points-sandbox`` and the shop talks to it over HTTP at
 ``<this server>/points-sandbox/api``, exactly as it would talk to the real service.
 """
+import math
 import os
 from datetime import timedelta
 from decimal import Decimal
@@ -14,15 +15,57 @@ DEMO_PRIVATE_KEY = "sk_sandbox_demo"
 DEMO_WEBHOOK_SECRET = "whsec_sandbox_demo"
 DEMO_SECRET_KEY = "dev-only-secret-change-me"
 DEMO_SANDBOX_PATH = "/points-sandbox"
+DEMO_SHOP_BASE_URL = "http://127.0.0.1:5000"
+MIN_SECRET_KEY_LENGTH = 32
 
 def _env(name, default=None):
     value = os.environ.get(name)
     return value if value not in (None, "") else default
 
 
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    """1/0, true/false, yes/no, on/off in any case. Anything else stops the start: a PRODUCTION=y
+    that silently meant "demo" would run a shop with demo secrets."""
+    text = _env(name)
+    if text is None:
+        return default
+    if text.strip().lower() in TRUE_WORDS:
+        return True
+    if text.strip().lower() in FALSE_WORDS:
+        return False
+    raise RuntimeError(f"{name} must be one of 1/0, true/false, yes/no, on/off (got {text!r})")
+
+
+def _env_number(name: str, default: str, kind=int, minimum=0):
+    """An int, float or Decimal setting; a typo stops the start with the variable's name."""
+    text = _env(name, default)
+    try:
+        value = kind(text.strip())
+        usable = math.isfinite(value) and value >= minimum
+    except (ValueError, ArithmeticError):
+        raise RuntimeError(f"{name} must be a number (got {text!r})") from None
+    if not usable:
+        raise RuntimeError(f"{name} must be a number from {minimum} up (got {text!r})")
+    return value
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def load_config():
     """Build the settings dict from the environment (called once per create_app)."""
     api_url = _env("POINTS_API_URL")
+    production = _env_bool("PRODUCTION")
+    shop_base_url = _env("SHOP_BASE_URL", DEMO_SHOP_BASE_URL).rstrip("/")
+    trusted_hosts = [h.strip() for h in (_env("TRUSTED_HOSTS") or "").split(",") if h.strip()]
+    if production or trusted_hosts:
+        # Flask answers 400 to any other Host (or X-Forwarded-Host behind a trusted proxy).
+        trusted_hosts = list(dict.fromkeys([urlsplit(shop_base_url).hostname or "", *trusted_hosts]))
     return {
         "SECRET_KEY": _env("SECRET_KEY", DEMO_SECRET_KEY),
         # A relative SQLite path lives in the instance folder (Flask-SQLAlchemy creates it).
@@ -33,21 +76,32 @@ def load_config():
         "POINTS_PUBLIC_KEY": _env("POINTS_PUBLIC_KEY", DEMO_PUBLIC_KEY),
         "POINTS_PRIVATE_KEY": _env("POINTS_PRIVATE_KEY", DEMO_PRIVATE_KEY),
         "POINTS_WEBHOOK_SECRET": _env("POINTS_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET),
-        "POINTS_TIMEOUT_SECONDS": float(_env("POINTS_TIMEOUT_SECONDS", "10")),
-        # In demo mode, outside a request (CLI commands), where this server can be reached.
-        "SHOP_BASE_URL": _env("SHOP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "POINTS_TIMEOUT_SECONDS": _env_number("POINTS_TIMEOUT_SECONDS", "10", float),
+        # Origins of Points' hosted checkout besides POINTS_API_URL's (its docs show pay.papp.sa):
+        # the browser follows the 303 after Pay only to origins the CSP's form-action lists.
+        "POINTS_CHECKOUT_ORIGINS": [_origin(u) for u in (_env("POINTS_CHECKOUT_ORIGINS") or "").split()],
+        # The shop's own public address. In production callback_url is built from it (never from
+        # the Host header); in demo mode it is where CLI commands reach the embedded sandbox.
+        "SHOP_BASE_URL": shop_base_url,
+        "TRUSTED_HOSTS": trusted_hosts or None,
         # How long a Points checkout session lives; after that a pending order is given up.
-        "CHECKOUT_SESSION_MINUTES": int(_env("CHECKOUT_SESSION_MINUTES", "30")),
-        "SHIPPING_FLAT_RATE": Decimal(_env("SHIPPING_FLAT_RATE", "25.00")),
-        "FREE_SHIPPING_FROM": Decimal(_env("FREE_SHIPPING_FROM", "300.00")),
-        "PRODUCTION": _env("PRODUCTION", "0") in ("1", "true", "True"),
+        "CHECKOUT_SESSION_MINUTES": _env_number("CHECKOUT_SESSION_MINUTES", "30"),
+        # Pay presses per minute that may reach Points, per address and per cart (429 past them).
+        "CHECKOUT_LIMIT_PER_ADDRESS": _env_number("CHECKOUT_LIMIT_PER_ADDRESS", "10"),
+        "CHECKOUT_LIMIT_PER_CART": _env_number("CHECKOUT_LIMIT_PER_CART", "5"),
+        # A staff session ends after this long without a request, and this long after login.
+        "ADMIN_IDLE_MINUTES": _env_number("ADMIN_IDLE_MINUTES", "30", minimum=1),
+        "ADMIN_SESSION_HOURS": _env_number("ADMIN_SESSION_HOURS", "12", minimum=1),
+        "SHIPPING_FLAT_RATE": _env_number("SHIPPING_FLAT_RATE", "25.00", Decimal),
+        "FREE_SHIPPING_FROM": _env_number("FREE_SHIPPING_FROM", "300.00", Decimal),
+        "PRODUCTION": production,
         # Behind N reverse proxies (TLS terminated there), trust their X-Forwarded-* headers, so
         # callback_url is https and the login slow-down sees the shopper's address, not the proxy's.
-        "TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0")),
+        "TRUSTED_PROXIES": _env_number("TRUSTED_PROXIES", "0"),
         "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SECURE": _env("PRODUCTION", "0") in ("1", "true", "True"),
+        "SESSION_COOKIE_SECURE": production,
         "WTF_CSRF_TIME_LIMIT": None,
         # No form or webhook here is anywhere near 1 MiB; refuse bigger bodies (413) unread.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
@@ -85,3 +139,17 @@ def refuse_demo_values_in_production(config):
     if still_demo:
         where = "in production" if config.get("PRODUCTION") else f"against {config.get('POINTS_API_URL')}"
         raise RuntimeError(f"Refusing to start {where} with demo settings: set " + ", ".join(sorted(still_demo)))
+    if config.get("PRODUCTION"):
+        refuse_weak_production_settings(config)
+
+
+def refuse_weak_production_settings(config):
+    """A guessable SECRET_KEY signs anyone a staff session; callback_url and the Host check need
+    the shop's real https address."""
+    if len(config.get("SECRET_KEY") or "") < MIN_SECRET_KEY_LENGTH:
+        raise RuntimeError(f"Refusing to start in production: SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} "
+                           "characters (python -c 'import secrets; print(secrets.token_hex())')")
+    shop = urlsplit(config.get("SHOP_BASE_URL") or "")
+    if shop.scheme != "https" or not shop.hostname or config.get("SHOP_BASE_URL") == DEMO_SHOP_BASE_URL:
+        raise RuntimeError("Refusing to start in production: set SHOP_BASE_URL to the shop's public https "
+                           "address, e.g. https://shop.example.com")

@@ -169,6 +169,14 @@ class OrderTransition(db.Model):
     reason: Mapped[Optional[str]] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     order: Mapped[Order] = relationship(back_populates="transitions")
+    # What caused it, where something recorded did: the webhook delivery, the call to Points whose
+    # answer was applied (reconciliation), or the staff member who decided (see orders.caused_by).
+    webhook_receipt_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("webhook_receipt.id"))
+    api_call_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("points_api_call.id"))
+    staff_user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("admin_user.id"))
+    webhook_receipt: Mapped[Optional["WebhookReceipt"]] = relationship()
+    api_call: Mapped[Optional["PointsApiCall"]] = relationship()
+    staff_user: Mapped[Optional["AdminUser"]] = relationship()
 
 
 class PointsApiCall(db.Model):
@@ -226,6 +234,8 @@ class AdminUser(db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[Optional[datetime]]
+    # In every staff session cookie; logout or a new password replaces it, ending them all.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_token)
 
 
 class LoginAttempt(db.Model):
@@ -236,3 +246,13 @@ class LoginAttempt(db.Model):
     remote_addr: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
     succeeded: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RateLimit(db.Model):
+    """A fixed-window counter per key (an address, an email at an address, a cart), changed only
+    by one atomic UPDATE so that concurrent requests, processes and machines all count."""
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    window_started_at: Mapped[datetime]
+    hits: Mapped[int]
+    last_hit_at: Mapped[datetime] = mapped_column(index=True)

@@ -4,6 +4,7 @@ Webhooks and reconciliation both end in :func:`apply_points_status`, so an order
 way whichever told us first. The machine only moves forward: a late ``cancelled`` never un-pays an
 order, and money that moved after the shop gave up sends the order to ``needs_review``.
 """
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -130,6 +131,17 @@ def no_word_from_points(order: Order) -> bool:
 def awaiting_points(order: Order) -> bool:
     """Points' answer (webhook or GET) still settles the order: pending, authorized, or no word."""
     return order.status in AWAITING_POINTS or no_word_from_points(order)
+
+
+@contextmanager
+def caused_by(order: Order, *, webhook_receipt=None, api_call=None, staff_user=None):
+    """Every status change made to ``order`` inside the block is recorded as caused by this webhook
+    delivery, this call to Points or this staff member: the timeline shows each change under its cause."""
+    before = len(order.transitions)
+    yield
+    for transition in order.transitions[before:]:
+        transition.webhook_receipt, transition.api_call = webhook_receipt, api_call
+        transition.staff_user = staff_user
 
 
 def move(order: Order, to_status: str, *, source: str, reason: Optional[str] = None) -> None:

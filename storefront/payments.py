@@ -6,9 +6,8 @@ timeline (``PointsApiCall``). What happens after the shopper pays is the webhook
 """
 import logging
 import re
-import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 import sqlalchemy as sa
@@ -27,6 +26,8 @@ log = logging.getLogger(__name__)
 # This shop's order numbers, as _pending_order_for makes them: PTS-<year>-<order id, 6 digits or
 # more>. A webhook about any other order_number is about another order on the same Points account.
 ORDER_NUMBER = re.compile(r"PTS-\d{4}-\d{6,}")
+
+CLAIM_MARGIN_SECONDS = 15
 
 
 # --- Checkout --------------------------------------------------------------------------------
@@ -76,7 +77,8 @@ def checkout_body(order: Order, callback_url: str) -> dict:
 
 def start_checkout(cart: Cart, priced: CartTotals, customer: Customer,
                    callback_url_for: Callable[[Order], str], locale: str = "en") -> Order:
-    """Record the order, then ask Points for a hosted checkout. Returns the order with its checkout_url.
+    """Record the order, then ask Points for a hosted checkout. Returns the order with its
+    checkout_url, or without one while another request (a double click) is asking Points for it.
 
     The same cart pressed twice reuses its pending order, ``order_number`` and Points session; a
     changed cart (or changed details, or an expired session) cancels the old pending order
@@ -106,14 +108,13 @@ def start_checkout(cart: Cart, priced: CartTotals, customer: Customer,
 def _claim_checkout_call(order: Order) -> bool:
     """Only one request at a time may ask Points for this order's session (a double click sends two).
 
-    An atomic UPDATE is the lock: it works across threads, processes and machines alike. A claim
-    older than the call's timeout belongs to a request that died, and is taken over.
+    An atomic UPDATE is the lock: it works across threads, processes and machines alike. Only a
+    claim past :func:`claim_given_up_before` is taken over: its request died without an answer.
     """
-    stale = utcnow() - timedelta(seconds=current_app.config["POINTS_TIMEOUT_SECONDS"] + 5)
     claimed = db.session.execute(
         sa.update(Order)
         .where(Order.id == order.id, Order.checkout_url.is_(None),
-               sa.or_(Order.checkout_started_at.is_(None), Order.checkout_started_at < stale))
+               sa.or_(Order.checkout_started_at.is_(None), Order.checkout_started_at < claim_given_up_before()))
         .values(checkout_started_at=utcnow())
         .execution_options(synchronize_session=False)
     ).rowcount == 1
@@ -121,17 +122,31 @@ def _claim_checkout_call(order: Order) -> bool:
     return claimed
 
 
+def claim_given_up_before() -> datetime:
+    """A claim made before this moment belongs to a request that died: the call it made has
+    timed out long since (``POINTS_TIMEOUT_SECONDS``), with a margin for the database writes
+    around it, so taking it over cannot start a second call beside a live one."""
+    return utcnow() - timedelta(seconds=current_app.config["POINTS_TIMEOUT_SECONDS"] + CLAIM_MARGIN_SECONDS)
+
+
 def _checkout_started_elsewhere(order: Order) -> Order:
-    """Wait for the request that holds the claim to get the checkout_url, and share it."""
-    deadline = time.monotonic() + current_app.config["POINTS_TIMEOUT_SECONDS"] + 2
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        db.session.refresh(order)
-        if order.checkout_url:
-            return order
-        if order.checkout_started_at is None:  # the other request failed and released it
-            break
-    raise CheckoutFailed(order, PointsError("timeout", "Another request for this checkout did not finish"))
+    """Another request holds the claim and is asking Points now: return the order as it stands,
+    without waiting. Waiting here would hold a server thread for up to the call's timeout, and in
+    demo mode the threads are also what serves that very call to the embedded sandbox; the
+    shopper waits on a page that refreshes instead (:func:`checkout_progress`)."""
+    db.session.refresh(order)
+    return order
+
+
+def checkout_progress(order: Order) -> str:
+    """Where the call for this order's Points session stands, for the page a shopper waits on:
+    ``ready`` (``checkout_url`` stored), ``asking`` (a request holds the claim), or ``failed``
+    (the call failed and was released, or its request died): press Pay again."""
+    if order.checkout_url:
+        return "ready"
+    if order.checkout_started_at is None or order.checkout_started_at < claim_given_up_before():
+        return "failed"
+    return "asking"
 
 
 def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer, locale: str = "en") -> Order:

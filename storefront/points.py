@@ -306,13 +306,14 @@ def json_for_log(obj) -> str:
 
 # --- The shop's client -------------------------------------------------------------------------
 
-def points_client(order=None) -> PointsClient:
-    """The app's client, whose every call is recorded on ``order``'s timeline (or the shop's, if None).
+def points_client(order=None, recorded: Optional[list] = None) -> PointsClient:
+    """The app's client, whose every call is recorded on ``order``'s timeline (or the shop's, if None);
+    each ``PointsApiCall`` row is also appended to ``recorded``, for a caller that names it as a cause.
 
     The base URL is ``POINTS_API_URL``, or in demo mode the sandbox mounted in this server.
     """
     def record(call: CallRecord) -> None:
-        db.session.add(PointsApiCall(
+        row = PointsApiCall(
             order_id=order.id if order is not None else None,
             method=call.method,
             path=call.path,
@@ -321,7 +322,10 @@ def points_client(order=None) -> PointsClient:
             response_body=json_for_log(call.response_body) if call.response_body is not None else None,
             error=call.error,
             duration_ms=call.duration_ms,
-        ))
+        )
+        db.session.add(row)
+        if recorded is not None:
+            recorded.append(row)
 
     cfg = current_app.config
     return PointsClient(

@@ -11,6 +11,7 @@ Points" (decisions), unless Points never gave it a ``checkout_url``: then the sh
 a checkout, nothing can have been paid, and it is cancelled.
 """
 from datetime import timedelta
+from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
@@ -18,7 +19,7 @@ from flask_babel import gettext as _
 
 from . import orders
 from .extensions import db
-from .models import Order, utcnow
+from .models import AdminUser, Order, PointsApiCall, utcnow
 from .points import PointsError, PointsOrder, points_client
 from .transactions import lock_order
 
@@ -38,7 +39,8 @@ def reconcile_order(order: Order) -> str:
         return _no_uuid(order)
 
     try:
-        remote = points_client(order).get_order(uuid)
+        calls = []
+        remote = points_client(order, calls).get_order(uuid)
     except PointsError as error:
         if error.kind == "not_found" and not order.points_uuid:
             # A hint anyone could have typed into the return URL: it must not keep the order
@@ -56,7 +58,7 @@ def reconcile_order(order: Order) -> str:
         db.session.commit()
         return _("%(order)s: Points order %(uuid)s belongs to %(other)r, not to this order; the hint was dropped.",
                  order=order.order_number, uuid=uuid, other=remote.order_number)
-    return apply_points_order(order, remote)
+    return apply_points_order(order, remote, calls[-1])
 
 
 def belongs_to(order: Order, remote: PointsOrder) -> bool:
@@ -64,15 +66,17 @@ def belongs_to(order: Order, remote: PointsOrder) -> bool:
     return remote.order_number.lstrip("#") == order.order_number
 
 
-def apply_points_order(order: Order, remote: PointsOrder) -> str:
-    """Apply what ``GET /v1/orders/{uuid}`` answered, as a webhook would, and commit.
-
-    ``order`` was read under ``lock_order`` and checked with :func:`belongs_to` by the caller.
+def apply_points_order(order: Order, remote: PointsOrder, answered_by: PointsApiCall,
+                       staff: Optional[AdminUser] = None) -> str:
+    """Apply what ``GET /v1/orders/{uuid}`` answered (the call ``answered_by``, made for ``staff`` if
+    they entered the uuid), as a webhook would, and commit. ``order`` was read under ``lock_order``
+    and checked with :func:`belongs_to` by the caller.
     """
     order.points_uuid = remote.uuid
     order.points_reference_number = remote.reference_number or order.points_reference_number
-    outcome = orders.apply_points_status(order, remote.order_status, source="reconciliation",
-                                         total_price=remote.total_price)
+    with orders.caused_by(order, api_call=answered_by, staff_user=staff):
+        outcome = orders.apply_points_status(order, remote.order_status, source="reconciliation",
+                                             total_price=remote.total_price)
     db.session.commit()
     return _("%(order)s: Points says %(points_status)s; %(outcome)s (%(detail)s).", order=order.order_number,
              points_status=remote.order_status, outcome=outcome.outcome.value, detail=outcome.detail)

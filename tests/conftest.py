@@ -20,7 +20,7 @@ from storefront import create_app
 from storefront.config import DEMO_SANDBOX_PATH
 from storefront.extensions import db as _db
 
-POSTGRES_URL = os.environ.get("DATABASE_URL", "") if os.environ.get("DATABASE_URL", "").startswith("postgresql") else ""
+from servers import POSTGRES_URL, TEST_LIMITS, Gunicorn
 
 TEST_SECRETS = {
     "SECRET_KEY": "test-secret-key",
@@ -28,6 +28,9 @@ TEST_SECRETS = {
     "POINTS_PRIVATE_KEY": "sk_sandbox_demo",
     "POINTS_WEBHOOK_SECRET": "whsec_sandbox_demo",
 }
+
+# Every test presses Pay from 127.0.0.1, far more often than a shopper: never throttled here
+# (tests/test_security.py sets the shipped limits where it tests them).
 
 
 def _fresh_database(url: str) -> str:
@@ -53,7 +56,9 @@ def _ensure_postgres_database(url: str, name: str) -> str:
 
 @pytest.fixture(scope="session")
 def seeded_sqlite(tmp_path_factory) -> Path:
-    """A SQLite file with the tables and the catalogue, made once and copied for each test."""
+    """A SQLite file with the tables and the catalogue, made once and copied for each test.
+
+    Made the way every start makes it: ``create_app`` runs the migrations and seeds."""
     path = tmp_path_factory.mktemp("template") / "shop.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "POINTS_API_URL": "http://points.invalid/api",
                       "POINTS_DEMO_MODE": False, **TEST_SECRETS})
@@ -82,6 +87,7 @@ def app_config(database_url):
         "POINTS_API_URL": "http://points.invalid/api",
         "POINTS_DEMO_MODE": False,
         **TEST_SECRETS,
+        **TEST_LIMITS,
     }
 
 
@@ -237,6 +243,7 @@ def live_shop(tmp_path_factory):
         "POINTS_DEMO_MODE": True,
         "WTF_CSRF_ENABLED": True,
         **TEST_SECRETS,
+        **TEST_LIMITS,
     })
     sandbox = mount(shop, at=DEMO_SANDBOX_PATH, config={
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'points_sandbox.db'}",
@@ -271,6 +278,23 @@ def served_app(tmp_path_factory):
     server.stop()
     with app.app_context():
         _db.engine.dispose()
+
+
+# --- Real servers in their own processes -------------------------------------------------------
+
+@pytest.fixture
+def start_gunicorn(tmp_path):
+    """Start a README gunicorn command (``servers.Gunicorn``); each is stopped after the test."""
+    started = []
+
+    def start(command: str, env: dict) -> Gunicorn:
+        server = Gunicorn(command, env, tmp_path)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 # --- Orders made directly in the database ------------------------------------------------------
@@ -310,13 +334,14 @@ def staff_client(app, client):
     """The test client, logged in to /admin as a staff member."""
     from werkzeug.security import generate_password_hash
 
+    from storefront.admin.auth import start_staff_session
     from storefront.models import AdminUser
 
     user = AdminUser(email="staff@example.test", password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000"))
     _db.session.add(user)
     _db.session.commit()
     with client.session_transaction() as session:
-        session["admin_user_id"] = user.id
+        start_staff_session(session, user)
     return client
 
 

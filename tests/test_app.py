@@ -24,7 +24,7 @@ def test_first_start_seeds_the_catalogue_and_seed_reseeds_it(app, runner):
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "POINTS_PRIVATE_KEY", "POINTS_WEBHOOK_SECRET", "POINTS_API_URL"])
 def test_production_refuses_to_start_with_demo_settings(missing):
     real = {"PRODUCTION": True, "SECRET_KEY": "s" * 32, "POINTS_PUBLIC_KEY": "pk_live", "POINTS_PRIVATE_KEY": "sk_live",
-            "POINTS_WEBHOOK_SECRET": "whsec_live", "POINTS_DEMO_MODE": False}
+            "POINTS_WEBHOOK_SECRET": "whsec_live", "POINTS_DEMO_MODE": False, "SHOP_BASE_URL": "https://shop.example.com"}
     refuse_demo_values_in_production(real)  # all real: starts
     demo = {"SECRET_KEY": "dev-only-secret-change-me", "POINTS_PRIVATE_KEY": "sk_sandbox_demo",
             "POINTS_WEBHOOK_SECRET": "whsec_sandbox_demo"}

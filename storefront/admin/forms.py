@@ -1,17 +1,27 @@
 """The back office's forms. Every one carries a CSRF token (Flask-WTF); the money-moving ones
 (refund, cancel) also a one-time ``submission_key``, new at every render (see backoffice._once)."""
 import uuid
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import UUID, DataRequired, Length, Optional
+from wtforms.validators import UUID, DataRequired, Length, Optional, ValidationError
 
 from ..backoffice import LABEL_MAX, REASON_MAX
 from ..labels import SHIPPING_STATUS
 from ..points import SHIPPING_STATUSES
 
+MAX_SAR_AMOUNT = Decimal("100000000")  # money columns are Numeric(10, 2)
+
+
+def sar_amount(form, field):
+    """1e309, NaN or a thousandth of a riyal is a field error here, not a 500 further on."""
+    amount = field.data
+    if amount is not None and not (amount.is_finite() and abs(amount) < MAX_SAR_AMOUNT
+                                   and amount == amount.quantize(Decimal("0.01"))):
+        raise ValidationError(_l("Enter an amount in SAR with at most two decimals, e.g. 25.50."))
 
 
 class LoginForm(FlaskForm):
@@ -49,7 +59,7 @@ class CancelForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     submission_key = submission_key_field()
-    amount = DecimalField(_l("Amount (SAR)"), places=2, validators=[Optional()],
+    amount = DecimalField(_l("Amount (SAR)"), places=2, validators=[Optional(), sar_amount],
                           description=_l("Leave empty to refund everything that is left."),
                           render_kw={"inputmode": "decimal", "placeholder": _l("all that is left")})
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")), Length(max=REASON_MAX)],

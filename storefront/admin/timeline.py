@@ -4,15 +4,15 @@ Bodies were masked when they were stored; they are masked again here with the co
 so a page never shows a key even if something slipped through at write time.
 """
 import json
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from .. import orders
 from ..extensions import db
 from ..models import Order, PointsApiCall, WebhookReceipt
 from ..i18n import current_language
@@ -22,8 +22,6 @@ from ..privacy import mask_phones_in_text, scrub
 
 # Outcomes a webhook receipt may carry, as staff read them.
 OUTCOME_LABELS = {outcome: outcome.label for outcome in Outcome}
-CHANGED = orders.CHANGING_OUTCOMES
-CAUSE_WINDOW = timedelta(seconds=2)
 GOOD = {Outcome.APPLIED}
 WARN = {Outcome.DUPLICATE, Outcome.LATE, Outcome.IGNORED, Outcome.UNKNOWN_EVENT, Outcome.OTHER_POINTS_ORDER}
 INFO = {Outcome.NOT_OURS, Outcome.MERCHANT_EVENT}
@@ -40,32 +38,35 @@ class Entry:
     source: Optional[str] = None
     id: int = 0
     facts: list[tuple[str, str]] = field(default_factory=list)  # the few fields worth a glance
-    sort_at: Optional[datetime] = None
 
 
 def order_timeline(order: Order) -> list[Entry]:
+    """Calls and deliveries in the order they happened; each status change right after what caused
+    it (recorded on the change itself, see ``orders.caused_by``), else at its own time."""
     calls = db.session.scalars(sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id)).all()
     receipts = db.session.scalars(sa.select(WebhookReceipt).where(WebhookReceipt.order_id == order.id)).all()
-    entries = [call_entry(c) for c in calls] + [webhook_entry(r) for r in receipts]
-    # A change made by a webhook is written in the same transaction as its receipt, a few
-    # milliseconds apart either way: show it right after the delivery that caused it.
-    causes = [r for r in receipts if r.outcome in CHANGED]
+    causes = {("call", c.id) for c in calls} | {("webhook", r.id) for r in receipts}
+    effects, on_their_own = defaultdict(list), []
     for t in order.transitions:
-        entry = transition_entry(t)
-        if t.source == "webhook":
-            cause = min(causes, key=lambda r: abs(r.received_at - t.created_at), default=None)
-            if cause is not None and abs(cause.received_at - t.created_at) < CAUSE_WINDOW:
-                entry.sort_at = cause.received_at
-        entries.append(entry)
-    rank = {"call": 0, "webhook": 1, "transition": 2}  # at the same instant, cause before effect
-    return sorted(entries, key=lambda e: (e.sort_at or e.at, rank[e.kind], e.id))
+        cause = ("webhook", t.webhook_receipt_id) if t.webhook_receipt_id else ("call", t.api_call_id)
+        (effects[cause] if cause in causes else on_their_own).append(transition_entry(t))
+    rank = {"call": 0, "webhook": 1, "transition": 2}  # at the same instant, a cause before a change
+    story = sorted([call_entry(c) for c in calls] + [webhook_entry(r) for r in receipts] + on_their_own,
+                   key=lambda e: (e.at, rank[e.kind], e.id))
+    timeline = []
+    for entry in story:
+        timeline.append(entry)
+        timeline.extend(effects.get((entry.kind, entry.id), ()))
+    return timeline
 
 
 def transition_entry(t) -> Entry:
     arrow = "←" if current_language() == "ar" else "→"  # the way the reading goes
     title = f"{_h(t.from_status)} {arrow} {_h(t.to_status)}" if t.from_status else _("Created as %(status)s", status=_h(t.to_status))
-    return Entry("transition", t.created_at, title, chips=[(SOURCES.get(t.source, t.source), "info")], detail=t.reason,
-                 source=t.source, id=t.id)
+    chips = [(str(SOURCES.get(t.source, t.source)), "info")]
+    if t.staff_user_id:
+        chips.append((_("by %(email)s", email=t.staff_user.email), "info"))
+    return Entry("transition", t.created_at, title, chips=chips, detail=t.reason, source=t.source, id=t.id)
 
 
 def call_entry(c: PointsApiCall) -> Entry:

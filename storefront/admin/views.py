@@ -1,6 +1,6 @@
 """Back-office pages: thin views over ``backoffice`` (actions) and ``timeline`` (the story)."""
 import sqlalchemy as sa
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 from flask_wtf.csrf import CSRFError
@@ -10,6 +10,7 @@ from .. import backoffice, orders
 from ..extensions import db
 from ..models import Order, WebhookReceipt
 from ..privacy import mask_phone
+from ..security import page_number
 from . import bp
 from .forms import (OUT_OF_DATE, AcceptForm, CancelForm, CloseUnpaidForm, LogoutForm, PointsUuidForm, ReconcileForm,
                     RefundForm, ShippingForm)
@@ -44,7 +45,7 @@ def orders_list():
     if q:
         query = query.where(sa.or_(Order.order_number.ilike(f"%{q}%"), Order.points_reference_number.ilike(f"%{q}%")))
     per_page = min(max(request.args.get("per_page", PER_PAGE, type=int), 1), 100)
-    page = db.paginate(query, per_page=per_page, max_per_page=100, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=per_page, max_per_page=100, error_out=False)
     counts = dict(db.session.execute(sa.select(Order.status, sa.func.count(Order.id)).group_by(Order.status)).all())
     return render_template("admin/orders.html", page=page, counts=counts, status=status, q=q,
                            statuses=orders.STATUSES, per_page=per_page, health=account_health())
@@ -169,7 +170,7 @@ def refund(order_number):
 
 @bp.post("/orders/<order_number>/accept")
 def accept(order_number):
-    return _act(order_number, "accept", lambda order, form: backoffice.accept_after_review(order, form.note.data))
+    return _act(order_number, "accept", lambda order, form: backoffice.accept_after_review(order, form.note.data, g.admin_user))
 
 
 @bp.post("/orders/<order_number>/reconcile")
@@ -180,12 +181,12 @@ def reconcile(order_number):
 @bp.post("/orders/<order_number>/points-uuid")
 def settle_with_points_uuid(order_number):
     return _act(order_number, "points_uuid", lambda order, form: backoffice.settle_with_points_uuid(
-        order, form.points_uuid.data))
+        order, form.points_uuid.data, g.admin_user))
 
 
 @bp.post("/orders/<order_number>/close-unpaid")
 def close_unpaid(order_number):
-    return _act(order_number, "close_unpaid", lambda order, form: backoffice.close_as_unpaid(order, form.reason.data))
+    return _act(order_number, "close_unpaid", lambda order, form: backoffice.close_as_unpaid(order, form.reason.data, g.admin_user))
 
 
 @bp.get("/webhooks")
@@ -198,7 +199,7 @@ def webhooks():
     if outcome:
         query = query.where(WebhookReceipt.outcome == outcome)
     page = db.paginate(query.order_by(WebhookReceipt.received_at.desc(), WebhookReceipt.id.desc()),
-                       per_page=PER_PAGE, error_out=False)
+                       page=page_number(), per_page=PER_PAGE, error_out=False)
     counts = dict(db.session.execute(
         sa.select(WebhookReceipt.outcome, sa.func.count(WebhookReceipt.id))
         .where(WebhookReceipt.order_id.is_(None)).group_by(WebhookReceipt.outcome)).all())

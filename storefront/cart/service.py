@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from ..extensions import db
 from ..models import Cart, CartLine, Product
 from ..money import vat_share
+from ..transactions import lock_cart
 
 MAX_QUANTITY = 20
 
@@ -94,6 +95,9 @@ def totals(cart: Optional[Cart]) -> CartTotals:
 
 
 def add_product(cart: Cart, product: Product, quantity: int) -> None:
+    """Add to the product's line (at most MAX_QUANTITY). Two adds at the same moment both count:
+    the line is read inside the cart's write lock, after the other add committed."""
+    cart = lock_cart(cart.id)
     for line in cart.lines:
         if line.product_id == product.id:
             line.quantity = min(MAX_QUANTITY, line.quantity + quantity)
@@ -105,6 +109,7 @@ def add_product(cart: Cart, product: Product, quantity: int) -> None:
 
 def set_quantity(cart: Cart, product_id: int, quantity: int) -> Optional[Product]:
     """Set one line's quantity (0 removes it); returns the line's product, None if it was not in the cart."""
+    cart = lock_cart(cart.id)
     changed = None
     for line in list(cart.lines):
         if line.product_id == product_id:
@@ -119,6 +124,7 @@ def set_quantity(cart: Cart, product_id: int, quantity: int) -> Optional[Product
 
 def replace_lines(cart: Cart, items: list[tuple[Product, int]]) -> None:
     """Put these products back in the cart (the failure page's "try again")."""
+    cart = lock_cart(cart.id)
     cart.lines.clear()
     db.session.flush()
     for product, quantity in items:

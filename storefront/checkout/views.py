@@ -3,26 +3,31 @@
 The return page (``callback_url``) reads only our database: the webhook is what confirms an
 order, never the query string Points appends.
 """
+import logging
 import uuid
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 
-from .. import orders
+from .. import orders, security
 from ..cart import current_cart, service as cart_service
 from ..extensions import db
 from ..models import Order, Product
 from ..i18n import current_language
-from ..payments import CheckoutFailed, Customer, start_checkout
+from ..payments import CheckoutFailed, Customer, checkout_progress, start_checkout
 from ..phone import display_phone
 from . import bp
 from .forms import CheckoutForm
+
+log = logging.getLogger(__name__)
 
 TRY_AGAIN_KEY = "try_again_order"  # session: the token of the order whose details refill the form
 WAIT_REFRESH_SECONDS = 2
 WAIT_REFRESHES = 15  # about 30 s of quick refreshes before "we are still confirming"
 SLOW_REFRESH_SECONDS = 10
+PREPARING_REFRESH_SECONDS = 1  # the first press has the checkout_url within a second or so
 
 FRIENDLY_ERRORS = {
     "timeout": _l("Points did not answer in time."),
@@ -51,17 +56,44 @@ def pay():
     form = CheckoutForm()
     if not form.validate_on_submit():
         return render_template("checkout/checkout.html", form=form, totals=priced)
+    if not security.take_checkout_slot(cart.id, request.remote_addr):
+        # Each press may open a Points order: a script pressing Pay in a loop stops here.
+        return render_template("checkout/too_many_attempts.html", totals=priced), 429, {"Retry-After": "60"}
 
     customer = Customer(name=form.name.data.strip(), phone=form.normalized_phone,
                         city=form.city.data.strip(), address_line=form.address_line.data.strip())
     try:
         order = start_checkout(cart, priced, customer,
-                               lambda o: url_for("checkout.callback", order=o.token, _external=True),
+                               lambda o: security.external_url_for("checkout.callback", order=o.token),
                                locale=current_language())
     except CheckoutFailed as failure:
         return _checkout_failed(form, priced, failure)
+    if not order.checkout_url:
+        # A double click: the first press is asking Points right now. Wait on a page, not here.
+        return redirect(url_for("checkout.preparing", token=order.token), code=303)
+    if not security.checkout_origin_allowed(order.checkout_url):
+        log.warning("The CSP's form-action does not list %s: browsers will not follow the redirect to "
+                    "Points' checkout. Add it to POINTS_CHECKOUT_ORIGINS.", urlsplit(order.checkout_url).netloc)
     # 303: the browser follows with a GET to the Points-hosted page, whatever the phone number.
     return redirect(order.checkout_url, code=303)
+
+
+@bp.get("/checkout/preparing/<token>")
+def preparing(token):
+    """Where a second press of Pay waits for the first one's checkout_url; it refreshes itself."""
+    order = _order_by_token(token)
+    if order.status != orders.PENDING_PAYMENT:
+        return redirect(url_for("checkout.order_page", token=order.token), code=303)
+    progress = checkout_progress(order)
+    if progress == "ready":
+        return redirect(order.checkout_url, code=303)
+    if progress == "failed":
+        form = CheckoutForm(data={"phone": order.phone, "name": order.customer_name, "city": order.city,
+                                  "address_line": order.address_line})
+        return render_template("checkout/start_failed.html", reason=_("Points could not start the payment."),
+                               form=form, totals=cart_service.totals(current_cart()), order=order), 502
+    return render_template("checkout/preparing.html", order=order, refresh_seconds=PREPARING_REFRESH_SECONDS,
+                           refresh_url=url_for("checkout.preparing", token=order.token))
 
 
 def _checkout_failed(form, priced, failure: CheckoutFailed):

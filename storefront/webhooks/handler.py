@@ -108,10 +108,12 @@ def _receive_order_event(delivery: OrderEvent, receipt: Receipt) -> Result:
     if _already_processed(dedupe_key):
         return _record(receipt, Result(200, Outcome.DUPLICATE, "already processed; nothing changed"), order_id=order.id)
 
-    effect = _apply(order, delivery.event, points_order)
-    result, order_id = Result(200, effect.outcome, effect.detail), order.id
+    row, order_id = _receipt_row(receipt, order_id=order.id, dedupe_key=dedupe_key), order.id
+    with orders.caused_by(order, webhook_receipt=row):
+        effect = _apply(order, delivery.event, points_order)
+    result = Result(200, effect.outcome, effect.detail)
     try:
-        _record(receipt, result, order_id=order_id, dedupe_key=dedupe_key)
+        _record(receipt, result, row=row)
     except IntegrityError:
         # A concurrent delivery of the same event won: it did the work, this one is a duplicate.
         db.session.rollback()
@@ -290,14 +292,19 @@ def _already_processed(dedupe_key: str) -> bool:
     return db.session.scalar(sa.select(WebhookReceipt.id).where(WebhookReceipt.dedupe_key == dedupe_key)) is not None
 
 
-def _record(receipt: Receipt, result: Result, *, order_id: Optional[int] = None,
-            dedupe_key: Optional[str] = None) -> Result:
-    """Write the receipt and commit, together with whatever the delivery changed."""
-    db.session.add(WebhookReceipt(
+def _receipt_row(receipt: Receipt, *, order_id: Optional[int] = None, dedupe_key: Optional[str] = None) -> WebhookReceipt:
+    return WebhookReceipt(
         order_id=order_id, event=receipt.event, order_number=receipt.order_number,
         points_uuid=receipt.points_uuid, headers=json.dumps(receipt.headers, sort_keys=True),
-        body=receipt.body, response_status=result.status_code, outcome=result.outcome,
-        detail=result.detail, dedupe_key=dedupe_key,
-    ))
+        body=receipt.body, dedupe_key=dedupe_key,
+    )
+
+
+def _record(receipt: Receipt, result: Result, *, order_id: Optional[int] = None,
+            row: Optional[WebhookReceipt] = None) -> Result:
+    """Write the receipt and commit, together with whatever the delivery changed."""
+    row = row if row is not None else _receipt_row(receipt, order_id=order_id)
+    row.response_status, row.outcome, row.detail = result.status_code, result.outcome, result.detail
+    db.session.add(row)
     db.session.commit()
     return result

@@ -1,0 +1,330 @@
+"""Many requests for one cart at once: adds, changes and Pay presses, against real servers.
+
+The cart's writes read its lines inside the cart's write lock, so simultaneous adds all count
+and never collide on the one-line-per-product constraint. A press of Pay that loses the race to
+call Points does not wait in a server thread: it goes to a "preparing your payment" page that
+refreshes itself, so the thread that serves the winner's call to the sandbox (demo mode) is free.
+
+Each race runs against the live shop (werkzeug, threaded) and against the README's demo command
+under gunicorn (worker processes with threads), on a fresh database.
+"""
+import html
+import re
+import secrets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from urllib.parse import urljoin
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from servers import BACKENDS, TEST_LIMITS, Gunicorn, fresh_database, readme_gunicorn_commands
+from storefront.extensions import db
+from storefront.models import Order, PointsApiCall, utcnow
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+POINTS_CHECKOUT = "http://points.invalid/api/v1/orders/checkout/pk_sandbox_demo"
+CUSTOMER = {"phone": "0500000001", "name": "Sara Al-Qahtani", "city": "Riyadh", "address_line": "King Fahd Rd 1"}
+
+
+# --- A shopper over HTTP, on any server --------------------------------------------------------
+
+def csrf_token(shopper: requests.Session, url: str) -> str:
+    page = shopper.get(url, timeout=30)
+    assert page.status_code == 200, page.text[:300]
+    return CSRF_RE.search(page.text).group(1)
+
+
+def cart_quantities(shopper: requests.Session, base: str) -> dict[str, int]:
+    """The cart page as the shopper sees it: product name -> quantity."""
+    page = shopper.get(base + "/cart", timeout=30).text
+    return {html.unescape(name): int(quantity) for name, quantity in
+            re.findall(r'Quantity of ([^<]+)</label>\s*<input[^>]*value="(\d+)"', page)}
+
+
+def product_id_on_cart_page(shopper: requests.Session, base: str, name: str) -> int:
+    page = shopper.get(base + "/cart", timeout=30).text
+    return int(re.search(rf'for="quantity-(\d+)">Quantity of {name}<', page).group(1))
+
+
+def all_at_once(count: int, request):
+    """Run ``request(i)`` from ``count`` threads released together; returns (results, seconds each)."""
+    start = threading.Barrier(count)
+
+    def timed(i):
+        start.wait()
+        began = time.monotonic()
+        result = request(i)
+        return result, time.monotonic() - began
+
+    with ThreadPoolExecutor(count) as pool:
+        done = list(pool.map(timed, range(count)))
+    return [r for r, _ in done], [t for _, t in done]
+
+
+def tab_of(shopper: requests.Session) -> requests.Session:
+    """Another tab of the same browser: the same cookies, its own connection."""
+    tab = requests.Session()
+    tab.cookies.update(shopper.cookies)
+    return tab
+
+
+# --- The servers ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def demo_gunicorn(tmp_path_factory):
+    """The README's demo command under gunicorn, on a fresh shop database and a fresh sandbox."""
+    folder = tmp_path_factory.mktemp("demo-gunicorn")
+    _production, demo = readme_gunicorn_commands()
+    server = Gunicorn(demo, {
+        "DATABASE_URL": fresh_database(BACKENDS[-1], folder),
+        "POINTS_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'points_sandbox.db'}",
+        # The Pay limit would answer most of the 20 presses 429 (tested in test_security.py);
+        # here every press must reach the checkout and its single-claim rule.
+        **{name: str(limit) for name, limit in TEST_LIMITS.items()},
+    }, folder)
+    try:
+        server.wait_until_every_worker_is_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["werkzeug", "gunicorn"])
+def shop_url(request) -> str:
+    if request.param == "werkzeug":
+        return request.getfixturevalue("live_shop").url
+    return request.getfixturevalue("demo_gunicorn").url
+
+
+# --- The cart --------------------------------------------------------------------------------------
+
+def add(tab: requests.Session, base: str, slug: str, quantity: int, token: str) -> int:
+    return tab.post(f"{base}/products/{slug}", data={"quantity": quantity, "csrf_token": token},
+                    allow_redirects=False, timeout=30).status_code
+
+
+@pytest.mark.slow
+def test_ten_simultaneous_adds_of_one_product_all_count(shop_url):
+    shopper = requests.Session()
+    token = csrf_token(shopper, shop_url + "/products/finjan-set")
+    assert add(shopper, shop_url, "finjan-set", 1, token) == 302
+
+    statuses, _ = all_at_once(10, lambda _: add(tab_of(shopper), shop_url, "finjan-set", 1, token))
+    assert statuses == [302] * 10
+    assert cart_quantities(shopper, shop_url) == {"Finjan Cup Set": 11}
+
+
+@pytest.mark.slow
+def test_simultaneous_first_adds_of_a_product_make_one_line_holding_them_all(shop_url):
+    shopper = requests.Session()
+    token = csrf_token(shopper, shop_url + "/products/rose-water")
+    assert add(shopper, shop_url, "rose-water", 1, token) == 302  # the cart exists; the dates line does not
+
+    statuses, _ = all_at_once(10, lambda _: add(tab_of(shopper), shop_url, "sukkari-dates", 1, token))
+    assert statuses == [302] * 10
+    assert cart_quantities(shopper, shop_url) == {"Taif Rose Water": 1, "Sukkari Dates Box": 10}
+
+
+@pytest.mark.slow
+def test_simultaneous_adds_stop_at_twenty(shop_url):
+    shopper = requests.Session()
+    token = csrf_token(shopper, shop_url + "/products/ajwa-dates")
+    assert add(shopper, shop_url, "ajwa-dates", 1, token) == 302
+
+    statuses, _ = all_at_once(10, lambda _: add(tab_of(shopper), shop_url, "ajwa-dates", 3, token))
+    assert statuses == [302] * 10
+    assert cart_quantities(shopper, shop_url) == {"Ajwa Dates": 20}
+
+
+@pytest.mark.slow
+def test_simultaneous_changes_and_removes_end_in_one_of_the_asked_states(shop_url):
+    shopper = requests.Session()
+    token = csrf_token(shopper, shop_url + "/products/maamoul-assortment")
+    assert add(shopper, shop_url, "maamoul-assortment", 5, token) == 302
+    assert add(shopper, shop_url, "shemagh-red", 2, token) == 302
+    line = product_id_on_cart_page(shopper, shop_url, "Maamoul Assortment")
+
+    def change(i):
+        tab = tab_of(shopper)
+        if i == 0:
+            return tab.post(f"{shop_url}/cart/lines/{line}/remove", data={"csrf_token": token},
+                            allow_redirects=False, timeout=30).status_code
+        return tab.post(f"{shop_url}/cart/lines/{line}", data={"quantity": i, "csrf_token": token},
+                        allow_redirects=False, timeout=30).status_code
+
+    statuses, _ = all_at_once(10, change)
+    assert statuses == [302] * 10
+    cart = cart_quantities(shopper, shop_url)
+    assert cart.pop("Red Shemagh") == 2  # the other line untouched
+    # Whichever ran last decided: the line is gone, or holds one of the quantities asked for.
+    assert cart == {} or (list(cart) == ["Maamoul Assortment"] and cart["Maamoul Assortment"] in range(1, 10))
+
+
+@pytest.mark.slow
+def test_new_shoppers_arriving_together_each_get_their_own_cart(shop_url):
+    def first_add(_):
+        shopper = requests.Session()
+        token = csrf_token(shopper, shop_url + "/products/cardamom-blend")
+        status = add(shopper, shop_url, "cardamom-blend", 2, token)
+        return status, cart_quantities(shopper, shop_url)
+
+    results, _ = all_at_once(10, first_add)
+    assert results == [(302, {"Cardamom & Saffron Blend": 2})] * 10
+
+
+@pytest.mark.slow
+def test_two_first_adds_from_a_browser_with_no_cart_yet_both_succeed(shop_url):
+    """Two tabs of a new shopper add at once, before either has a cart: no error; each answer
+    carries a cart holding its line, and the browser keeps whichever cookie came last."""
+    shopper = requests.Session()
+    token = csrf_token(shopper, shop_url + "/products/camel-milk-chocolate")
+    tabs = [tab_of(shopper), tab_of(shopper)]
+    statuses, _ = all_at_once(2, lambda i: add(tabs[i], shop_url, "camel-milk-chocolate", 1, token))
+    assert statuses == [302, 302]
+    assert [cart_quantities(tab, shop_url) for tab in tabs] == [{"Camel Milk Chocolate": 1}] * 2
+
+
+# --- Pay, pressed many times at once ------------------------------------------------------------------
+
+def checkout_url_after(base: str, location: str, tab: requests.Session, timeout: float = 15) -> str:
+    """Follow the preparing page (it refreshes itself) until it sends the shopper to Points."""
+    deadline = time.monotonic() + timeout
+    while urljoin(base, location).startswith(base + "/checkout/preparing/"):
+        assert time.monotonic() < deadline, "the preparing page never moved on"
+        page = tab.get(urljoin(base, location), allow_redirects=False, timeout=30)
+        if page.status_code == 303:
+            location = page.headers["Location"]
+        else:
+            assert page.status_code == 200 and 'http-equiv="refresh" content="1;' in page.text, page.text[:300]
+            time.sleep(0.3)
+    return location
+
+
+def sandbox_orders_for(base: str, order_number: str) -> int:
+    """How many orders the sandbox holds under this order_number, from its control page."""
+    page = requests.get(base + "/points-sandbox/_control/", timeout=30).text
+    return re.findall(r"<td>(PTS-\d{4}-\d{6})<br>", page).count(order_number)
+
+
+@pytest.mark.slow
+def test_twenty_simultaneous_pay_presses_under_gunicorn_get_one_points_order(demo_gunicorn):
+    base = demo_gunicorn.url
+    shopper = requests.Session()
+    token = csrf_token(shopper, base + "/products/sukkari-dates")
+    assert add(shopper, base, "sukkari-dates", 2, token) == 302
+    form = {**CUSTOMER, "csrf_token": csrf_token(shopper, base + "/checkout")}
+
+    def press_pay(_):
+        tab = tab_of(shopper)
+        response = tab.post(base + "/checkout", data=form, allow_redirects=False, timeout=60)
+        return response.status_code, response.headers.get("Location", ""), tab
+
+    started = time.monotonic()
+    presses, seconds = all_at_once(20, press_pay)
+    assert [status for status, _, _ in presses] == [303] * 20
+    assert max(seconds) < 5, f"slowest press answered after {max(seconds):.1f}s"
+    checkout_urls = {checkout_url_after(base, location, tab) for _, location, tab in presses}
+    everyone_sent_to_points = time.monotonic() - started
+    assert len(checkout_urls) == 1
+    (checkout_url,) = checkout_urls
+    assert checkout_url.startswith(base + "/points-sandbox/checkout/")
+
+    shop_db = sa.create_engine(demo_gunicorn.env["DATABASE_URL"])
+    with shop_db.connect() as connection:
+        order_number = connection.scalar(sa.text("SELECT order_number FROM orders ORDER BY id DESC LIMIT 1"))
+        shop_calls = connection.scalar(sa.text("SELECT count(*) FROM points_api_call WHERE path LIKE '/v1/orders/checkout/%'"))
+    shop_db.dispose()
+    assert shop_calls == 1
+    assert sandbox_orders_for(base, order_number) == 1
+    print(f"\n20 Pay presses under gunicorn: slowest answer {max(seconds):.2f}s, median "
+          f"{sorted(seconds)[10]:.2f}s; all 20 at checkout_url after {everyone_sent_to_points:.2f}s; "
+          f"{sandbox_orders_for(base, order_number)} sandbox order for {order_number}")
+
+
+# --- The preparing page, with the test client -----------------------------------------------------------
+
+@pytest.fixture
+def order_being_started(app, client, requests_mock):
+    """An order whose Points call another request has claimed and is making right now."""
+    requests_mock.post(POINTS_CHECKOUT, json={"status": True, "message": "ok", "appended_data": {},
+                                              "data": {"checkout_url": "https://points.example/checkout/1"}})
+    assert client.post("/products/sukkari-dates", data={"quantity": 2}).status_code == 302
+    assert client.post("/checkout", data=CUSTOMER).status_code == 303
+    order = db.session.scalar(sa.select(Order))
+    order.checkout_url, order.checkout_started_at = None, utcnow()
+    db.session.commit()
+    return order
+
+
+def points_calls() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(PointsApiCall))
+
+
+def test_a_press_that_loses_the_claim_goes_at_once_to_the_preparing_page(client, order_being_started):
+    started = time.monotonic()
+    response = client.post("/checkout", data=CUSTOMER)
+    assert time.monotonic() - started < 1
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/checkout/preparing/{order_being_started.token}"
+    assert points_calls() == 1  # only the first press called Points
+
+
+def test_the_preparing_page_refreshes_itself_without_script_while_the_call_runs(client, order_being_started):
+    response = client.get(f"/checkout/preparing/{order_being_started.token}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Preparing your payment" in page and order_being_started.order_number in page
+    assert f'<meta http-equiv="refresh" content="1;url=/checkout/preparing/{order_being_started.token}">' in page
+    assert "<script" not in page
+
+
+def test_the_preparing_page_sends_the_shopper_to_points_once_the_first_press_has_the_url(client, order_being_started):
+    order_being_started.checkout_url = "https://points.example/checkout/1"
+    db.session.commit()
+    response = client.get(f"/checkout/preparing/{order_being_started.token}")
+    assert response.status_code == 303 and response.headers["Location"] == "https://points.example/checkout/1"
+
+
+@pytest.mark.parametrize("claim", ["released after a failure", "left by a request that died"])
+def test_the_preparing_page_offers_try_again_when_the_first_press_failed(client, order_being_started, claim):
+    if claim == "released after a failure":
+        order_being_started.checkout_started_at, order_being_started.last_error = None, "Checkout call failed"
+    else:
+        order_being_started.checkout_started_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    response = client.get(f"/checkout/preparing/{order_being_started.token}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 502
+    assert "We couldn&#39;t start your payment" in page or "We couldn't start your payment" in page
+    assert 'data-testid="retry-pay"' in page and "http-equiv" not in page
+    # Try again sends the same details back, so the shopper types nothing twice.
+    for name, value in {"phone": "500000001", "name": "Sara Al-Qahtani", "city": "Riyadh"}.items():
+        assert f'name="{name}" value="{value}"' in page
+
+
+def test_the_preparing_page_of_an_order_no_longer_awaiting_payment_shows_the_order(client, order_being_started):
+    order_being_started.status = "cancelled"
+    db.session.commit()
+    response = client.get(f"/checkout/preparing/{order_being_started.token}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/orders/{order_being_started.token}"
+
+
+def test_an_unknown_preparing_token_is_a_404(client):
+    assert client.get(f"/checkout/preparing/{secrets.token_urlsafe(24)}").status_code == 404
+
+
+@pytest.mark.parametrize("claimed_seconds_ago, taken_over", [(12, False), (40, True)])
+def test_a_claim_is_taken_over_only_once_its_request_must_have_died(client, order_being_started,
+                                                                     claimed_seconds_ago, taken_over):
+    """The call times out after POINTS_TIMEOUT_SECONDS (10 s): a claim younger than that plus a
+    margin may still be making its call, and a second call would make a second Points order."""
+    order_being_started.checkout_started_at = utcnow() - timedelta(seconds=claimed_seconds_ago)
+    db.session.commit()
+    response = client.post("/checkout", data=CUSTOMER)
+    assert points_calls() == (2 if taken_over else 1)
+    assert response.headers["Location"] == ("https://points.example/checkout/1" if taken_over
+                                            else f"/checkout/preparing/{order_being_started.token}")
