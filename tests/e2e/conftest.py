@@ -23,6 +23,9 @@ DEVICES = {
     "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
 }
 
+# ... and in both languages: the browser asks for one (Accept-Language), as a shopper's would.
+LANGUAGES = {"en": "en-US", "ar": "ar-SA"}
+
 ACTION_TIMEOUT_MS = 10_000
 expect.set_options(timeout=ACTION_TIMEOUT_MS)  # Playwright's 5 s is tight on a busy 2-core runner
 
@@ -111,9 +114,16 @@ def device(request):
     return request.param
 
 
+@pytest.fixture(params=list(LANGUAGES))
+def language(request):
+    """The shopper's language: `en`, or `ar` (the shop right to left)."""
+    return request.param
+
+
 @pytest.fixture
-def context(browser, browser_watch, device, live_shop):
-    context = browser_watch.watch(browser.new_context(base_url=live_shop.url, locale="en-US", **DEVICES[device]))
+def context(browser, browser_watch, device, language, live_shop):
+    context = browser_watch.watch(browser.new_context(base_url=live_shop.url, locale=LANGUAGES[language],
+                                                      **DEVICES[device]))
     yield context
     context.close()
 
@@ -156,15 +166,38 @@ def _settle_and_reset(live_shop):
 
 # --- A shopper's hands ------------------------------------------------------------------------
 
+class Words:
+    """The shop's words as a shopper in ``lang`` reads them: the shop's own catalogue (messages.po)
+    and product names, so a journey names what it clicks in the language it runs in."""
+
+    def __init__(self, lang):
+        from babel.support import NullTranslations, Translations
+
+        from storefront.catalogue import CATALOGUE, CATALOGUE_AR
+
+        folder = Path(__file__).resolve().parents[2] / "storefront" / "translations"
+        self.lang = lang
+        self.translations = Translations.load(str(folder), [lang]) if lang != "en" else NullTranslations()
+        self.products = {name: (CATALOGUE_AR[slug][0] if lang == "ar" else name) for slug, name, *_ in CATALOGUE}
+
+    def __call__(self, msgid: str) -> str:
+        return self.translations.ugettext(msgid)
+
+    def product(self, english_name: str) -> str:
+        return self.products[english_name]
+
+
 class Journey:
     """What a shopper does with the real pages: the shop's, then the sandbox's hosted checkout.
 
-    Only the shop's own markup and the sandbox's documented ``data-testid``s are relied on; the
-    sandbox pages are in Arabic by default, so nothing here reads their text.
+    Only the shop's own markup, its words in the journey's language and the sandbox's documented
+    ``data-testid``s are relied on; the sandbox pages are in Arabic by default, so nothing here
+    reads their text.
     """
 
-    def __init__(self, page, device, live_shop):
+    def __init__(self, page, device, live_shop, language="en"):
         self.page, self.device, self.live_shop = page, device, live_shop
+        self.t = Words(language)
 
     def press(self, locator):
         """A tap on the phone, a click on the desktop."""
@@ -177,21 +210,23 @@ class Journey:
     def add_to_cart(self, product_name: str):
         from playwright.sync_api import expect
 
-        page = self.page
+        page, t = self.page, self.t
         page.goto("/")
-        self.press(page.get_by_role("link", name=product_name, exact=True))
-        expect(page.get_by_role("heading", level=1)).to_have_text(product_name)
-        self.press(page.get_by_role("button", name="Add to cart"))
-        expect(page.get_by_role("heading", name="Your cart")).to_be_visible()
-        expect(page.locator(".cart-line-name")).to_contain_text([product_name])
+        expect(page.locator("html")).to_have_attribute("dir", "rtl" if t.lang == "ar" else "ltr")
+        name = t.product(product_name)
+        self.press(page.get_by_role("link", name=name, exact=True))
+        expect(page.get_by_role("heading", level=1)).to_have_text(name)
+        self.press(page.get_by_role("button", name=t("Add to cart")))
+        expect(page.get_by_role("heading", name=t("Your cart"))).to_be_visible()
+        expect(page.locator(".cart-line-name")).to_contain_text([name])
 
     def check_out(self, phone: str, name="Sara Al-Qahtani", city="Riyadh", address_line="King Fahd Rd 1"):
         """From the cart, through the checkout form, to the sandbox's hosted checkout."""
         from playwright.sync_api import expect
 
         page = self.page
-        self.press(page.get_by_role("link", name="Proceed to checkout"))
-        expect(page.get_by_role("heading", name="Checkout", exact=True)).to_be_visible()
+        self.press(page.get_by_role("link", name=self.t("Proceed to checkout")))
+        expect(page.get_by_role("heading", name=self.t("Checkout"), exact=True)).to_be_visible()
         self.fill_checkout_form(phone, name, city, address_line)
         self.press(self.by_testid("pay-with-points"))
         page.wait_for_url(re.compile(r"/points-sandbox/checkout/[^/?]+"))
@@ -238,5 +273,5 @@ class Journey:
 
 
 @pytest.fixture
-def journey(page, device, live_shop, sandbox):
-    return Journey(page, device, live_shop)
+def journey(page, device, language, live_shop, sandbox):
+    return Journey(page, device, live_shop, language)

@@ -1,6 +1,6 @@
 """Shoppers' journeys in a real Chromium, through the shop's pages and the sandbox's hosted checkout.
 
-Each runs at 1280 px and at 390 px (a touch phone). Test shoppers (points_sandbox seeds them, and
+Each runs at 1280 px and at 390 px (a touch phone), in English and in Arabic (right to left). Test shoppers (points_sandbox seeds them, and
 every journey starts from a fresh seed): 500000001 has 5,000 points (150 SAR), 500000002 has none,
 500000003 has no account. One point is 0.03 SAR. 4111 1111 1111 1111 pays, 4000 0000 0000 0002
 is declined. Shipping is 25.00 SAR under 300 SAR.
@@ -31,9 +31,20 @@ def test_redeem_the_whole_order_in_points(journey, live_shop):
     order_number = journey.back_in_the_shop()
 
     journey.press(journey.by_testid("order-page-link"))
-    expect(journey.by_testid("order-status")).to_have_text("Paid")
+    expect(journey.by_testid("order-status")).to_have_text(journey.t("Paid"))
     order = live_shop.order(order_number)
     assert (order.status, str(order.total)) == ("paid", "104.00")
+
+    # Printed, the order page is a receipt: the order, its total with the VAT in it, no navigation.
+    journey.page.emulate_media(media="print")
+    expect(journey.page.locator(".site-header")).to_be_hidden()
+    expect(journey.page.locator(".site-footer")).to_be_hidden()
+    expect(journey.page.locator(".receipt-shop")).to_be_visible()
+    expect(journey.page.locator("h1 .order-number")).to_have_text(order_number)
+    expect(journey.by_testid("order-total")).to_contain_text("104.00")
+    expect(journey.by_testid("vat-amount")).to_contain_text("13.57")
+    expect(journey.by_testid("order-status")).to_be_visible()
+    journey.page.emulate_media(media="screen")
 
 
 def test_redeem_part_and_pay_the_rest_by_card(journey, live_shop):
@@ -103,8 +114,11 @@ def test_abandon_with_close_then_try_again(journey, live_shop):
     assert (abandoned.status, abandoned.status_reason) == ("cancelled", "checkout abandoned")
 
     journey.press(journey.by_testid("try-again"))
-    expect(journey.page.get_by_role("heading", name="Checkout", exact=True)).to_be_visible()
-    journey.fill_checkout_form("0500000001", "Sara Al-Qahtani", "Riyadh", "King Fahd Rd 1")
+    expect(journey.page.get_by_role("heading", name=journey.t("Checkout"), exact=True)).to_be_visible()
+    # The form comes back filled in as it was sent: nothing to type again.
+    for name, value in [("phone", "0500000001"), ("name", "Sara Al-Qahtani"), ("city", "Riyadh"),
+                        ("address_line", "King Fahd Rd 1")]:
+        expect(journey.page.locator(f"[name={name}]")).to_have_value(value)
     journey.press(journey.by_testid("pay-with-points"))
     journey.verify_code()
     journey.press(journey.by_testid("redeem-button"))
@@ -140,7 +154,7 @@ def test_staff_refunds_part_of_an_order_and_the_shopper_sees_it(journey, live_sh
     journey.confirm_redemption("3,100")
     order_number = journey.back_in_the_shop()
     journey.press(journey.by_testid("order-page-link"))
-    expect(journey.by_testid("order-status")).to_have_text("Paid")
+    expect(journey.by_testid("order-status")).to_have_text(journey.t("Paid"))
     expect(journey.by_testid("refunded-amount")).to_have_count(0)
 
     staff = new_desktop_page()
@@ -162,5 +176,5 @@ def test_staff_refunds_part_of_an_order_and_the_shopper_sees_it(journey, live_sh
     staff.reload()
     expect(staff.locator("tr.refunded")).to_contain_text("20.00")
     journey.page.reload()
-    expect(journey.by_testid("order-status")).to_have_text("Partly refunded")
+    expect(journey.by_testid("order-status")).to_have_text(journey.t("Partly refunded"))
     expect(journey.by_testid("refunded-amount")).to_contain_text("20.00")
