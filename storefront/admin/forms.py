@@ -25,9 +25,10 @@ def sar_amount(form, field):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email.")),
-                                                Length(max=255)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email.")), Length(max=255)],
+                       render_kw={"dir": "ltr", "autocomplete": "username"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))],
+                             render_kw={"dir": "ltr", "autocomplete": "current-password"})
 
 
 class LogoutForm(FlaskForm):
