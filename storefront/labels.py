@@ -6,6 +6,7 @@ shipping enum); pages show these words instead. Each is looked up when the page 
 from flask_babel import force_locale, lazy_gettext as _l
 
 from . import orders
+from .reconciliation import NEVER_STARTED
 
 # As a shopper reads an order's payment status (the order page).
 SHOPPER_ORDER_STATUS = {
@@ -47,6 +48,7 @@ SHIPPING_STEPS = ("new", "ready_shipping", "delivery_is_in_progress", "delivered
 CANCEL_REASONS = {
     "checkout abandoned": _l("you closed the Points checkout"),
     "checkout expired": _l("the Points checkout expired"),
+    NEVER_STARTED: _l("the payment could not start, so nothing was charged"),
     "The cart changed before payment; a new order replaced this one.":
         _l("the cart changed before payment, and a new order replaced this one"),
     "The contact or delivery details changed before payment; a new order replaced this one.":

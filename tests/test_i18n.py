@@ -368,3 +368,17 @@ def test_the_shipping_status_the_shopper_reads_is_in_their_language(client, arab
     english = client.get(f"/orders/{order.token}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<dd data-testid="shipping-status">خرج للتوصيل مع سمسا</dd>' in arabic
     assert '<dd data-testid="shipping-status">Out for delivery with SMSA</dd>' in english
+
+
+@pytest.mark.parametrize("reason", [
+    "checkout abandoned", "checkout expired",
+    "The cart changed before payment; a new order replaced this one.",
+    "The contact or delivery details changed before payment; a new order replaced this one.",
+    "checkout never started: Points gave no checkout_url, so the shopper saw no checkout",
+])
+def test_why_an_order_was_cancelled_reads_in_the_shoppers_language(client, arabic_order, reason):
+    order = arabic_order("ar", "cancelled", status_reason=reason)
+    arabic = text(client.get(f"/checkout/callback?order={order.token}", headers={"Accept-Language": "ar"}).get_data(as_text=True))
+    assert f"أُلغي الطلب {order.order_number}:" in arabic and not latin_runs(arabic)
+    english = text(client.get(f"/checkout/callback?order={order.token}", headers={"Accept-Language": "en"}).get_data(as_text=True))
+    assert f"Order {order.order_number} was cancelled: " in english
