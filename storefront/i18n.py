@@ -41,6 +41,7 @@ def init_app(app) -> None:
     app.add_template_filter(sar_text)
     app.add_template_filter(riyadh_time)
     app.add_template_filter(vat_share)
+    app.add_template_filter(unbroken_hyphens)
     app.before_request(_forget_previous_language)
     app.context_processor(_language_context)
     app.after_request(_vary_on_language)
@@ -116,6 +117,11 @@ def _vary_on_language(response):
         response.vary.add("Accept-Language")
         response.vary.add("Cookie")
     return response
+
+
+def unbroken_hyphens(name: str) -> str:
+    """``Al-Qahtani`` with non-breaking hyphens (U+2011): a narrow phone never splits a name there."""
+    return (name or "").replace("-", "\u2011")
 
 
 # --- Money ----------------------------------------------------------------------------------

@@ -353,10 +353,11 @@ def test_the_delivery_tracker_marks_order_received_once_paid(client, arabic_orde
     assert re.findall(r'<li class="done"[^>]*>([^<]+)</li>', html) == done
 
 
-def test_order_numbers_do_not_break_at_their_hyphens(client, arabic_order):
-    order = arabic_order("en", "paid")
+def test_order_numbers_and_names_do_not_break_at_their_hyphens(client, arabic_order):
+    order = arabic_order("en", "paid", customer_name="Sara Al-Qahtani")
     html = client.get(f"/checkout/callback?order={order.token}").get_data(as_text=True)
     assert f'<strong class="order-number" data-testid="order-number">{order.order_number}</strong>' in html
+    assert "Thank you, Sara Al\u2011Qahtani!" in html  # a non-breaking hyphen
     css = (ROOT / "static" / "css" / "shop.css").read_text(encoding="utf-8")
     assert re.search(r"\.nowrap, \.order-number \{ white-space: nowrap; \}", css)
 
