@@ -47,6 +47,8 @@ def test_mask_phones_in_text_masks_every_number_in_the_text():
     "paid on 2026-05-12 at 15:30:45",
     "at 2026-05-12T15:12:34.512345Z",
     "points uuid 550e8400-e29b-41d4-a716-446655440000",
+    "GET /v1/orders/0b053750-3103-426e-a3ca-fc251d5d762d",  # 05 3750 3103 inside a uuid
+    "uuid 7c0ad4f1-5123-4567-9abc-0512345678ab",
     "long id 1764115200512345678",
     "ten digits 5123456789",
     "ref ord_512345678901",
