@@ -9,11 +9,14 @@ import re
 import shutil
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
 import requests
 import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from storefront import create_app
@@ -91,13 +94,41 @@ def app_config(database_url):
     }
 
 
+class OneContextPerRequest(FlaskClient):
+    """The test client, refusing to send a request while the test holds an app context of its app:
+    Flask would run the request in that context, and ``g`` (the cart, the nav's categories) would
+    outlive the request, as it never does in production."""
+
+    def open(self, *args, **kwargs):
+        if not self.preserve_context and has_app_context() and current_app._get_current_object() is self.application:
+            raise RuntimeError("a request sent inside `with app.app_context()` would share that context's g: "
+                               "read the database before or after the request, in a block of its own")
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(app_config):
+    """The app, with no context pushed, as flaskr's: each request gets its own app context (and so
+    its own ``g`` and database session), as in production. Test code that reads the database or
+    ``current_app`` does it inside ``with app.app_context():`` (or holds ``app_context``)."""
     app = create_app(app_config)
+    app.test_client_class = OneContextPerRequest
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def app_context(app):
+    """An app context held for the whole test: for tests that call the domain directly and send no
+    request (the client refuses to send one while it is held). Yields the app."""
     with app.app_context():
         yield app
-        _db.session.remove()
-        _db.engine.dispose()
+
+
+def _in_app_context(app):
+    """The app context the test holds, if any; else a new one, closed (with its session) on exit."""
+    return nullcontext() if has_app_context() else app.app_context()
 
 
 @pytest.fixture
@@ -301,7 +332,11 @@ def start_gunicorn(tmp_path):
 
 @pytest.fixture
 def make_order(app):
-    """Create an order as if the shopper had pressed Pay: lines, totals, a pending status."""
+    """Create an order as if the shopper had pressed Pay: lines, totals, a pending status.
+
+    Inside a held app context the order stays in its session, as the domain functions a test then
+    calls expect. Otherwise it is made in a context of its own and comes back detached, its columns,
+    lines and transitions loaded: what it says is the order as made; re-read it to see a change."""
     from decimal import Decimal
 
     from storefront.models import Order, OrderLine, OrderTransition, Product
@@ -309,24 +344,47 @@ def make_order(app):
     counter = iter(range(1, 10_000))
 
     def make(status="pending_payment", *, lines=(("sukkari-dates", 1),), shipping="25.00", points_uuid=None, **fields):
-        products = {p.slug: p for p in _db.session.scalars(sa.select(Product))}
-        n = next(counter)
-        order = Order(order_number=f"PTS-2026-{900000 + n:06d}", status=status, customer_name="Sara",
-                      phone="500000001", city="Riyadh", address_line="King Fahd Rd 1",
-                      subtotal=Decimal("0.00"), shipping_amount=Decimal(shipping), total=Decimal("0.00"),
-                      points_uuid=points_uuid, **fields)
-        for slug, quantity in lines:
-            product = products[slug]
-            order.lines.append(OrderLine(product_id=product.id, product_name=product.name,
-                                         unit_price=product.price, quantity=quantity))
-        order.subtotal = sum((l.unit_price * l.quantity for l in order.lines), Decimal("0.00"))
-        order.total = order.subtotal + order.shipping_amount
-        order.transitions.append(OrderTransition(from_status=None, to_status=status, source="checkout"))
-        _db.session.add(order)
-        _db.session.commit()
-        return order
+        with _in_app_context(app):
+            products = {p.slug: p for p in _db.session.scalars(sa.select(Product))}
+            n = next(counter)
+            order = Order(order_number=f"PTS-2026-{900000 + n:06d}", status=status, customer_name="Sara",
+                          phone="500000001", city="Riyadh", address_line="King Fahd Rd 1",
+                          subtotal=Decimal("0.00"), shipping_amount=Decimal(shipping), total=Decimal("0.00"),
+                          points_uuid=points_uuid, **fields)
+            for slug, quantity in lines:
+                product = products[slug]
+                order.lines.append(OrderLine(product_id=product.id, product_name=product.name,
+                                             unit_price=product.price, quantity=quantity))
+            order.subtotal = sum((l.unit_price * l.quantity for l in order.lines), Decimal("0.00"))
+            order.total = order.subtotal + order.shipping_amount
+            order.transitions.append(OrderTransition(from_status=None, to_status=status, source="checkout"))
+            _db.session.add(order)
+            _db.session.commit()
+            return _read_order(order.id)
 
     return make
+
+
+def _read_order(order_id: int):
+    """The order as the database holds it now, with its lines and transitions loaded."""
+    from sqlalchemy.orm import selectinload
+
+    from storefront.models import Order
+
+    return _db.session.scalar(sa.select(Order).where(Order.id == order_id)
+                              .options(selectinload(Order.lines), selectinload(Order.transitions))
+                              .execution_options(populate_existing=True))
+
+
+@pytest.fixture
+def reload(app):
+    """``reload(order)``: the order as the database holds it now, with its lines and transitions;
+    in the test's app context if it holds one, else read in one of its own and returned detached."""
+    def read(order):
+        with _in_app_context(app):
+            return _read_order(order.id)
+
+    return read
 
 
 @pytest.fixture
@@ -337,11 +395,13 @@ def staff_client(app, client):
     from storefront.admin.auth import start_staff_session
     from storefront.models import AdminUser
 
-    user = AdminUser(email="staff@example.test", password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000"))
-    _db.session.add(user)
-    _db.session.commit()
-    with client.session_transaction() as session:
-        start_staff_session(session, user)
+    with app.app_context():
+        user = AdminUser(email="staff@example.test",
+                         password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000"))
+        _db.session.add(user)
+        _db.session.commit()
+        with client.session_transaction() as session:
+            start_staff_session(session, user)
     return client
 
 

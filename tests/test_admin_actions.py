@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from storefront import backoffice, reconciliation
 from storefront.extensions import db
-from storefront.models import Order, PointsApiCall, utcnow
+from storefront.models import PointsApiCall, utcnow
 
 API = "http://points.invalid/api"
 UUID = "0b6f6c1e-0000-4000-8000-000000000001"
@@ -39,15 +39,21 @@ def pending_order(make_order, **fields):
     return make_order("pending_payment", points_uuid=UUID, points_order_status="new", **fields)
 
 
-def calls(order):
-    return db.session.scalars(sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id)).all()
+@pytest.fixture
+def calls(app):
+    def read(order) -> list[PointsApiCall]:
+        with app.app_context():
+            return db.session.scalars(sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id)).all()
+    return read
 
 
-def snapshot(order):
-    db.session.expire_all()
-    o = db.session.get(Order, order.id)
-    return (o.status, o.points_order_status, o.refunded_amount, o.shipping_status, o.shipping_label_en,
-            len(o.transitions))
+@pytest.fixture
+def snapshot(reload):
+    def take(order) -> tuple:
+        o = reload(order)
+        return (o.status, o.points_order_status, o.refunded_amount, o.shipping_status, o.shipping_label_en,
+                len(o.transitions))
+    return take
 
 
 def text(response):
@@ -71,7 +77,8 @@ def act(staff_client, order, action, **form):
 
 # --- Shipping status ---------------------------------------------------------------------------
 
-def test_staff_set_the_shipping_status_with_labels_and_the_order_shows_it(staff_client, make_order, points):
+def test_staff_set_the_shipping_status_with_labels_and_the_order_shows_it(staff_client, make_order, points, reload,
+                                                                          calls):
     order = paid_order(make_order)
     points.post(f"{API}/v1/orders/{UUID}/status", json=resource(
         order, status="delivery_is_in_progress", custom_status={"ar": "خرج للتوصيل", "en": "Out for delivery"}))
@@ -83,7 +90,7 @@ def test_staff_set_the_shipping_status_with_labels_and_the_order_shows_it(staff_
     assert points.last_request.json() == {"status": "delivery_is_in_progress", "name_ar": "خرج للتوصيل",
                                           "name_en": "Out for delivery"}
     assert points.last_request.headers["x-api-key"] == "sk_sandbox_demo"
-    db.session.refresh(order)
+    order = reload(order)
     assert (order.shipping_status, order.shipping_label_ar, order.shipping_label_en) == (
         "delivery_is_in_progress", "خرج للتوصيل", "Out for delivery")
     assert order.status == "paid"
@@ -91,7 +98,8 @@ def test_staff_set_the_shipping_status_with_labels_and_the_order_shows_it(staff_
     assert (call.method, call.path, call.response_status) == ("POST", f"/v1/orders/{UUID}/status", 200)
 
 
-def test_labels_points_fills_in_are_stored_and_an_integer_status_falls_back_to_the_one_asked(app, make_order, points):
+def test_labels_points_fills_in_are_stored_and_an_integer_status_falls_back_to_the_one_asked(app_context, make_order,
+                                                                                             points):
     order = paid_order(make_order)
     points.post(f"{API}/v1/orders/{UUID}/status", json=resource(order, status=3, custom_status={"ar": "جاهز", "en": "Ready"}))
     backoffice.set_shipping_status(order, "ready_shipping", None, "Ready")
@@ -103,7 +111,8 @@ def test_labels_points_fills_in_are_stored_and_an_integer_status_falls_back_to_t
     ("cancelled", {"points_uuid": UUID}, "only a paid order can be shipped"),
     ("paid", {"points_uuid": None}, "no confirmed Points order yet"),
 ])
-def test_shipping_is_refused_before_any_call_on_an_order_that_cannot_ship(app, make_order, points, status, fields, expected):
+def test_shipping_is_refused_before_any_call_on_an_order_that_cannot_ship(app_context, make_order, points, calls,
+                                                                          status, fields, expected):
     order = make_order(status, **fields)
     with pytest.raises(backoffice.ActionError, match=expected) as refused:
         backoffice.set_shipping_status(order, "ready_shipping")
@@ -115,7 +124,7 @@ def test_shipping_is_refused_before_any_call_on_an_order_that_cannot_ship(app, m
     ("shipped", None, "not a Points shipping status"),
     ("ready_shipping", "x" * 121, "at most 120 characters"),
 ])
-def test_shipping_refuses_values_points_would_reject(app, make_order, points, status, name_en, expected):
+def test_shipping_refuses_values_points_would_reject(app_context, make_order, points, status, name_en, expected):
     with pytest.raises(backoffice.ActionError, match=expected):
         backoffice.set_shipping_status(paid_order(make_order), status, None, name_en)
     assert points.call_count == 0
@@ -129,7 +138,7 @@ def test_the_shipping_form_refuses_a_status_outside_the_enum(staff_client, make_
 
 # --- Cancel ------------------------------------------------------------------------------------
 
-def test_cancel_asks_points_and_leaves_the_order_to_the_webhook(staff_client, make_order, points):
+def test_cancel_asks_points_and_leaves_the_order_to_the_webhook(staff_client, make_order, points, snapshot, calls):
     order = pending_order(make_order)
     points.post(f"{API}/v1/orders/{UUID}/cancel", json=resource(order, order_status="cancelled"))
     before = snapshot(order)
@@ -142,7 +151,7 @@ def test_cancel_asks_points_and_leaves_the_order_to_the_webhook(staff_client, ma
     assert len(calls(order)) == 1
 
 
-def test_cancel_is_allowed_for_an_order_authorized_at_points(app, make_order, points):
+def test_cancel_is_allowed_for_an_order_authorized_at_points(app_context, make_order, points):
     order = make_order("authorized", points_uuid=UUID, points_order_status="authorized")
     points.post(f"{API}/v1/orders/{UUID}/cancel", json=resource(order, order_status="cancelled"))
     assert "requested" in backoffice.cancel_order(order, "Out of stock", submission_key=key())
@@ -157,7 +166,7 @@ def test_cancel_is_allowed_for_an_order_authorized_at_points(app, make_order, po
     ("pending_payment", {"points_uuid": UUID, "points_order_status": "new"}, "  ", "Give a reason"),
     ("pending_payment", {"points_uuid": UUID, "points_order_status": "new"}, "x" * 501, "at most 500"),
 ])
-def test_cancel_is_refused_before_any_call(app, make_order, points, status, fields, reason, expected):
+def test_cancel_is_refused_before_any_call(app_context, make_order, points, status, fields, reason, expected):
     order = make_order(status, **fields)
     with pytest.raises(backoffice.ActionError, match=expected):
         backoffice.cancel_order(order, reason, submission_key=key())
@@ -172,7 +181,7 @@ def test_a_refused_cancel_shows_the_reason_on_the_order_page(staff_client, make_
 
 # --- Refund ------------------------------------------------------------------------------------
 
-def test_a_full_refund_sends_no_amount_and_waits_for_the_webhook(staff_client, make_order, points):
+def test_a_full_refund_sends_no_amount_and_waits_for_the_webhook(staff_client, make_order, points, snapshot):
     order = paid_order(make_order)
     points.post(f"{API}/v1/orders/{UUID}/refund", json=resource(order, order_status="fully_refunded"))
     before = snapshot(order)
@@ -193,7 +202,7 @@ def test_a_partial_refund_sends_the_amount(staff_client, make_order, points):
     assert points.last_request.json() == {"amount": 25.5, "reason": "One item returned"}
 
 
-def test_a_refund_up_to_what_is_left_after_earlier_refunds_is_allowed(app, make_order, points):
+def test_a_refund_up_to_what_is_left_after_earlier_refunds_is_allowed(app_context, make_order, points):
     order = make_order("partially_refunded", points_uuid=UUID, points_order_status="partially_refunded",
                        refunded_amount=Decimal("20.00"))
     points.post(f"{API}/v1/orders/{UUID}/refund", json=resource(order, order_status="fully_refunded"))
@@ -208,7 +217,8 @@ def test_a_refund_up_to_what_is_left_after_earlier_refunds_is_allowed(app, make_
     ("abc", "not an amount"),
     ("NaN", "at most two decimal places"),
 ])
-def test_a_refund_amount_that_makes_no_sense_is_refused_before_any_call(app, make_order, points, amount, expected):
+def test_a_refund_amount_that_makes_no_sense_is_refused_before_any_call(app_context, make_order, points, amount,
+                                                                        expected):
     with pytest.raises(backoffice.ActionError, match=expected):
         backoffice.refund_order(paid_order(make_order), amount, "r", submission_key=key())
     assert points.call_count == 0
@@ -229,20 +239,21 @@ def test_a_refund_above_what_is_left_is_refused_before_any_call(staff_client, ma
     ("cancelled", {"points_order_status": "cancelled"}, "only a paid order can be refunded"),
     ("paid", {"points_uuid": None}, "reconcile it first"),
 ])
-def test_a_refund_on_an_order_that_was_not_paid_is_refused_before_any_call(app, make_order, points, status, fields, expected):
+def test_a_refund_on_an_order_that_was_not_paid_is_refused_before_any_call(app_context, make_order, points, status,
+                                                                           fields, expected):
     order = make_order(status, **{"points_uuid": UUID, **fields})
     with pytest.raises(backoffice.ActionError, match=expected):
         backoffice.refund_order(order, None, "r", submission_key=key())
     assert points.call_count == 0
 
 
-def test_a_refund_is_not_blocked_by_a_stale_points_status_left_by_a_late_webhook(app, make_order, points):
+def test_a_refund_is_not_blocked_by_a_stale_points_status_left_by_a_late_webhook(app_context, make_order, points):
     order = make_order("paid", points_uuid=UUID, points_order_status="cancelled")
     points.post(f"{API}/v1/orders/{UUID}/refund", json=resource(order, order_status="partially_refunded"))
     assert "requested" in backoffice.refund_order(order, Decimal("5.00"), "Damaged", submission_key=key())
 
 
-def test_an_order_paid_after_the_shop_gave_up_can_be_refunded(app, make_order, points):
+def test_an_order_paid_after_the_shop_gave_up_can_be_refunded(app_context, make_order, points):
     order = make_order("needs_review", points_uuid=UUID, points_order_status="approved")
     points.post(f"{API}/v1/orders/{UUID}/refund", json=resource(order, order_status="fully_refunded"))
     assert "requested" in backoffice.refund_order(order, None, "Paid after the session expired", submission_key=key())
@@ -288,7 +299,8 @@ ACTIONS = {
 
 @pytest.mark.parametrize("kind", list(ERRORS))
 @pytest.mark.parametrize("action", list(ACTIONS))
-def test_a_failed_points_call_shows_what_to_do_and_changes_nothing(staff_client, make_order, points, action, kind):
+def test_a_failed_points_call_shows_what_to_do_and_changes_nothing(staff_client, make_order, points, snapshot, calls,
+                                                                   action, kind):
     status, path, form = ACTIONS[action]
     order = make_order(status, points_uuid=UUID, points_order_status="approved" if status == "paid" else "new")
     points.post(f"{API}/v1/orders/{UUID}/{path}", **ERRORS[kind])
@@ -305,7 +317,7 @@ def test_a_failed_points_call_shows_what_to_do_and_changes_nothing(staff_client,
 
 # --- Reconcile ---------------------------------------------------------------------------------
 
-def test_the_reconcile_button_applies_what_points_says_as_a_webhook_would(staff_client, make_order, points):
+def test_the_reconcile_button_applies_what_points_says_as_a_webhook_would(staff_client, make_order, points, reload):
     order = make_order("pending_payment", points_uuid_hint=UUID)
     points.get(f"{API}/v1/orders/{UUID}", json=resource(order, order_status="approved"))
 
@@ -313,26 +325,28 @@ def test_the_reconcile_button_applies_what_points_says_as_a_webhook_would(staff_
     assert response.history[0].status_code == 303
 
     assert "Points says approved; applied" in text(response)
-    db.session.refresh(order)
+    order = reload(order)
     assert (order.status, order.points_uuid, order.points_reference_number) == ("paid", UUID, "REF-1")
     assert order.transitions[-1].source == "reconciliation"
 
 
-def test_reconcile_drops_a_hint_that_belongs_to_another_order(app, make_order, points):
+def test_reconcile_drops_a_hint_that_belongs_to_another_order(app_context, make_order, points):
     order = make_order("pending_payment", points_uuid_hint=UUID)
     points.get(f"{API}/v1/orders/{UUID}", json=resource(order, order_number="SOMEONE-ELSE"))
     assert "not to this order" in backoffice.reconcile_order(order)
     assert order.status == "pending_payment" and order.points_uuid is None and order.points_uuid_hint is None
 
 
-def test_reconcile_cancels_an_order_that_never_got_a_checkout_url_past_the_session_life(app, make_order, points):
+def test_reconcile_cancels_an_order_that_never_got_a_checkout_url_past_the_session_life(app_context, make_order,
+                                                                                        points):
     order = make_order("pending_payment", created_at=utcnow() - timedelta(minutes=31))
     assert "cancelled" in backoffice.reconcile_order(order)
     assert (order.status, order.status_reason) == ("cancelled", reconciliation.NEVER_STARTED)
     assert points.call_count == 0
 
 
-def test_reconcile_puts_an_order_sent_to_checkout_with_no_word_to_review_never_cancels_it(app, make_order, points):
+def test_reconcile_puts_an_order_sent_to_checkout_with_no_word_to_review_never_cancels_it(app_context, make_order,
+                                                                                          points):
     order = make_order("pending_payment", checkout_url="https://points.invalid/checkout/s1",
                        checkout_started_at=utcnow() - timedelta(minutes=31))
     assert "it needs review" in backoffice.reconcile_order(order)
@@ -341,14 +355,14 @@ def test_reconcile_puts_an_order_sent_to_checkout_with_no_word_to_review_never_c
     assert points.call_count == 0
 
 
-def test_reconcile_waits_out_the_session_life_before_deciding(app, make_order, points):
+def test_reconcile_waits_out_the_session_life_before_deciding(app_context, make_order, points):
     order = make_order("pending_payment", checkout_url="https://points.invalid/checkout/s1",
                        checkout_started_at=utcnow() - timedelta(minutes=29))
     assert "nothing to ask" in backoffice.reconcile_order(order)
     assert order.status == "pending_payment" and points.call_count == 0
 
 
-def test_a_hint_points_does_not_know_is_dropped_and_the_order_still_reaches_review(app, make_order, points):
+def test_a_hint_points_does_not_know_is_dropped_and_the_order_still_reaches_review(app_context, make_order, points):
     order = make_order("pending_payment", points_uuid_hint=UUID, checkout_url="https://points.invalid/checkout/s1",
                        checkout_started_at=utcnow() - timedelta(minutes=31))
     points.get(f"{API}/v1/orders/{UUID}", **ERRORS["not_found"])
@@ -364,7 +378,7 @@ def test_reconcile_is_refused_for_an_order_whose_webhook_came(staff_client, make
     assert "only an order waiting for payment is reconciled" in text(response) and points.call_count == 0
 
 
-def test_a_failed_reconcile_shows_what_to_do_and_changes_nothing(staff_client, make_order, points):
+def test_a_failed_reconcile_shows_what_to_do_and_changes_nothing(staff_client, make_order, points, snapshot, calls):
     order = make_order("pending_payment", points_uuid_hint=UUID)
     points.get(f"{API}/v1/orders/{UUID}", **ERRORS["rate_limited"])
     before = snapshot(order)
@@ -376,7 +390,7 @@ def test_a_failed_reconcile_shows_what_to_do_and_changes_nothing(staff_client, m
 
 # --- The operator commands --------------------------------------------------------------------
 
-def test_the_reconcile_command_reconciles_only_stale_pending_orders(app, runner, make_order, points):
+def test_the_reconcile_command_reconciles_only_stale_pending_orders(app, runner, make_order, points, reload):
     stale = make_order("pending_payment", points_uuid_hint=UUID, created_at=utcnow() - timedelta(minutes=20))
     fresh = make_order("pending_payment", points_uuid_hint="fresh-uuid")
     never_started = make_order("pending_payment", created_at=utcnow() - timedelta(hours=1))
@@ -391,8 +405,7 @@ def test_the_reconcile_command_reconciles_only_stale_pending_orders(app, runner,
     assert fresh.order_number not in result.output
     assert f"{never_started.order_number}: checkout never started" in result.output
     assert f"{no_word.order_number}: no word from Points within the session life" in result.output
-    db.session.expire_all()
-    assert [db.session.get(Order, o.id).status for o in (stale, fresh, never_started, no_word)] == [
+    assert [reload(o).status for o in (stale, fresh, never_started, no_word)] == [
         "paid", "pending_payment", "cancelled", "needs_review"]
     assert points.call_count == 1
 
@@ -404,7 +417,7 @@ def test_the_reconcile_command_reports_a_failed_call_and_goes_on(app, runner, ma
     assert result.exit_code == 0 and f"{order.order_number}: Points call failed" in result.output
 
 
-def test_register_webhook_prints_the_secret_once(app, runner, points):
+def test_register_webhook_prints_the_secret_once(app_context, runner, points):
     points.post(f"{API}/v1/webhooks", json={"status": True, "message": "", "appended_data": {}, "data": {
         "uuid": "wh-1", "name": "Points Storefront", "url": "https://shop.example/webhooks/points",
         "secret": "whsec_" + "s" * 54}})
@@ -415,30 +428,28 @@ def test_register_webhook_prints_the_secret_once(app, runner, points):
     assert points.last_request.headers["x-api-key"] == "sk_sandbox_demo"
 
 
-def test_register_webhook_says_why_points_refused(app, runner, points):
+def test_register_webhook_says_why_points_refused(app_context, runner, points):
     points.post(f"{API}/v1/webhooks", **ERRORS["auth"])
     result = runner.invoke(args=["points", "register-webhook", "https://shop.example/webhooks/points"])
     assert result.exit_code != 0 and "Invalid or inactive API key" in result.output
 
 
-def test_staff_accept_a_reviewed_order_and_it_is_released_for_fulfilment(staff_client, make_order):
+def test_staff_accept_a_reviewed_order_and_it_is_released_for_fulfilment(staff_client, make_order, reload):
     order = make_order(status="needs_review", status_reason="Amount mismatch")
     page = staff_client.get(f"/admin/orders/{order.order_number}").get_data(as_text=True)
     assert "Accept and fulfil" in page
     assert "Say what you checked." in act(staff_client, order, "accept", note="")
     assert "is accepted and released for fulfilment" in act(staff_client, order, "accept",
                                                             note="Customer confirmed the total by phone")
-    db.session.expire_all()
-    order = db.session.get(type(order), order.id)
+    order = reload(order)
     assert order.status == "paid"
     assert order.transitions[-1].source == "admin" and "Customer confirmed" in order.transitions[-1].reason
 
 
-def test_only_an_order_under_review_can_be_accepted(staff_client, make_order):
+def test_only_an_order_under_review_can_be_accepted(staff_client, make_order, reload):
     order = make_order(status="pending_payment")
     assert "only an order under review is accepted" in act(staff_client, order, "accept", note="looks fine")
-    db.session.expire_all()
-    assert db.session.get(type(order), order.id).status == "pending_payment"
+    assert reload(order).status == "pending_payment"
 
 
 # --- Every staff action answers 303 to the order page; one submission is one call --------------
@@ -519,7 +530,7 @@ def test_shipping_is_offered_exactly_where_points_accepts_it(staff_client, make_
     assert ("Update shipping" in page) is offered
 
 
-def test_a_partially_refunded_order_ships_what_was_not_refunded(app, make_order, points):
+def test_a_partially_refunded_order_ships_what_was_not_refunded(app_context, make_order, points):
     order = make_order("partially_refunded", points_uuid=UUID, refunded_amount=Decimal("5.00"))
     points.post(f"{API}/v1/orders/{UUID}/status", json=resource(order, status="ready_shipping"))
     assert "is now ready to ship" in backoffice.set_shipping_status(order, "ready_shipping")

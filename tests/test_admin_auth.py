@@ -16,10 +16,12 @@ EMAIL, PASSWORD = "staff@example.test", "correct horse battery"
 
 @pytest.fixture
 def staff(app):
-    user = AdminUser(email=EMAIL, password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
-    db.session.add(user)
-    db.session.commit()
-    return user
+    with app.app_context():
+        user = AdminUser(email=EMAIL, password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
+        db.session.add(user)
+        db.session.commit()
+        db.session.refresh(user)  # loaded before its session closes
+        return user
 
 
 def login(client, email=EMAIL, password=PASSWORD, **kwargs):
@@ -50,11 +52,12 @@ def test_a_shoppers_session_never_reaches_the_admin(client, staff):
     assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
 
 
-def test_staff_log_in_reach_the_orders_and_log_out(client, staff):
+def test_staff_log_in_reach_the_orders_and_log_out(app, client, staff):
     response = login(client, follow_redirects=True)
     assert response.status_code == 200
     assert b"Orders" in response.data and EMAIL.encode() in response.data
-    assert db.session.get(AdminUser, staff.id).last_login_at is not None
+    with app.app_context():
+        assert db.session.get(AdminUser, staff.id).last_login_at is not None
 
     response = client.post("/admin/logout", follow_redirects=True)
     assert b"logged out" in response.data
@@ -85,12 +88,13 @@ def test_emails_are_matched_whatever_their_case(client, staff):
     assert login(client, email="  Staff@Example.TEST ").status_code == 302
 
 
-def _a_minute_passes():
-    db.session.execute(sa.update(RateLimit).values(last_hit_at=RateLimit.last_hit_at - timedelta(seconds=61)))
-    db.session.commit()
+def _a_minute_passes(app):
+    with app.app_context():
+        db.session.execute(sa.update(RateLimit).values(last_hit_at=RateLimit.last_hit_at - timedelta(seconds=61)))
+        db.session.commit()
 
 
-def test_five_failures_slow_down_the_next_attempt_even_with_the_right_password(client, staff):
+def test_five_failures_slow_down_the_next_attempt_even_with_the_right_password(app, client, staff):
     for _ in range(5):
         assert login(client, password="wrong").status_code == 200
     response = login(client)
@@ -99,14 +103,14 @@ def test_five_failures_slow_down_the_next_attempt_even_with_the_right_password(c
     assert client.get("/admin/orders").status_code == 302
 
     # A minute later, one more attempt is allowed.
-    _a_minute_passes()
+    _a_minute_passes(app)
     assert login(client).status_code == 302
 
 
-def test_after_the_slow_down_one_attempt_a_minute_is_evaluated(client, staff):
+def test_after_the_slow_down_one_attempt_a_minute_is_evaluated(app, client, staff):
     for _ in range(5):
         login(client, password="wrong")
-    _a_minute_passes()
+    _a_minute_passes(app)
     assert login(client, password="wrong").status_code == 200  # evaluated (and wrong)
     assert login(client).status_code == 429                     # the next one waits again
 
@@ -143,7 +147,7 @@ def test_hopping_between_ipv6_addresses_of_one_64_does_not_escape_the_slow_down(
 def test_concurrent_attempts_after_the_lockout_minute_evaluate_exactly_one(app, staff):
     for _ in range(5):
         login(app.test_client(), password="wrong")
-    _a_minute_passes()
+    _a_minute_passes(app)
     clients = [app.test_client() for _ in range(40)]
     barrier = threading.Barrier(len(clients))
 
@@ -154,7 +158,8 @@ def test_concurrent_attempts_after_the_lockout_minute_evaluate_exactly_one(app, 
     with ThreadPoolExecutor(len(clients)) as pool:
         statuses = sorted(pool.map(attempt, clients))
     assert statuses == [200] + [429] * 39
-    assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 6
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(LoginAttempt.id))) == 6
 
 
 def test_concurrent_first_attempts_evaluate_at_most_five(app, staff):
@@ -170,12 +175,14 @@ def test_concurrent_first_attempts_evaluate_at_most_five(app, staff):
     assert statuses == [200] * 5 + [429] * 25
 
 
-def test_failures_older_than_fifteen_minutes_do_not_count(client, staff):
+def test_failures_older_than_fifteen_minutes_do_not_count(app, client, staff):
     for _ in range(5):
         login(client, password="wrong")
-    db.session.execute(sa.update(RateLimit).values(window_started_at=RateLimit.window_started_at - timedelta(minutes=16),
-                                                   last_hit_at=RateLimit.last_hit_at - timedelta(minutes=16)))
-    db.session.commit()
+    with app.app_context():
+        db.session.execute(sa.update(RateLimit).values(
+            window_started_at=RateLimit.window_started_at - timedelta(minutes=16),
+            last_hit_at=RateLimit.last_hit_at - timedelta(minutes=16)))
+        db.session.commit()
     assert login(client).status_code == 302
 
 
@@ -189,10 +196,11 @@ def test_a_success_clears_the_failures_of_that_address(client, staff):
     assert login(client).status_code == 302
 
 
-def test_attempts_are_recorded_without_the_password(client, staff):
+def test_attempts_are_recorded_without_the_password(app, client, staff):
     login(client, password="wrong-secret")
     login(client)
-    attempts = db.session.scalars(sa.select(LoginAttempt).order_by(LoginAttempt.id)).all()
+    with app.app_context():
+        attempts = db.session.scalars(sa.select(LoginAttempt).order_by(LoginAttempt.id)).all()
     assert [(a.email, a.succeeded) for a in attempts] == [(EMAIL, False), (EMAIL, True)]
     assert attempts[0].remote_addr == "127.0.0.1"
 
@@ -261,8 +269,10 @@ def test_logout_ends_every_session_of_that_account(app, staff):
 
 
 def test_logout_of_one_account_leaves_another_accounts_sessions_open(app, client, staff):
-    db.session.add(AdminUser(email="other@example.test", password_hash=generate_password_hash("other-pass", method="pbkdf2:sha256:1000")))
-    db.session.commit()
+    with app.app_context():
+        db.session.add(AdminUser(email="other@example.test",
+                                 password_hash=generate_password_hash("other-pass", method="pbkdf2:sha256:1000")))
+        db.session.commit()
     other = app.test_client()
     login(other, email="other@example.test", password="other-pass")
     login(client)
@@ -281,8 +291,9 @@ def test_a_new_password_ends_every_earlier_session(app, client, runner, staff):
 
 def test_a_session_signed_for_a_deleted_and_recreated_account_does_not_open(app, client, staff):
     login(client)
-    db.session.delete(db.session.get(AdminUser, staff.id))
-    db.session.commit()
+    with app.app_context():
+        db.session.delete(db.session.get(AdminUser, staff.id))
+        db.session.commit()
     assert client.get("/admin/orders").status_code == 302
 
 
@@ -340,11 +351,12 @@ def test_the_idle_and_maximum_ages_are_settings(short_sessions, client, staff, c
 
 # --- The operator command ----------------------------------------------------------------------
 
-def test_create_admin_stores_a_hash_and_the_account_can_log_in(runner, client):
+def test_create_admin_stores_a_hash_and_the_account_can_log_in(app, runner, client):
     result = runner.invoke(args=["create-admin", "New.Staff@Example.test"], input="s3cret-pass\ns3cret-pass\n")
     assert result.exit_code == 0, result.output
-    user = db.session.scalar(sa.select(AdminUser).where(AdminUser.email == "new.staff@example.test"))
-    assert user is not None and "s3cret-pass" not in user.password_hash
+    with app.app_context():
+        user = db.session.scalar(sa.select(AdminUser).where(AdminUser.email == "new.staff@example.test"))
+        assert user is not None and "s3cret-pass" not in user.password_hash
     assert login(client, email="new.staff@example.test", password="s3cret-pass").status_code == 302
 
 

@@ -16,8 +16,9 @@ from page_text import text
 PRICES = {slug: Decimal(price) for slug, _n, _c, price, _d in CATALOGUE}
 
 
-def product_id(slug: str) -> int:
-    return db.session.scalar(sa.select(Product.id).where(Product.slug == slug))
+def product_id(app, slug: str) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(Product.id).where(Product.slug == slug))
 
 
 def cart_lines(app) -> list[tuple[str, int]]:
@@ -64,14 +65,14 @@ def test_shipping_is_flat_below_the_threshold_and_free_from_it(client, quantity,
 @pytest.mark.parametrize("subtotal, shipping", [
     ("0.00", "0.00"), ("0.01", "25.00"), ("299.99", "25.00"), ("300.00", "0.00"), ("1500.00", "0.00"),
 ])
-def test_shipping_for_uses_the_configured_rate_and_threshold(app, subtotal, shipping):
+def test_shipping_for_uses_the_configured_rate_and_threshold(app_context, subtotal, shipping):
     assert service.shipping_for(Decimal(subtotal)) == Decimal(shipping)
 
 
 def test_posted_price_is_ignored_and_total_comes_from_the_database(app, client):
     forged = {"price": "1", "unit_price": "1", "subtotal": "1", "shipping": "0", "total": "1", "product_id": "1"}
     client.post("/products/dallah-brass", data={"quantity": 1, **forged})
-    client.post(f"/cart/lines/{product_id('dallah-brass')}", data={"quantity": 2, **forged})
+    client.post(f"/cart/lines/{product_id(app, 'dallah-brass')}", data={"quantity": 2, **forged})
 
     html = client.get("/cart").get_data(as_text=True)
     assert summary(html) == {"subtotal": "370.00 SAR", "shipping": "Free", "total": "370.00 SAR"}
@@ -83,7 +84,7 @@ def test_posted_price_is_ignored_and_total_comes_from_the_database(app, client):
 
 def test_changing_a_quantity_updates_the_line_and_the_totals(app, client):
     client.post("/products/maamoul-assortment", data={"quantity": 1})
-    response = client.post(f"/cart/lines/{product_id('maamoul-assortment')}", data={"quantity": 4},
+    response = client.post(f"/cart/lines/{product_id(app, 'maamoul-assortment')}", data={"quantity": 4},
                            follow_redirects=True)
     html = response.get_data(as_text=True)
     assert "Maamoul Assortment: quantity set to 4." in html
@@ -94,7 +95,7 @@ def test_changing_a_quantity_updates_the_line_and_the_totals(app, client):
 @pytest.mark.parametrize("quantity", ["0", "21", "-1", "many", ""])
 def test_a_bad_quantity_update_is_refused_with_a_message_and_changes_nothing(app, client, quantity):
     client.post("/products/maamoul-assortment", data={"quantity": 3})
-    response = client.post(f"/cart/lines/{product_id('maamoul-assortment')}", data={"quantity": quantity},
+    response = client.post(f"/cart/lines/{product_id(app, 'maamoul-assortment')}", data={"quantity": quantity},
                            follow_redirects=True)
     assert "Choose a quantity from 1 to 20." in response.get_data(as_text=True)
     assert cart_lines(app) == [("maamoul-assortment", 3)]
@@ -103,21 +104,21 @@ def test_a_bad_quantity_update_is_refused_with_a_message_and_changes_nothing(app
 def test_removing_a_line_keeps_the_others(app, client):
     client.post("/products/ajwa-dates", data={"quantity": 1})
     client.post("/products/shemagh-red", data={"quantity": 2})
-    response = client.post(f"/cart/lines/{product_id('ajwa-dates')}/remove", follow_redirects=True)
+    response = client.post(f"/cart/lines/{product_id(app, 'ajwa-dates')}/remove", follow_redirects=True)
     assert "Ajwa Dates was removed from your cart." in response.get_data(as_text=True)
     assert cart_lines(app) == [("shemagh-red", 2)]
 
 
-def test_removing_the_last_line_leaves_an_empty_cart(client):
+def test_removing_the_last_line_leaves_an_empty_cart(app, client):
     client.post("/products/ajwa-dates", data={"quantity": 1})
-    response = client.post(f"/cart/lines/{product_id('ajwa-dates')}/remove", follow_redirects=True)
+    response = client.post(f"/cart/lines/{product_id(app, 'ajwa-dates')}/remove", follow_redirects=True)
     assert "Your cart is empty." in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("path, data", [("/cart/lines/{id}", {"quantity": 5}), ("/cart/lines/{id}/remove", {})])
 def test_changing_a_product_that_is_not_in_the_cart_changes_nothing(app, client, path, data):
     client.post("/products/ajwa-dates", data={"quantity": 1})
-    response = client.post(path.format(id=product_id("thobe-white")), data=data)
+    response = client.post(path.format(id=product_id(app, "thobe-white")), data=data)
     assert response.status_code == 302
     assert cart_lines(app) == [("ajwa-dates", 1)]
 
@@ -138,12 +139,10 @@ def test_the_cart_survives_a_browser_restart(app, client):
 
     restarted = app.test_client()  # a new browser holding only the stored cookie
     restarted.set_cookie("session", cookie.value)
-    with app.app_context():
-        html = restarted.get("/cart").get_data(as_text=True)
+    html = restarted.get("/cart").get_data(as_text=True)
     assert "Sukkari Dates Box" in html and summary(html)["subtotal"] == "158.00 SAR"
 
-    with app.app_context():
-        assert "Your cart is empty." in app.test_client().get("/cart").get_data(as_text=True)
+    assert "Your cart is empty." in app.test_client().get("/cart").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("url", ["/", "/cart", "/products/dallah-brass"])
@@ -152,7 +151,7 @@ def test_pages_make_the_same_number_of_queries_with_3_or_12_cart_lines(app, clie
         for slug in [slug for slug, *_ in CATALOGUE][:count]:
             client.post(f"/products/{slug}", data={"quantity": 1})
         assert len(cart_lines(app)) == count
-        with app.app_context():
+        with client:  # keeps the request's context, where its queries were recorded
             assert client.get(url).status_code == 200
             return len(get_recorded_queries())
 
@@ -167,12 +166,11 @@ def csrf_client(app_config):
     """A shop with CSRF protection on, as in production, and a cart holding one line."""
     shop = create_app({**app_config, "WTF_CSRF_ENABLED": True})
     client = shop.test_client()
-    with shop.app_context():
-        page = client.get("/products/dallah-brass").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-        assert client.post("/products/dallah-brass", data={"quantity": 2, "csrf_token": token}).status_code == 302
-        cart_page = client.get("/cart").get_data(as_text=True)
-        assert cart_page.count('name="csrf_token"') == 2  # the update and remove forms carry it
+    page = client.get("/products/dallah-brass").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert client.post("/products/dallah-brass", data={"quantity": 2, "csrf_token": token}).status_code == 302
+    cart_page = client.get("/cart").get_data(as_text=True)
+    assert cart_page.count('name="csrf_token"') == 2  # the update and remove forms carry it
     return shop, client
 
 
@@ -184,7 +182,6 @@ def csrf_client(app_config):
 ])
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(csrf_client, path, data):
     shop, client = csrf_client
-    with shop.app_context():
-        response = client.post(path.format(id=product_id("dallah-brass")), data=data)
-        assert response.status_code == 400
-        assert cart_lines(shop) == [("dallah-brass", 2)]
+    response = client.post(path.format(id=product_id(shop, "dallah-brass")), data=data)
+    assert response.status_code == 400
+    assert cart_lines(shop) == [("dallah-brass", 2)]

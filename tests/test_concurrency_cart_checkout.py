@@ -254,23 +254,33 @@ def order_being_started(app, client, requests_mock):
                                               "data": {"checkout_url": "https://points.example/checkout/1"}})
     assert client.post("/products/sukkari-dates", data={"quantity": 2}).status_code == 302
     assert client.post("/checkout", data=CUSTOMER).status_code == 303
-    order = db.session.scalar(sa.select(Order))
-    order.checkout_url, order.checkout_started_at = None, utcnow()
-    db.session.commit()
-    return order
+    with app.app_context():
+        order = db.session.scalar(sa.select(Order))
+        order.checkout_url, order.checkout_started_at = None, utcnow()
+        db.session.commit()
+        db.session.refresh(order)  # loaded before its session closes
+        return order
 
 
-def points_calls() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(PointsApiCall))
+def change(app, order, **columns) -> None:
+    """Change the order in the database, as another request would."""
+    with app.app_context():
+        db.session.execute(sa.update(Order).where(Order.id == order.id).values(**columns))
+        db.session.commit()
 
 
-def test_a_press_that_loses_the_claim_goes_at_once_to_the_preparing_page(client, order_being_started):
+def points_calls(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(PointsApiCall))
+
+
+def test_a_press_that_loses_the_claim_goes_at_once_to_the_preparing_page(app, client, order_being_started):
     started = time.monotonic()
     response = client.post("/checkout", data=CUSTOMER)
     assert time.monotonic() - started < 1
     assert response.status_code == 303
     assert response.headers["Location"] == f"/checkout/preparing/{order_being_started.token}"
-    assert points_calls() == 1  # only the first press called Points
+    assert points_calls(app) == 1  # only the first press called Points
 
 
 def test_the_preparing_page_refreshes_itself_without_script_while_the_call_runs(client, order_being_started):
@@ -282,20 +292,19 @@ def test_the_preparing_page_refreshes_itself_without_script_while_the_call_runs(
     assert "<script" not in page
 
 
-def test_the_preparing_page_sends_the_shopper_to_points_once_the_first_press_has_the_url(client, order_being_started):
-    order_being_started.checkout_url = "https://points.example/checkout/1"
-    db.session.commit()
+def test_the_preparing_page_sends_the_shopper_to_points_once_the_first_press_has_the_url(app, client,
+                                                                                         order_being_started):
+    change(app, order_being_started, checkout_url="https://points.example/checkout/1")
     response = client.get(f"/checkout/preparing/{order_being_started.token}")
     assert response.status_code == 303 and response.headers["Location"] == "https://points.example/checkout/1"
 
 
 @pytest.mark.parametrize("claim", ["released after a failure", "left by a request that died"])
-def test_the_preparing_page_offers_try_again_when_the_first_press_failed(client, order_being_started, claim):
+def test_the_preparing_page_offers_try_again_when_the_first_press_failed(app, client, order_being_started, claim):
     if claim == "released after a failure":
-        order_being_started.checkout_started_at, order_being_started.last_error = None, "Checkout call failed"
+        change(app, order_being_started, checkout_started_at=None, last_error="Checkout call failed")
     else:
-        order_being_started.checkout_started_at = utcnow() - timedelta(minutes=1)
-    db.session.commit()
+        change(app, order_being_started, checkout_started_at=utcnow() - timedelta(minutes=1))
     response = client.get(f"/checkout/preparing/{order_being_started.token}")
     page = response.get_data(as_text=True)
     assert response.status_code == 502
@@ -306,9 +315,8 @@ def test_the_preparing_page_offers_try_again_when_the_first_press_failed(client,
         assert f'name="{name}" value="{value}"' in page
 
 
-def test_the_preparing_page_of_an_order_no_longer_awaiting_payment_shows_the_order(client, order_being_started):
-    order_being_started.status = "cancelled"
-    db.session.commit()
+def test_the_preparing_page_of_an_order_no_longer_awaiting_payment_shows_the_order(app, client, order_being_started):
+    change(app, order_being_started, status="cancelled")
     response = client.get(f"/checkout/preparing/{order_being_started.token}")
     assert response.status_code == 303 and response.headers["Location"] == f"/orders/{order_being_started.token}"
 
@@ -318,13 +326,12 @@ def test_an_unknown_preparing_token_is_a_404(client):
 
 
 @pytest.mark.parametrize("claimed_seconds_ago, taken_over", [(12, False), (40, True)])
-def test_a_claim_is_taken_over_only_once_its_request_must_have_died(client, order_being_started,
+def test_a_claim_is_taken_over_only_once_its_request_must_have_died(app, client, order_being_started,
                                                                      claimed_seconds_ago, taken_over):
     """The call times out after POINTS_TIMEOUT_SECONDS (10 s): a claim younger than that plus a
     margin may still be making its call, and a second call would make a second Points order."""
-    order_being_started.checkout_started_at = utcnow() - timedelta(seconds=claimed_seconds_ago)
-    db.session.commit()
+    change(app, order_being_started, checkout_started_at=utcnow() - timedelta(seconds=claimed_seconds_ago))
     response = client.post("/checkout", data=CUSTOMER)
-    assert points_calls() == (2 if taken_over else 1)
+    assert points_calls(app) == (2 if taken_over else 1)
     assert response.headers["Location"] == ("https://points.example/checkout/1" if taken_over
                                             else f"/checkout/preparing/{order_being_started.token}")

@@ -216,19 +216,14 @@ def webhook(client, order, event, **fields):
     return client.post("/webhooks/points", json=body, headers={"X-Webhook-Secret": SECRET, "X-Webhook-Event": event})
 
 
-def reload(order):
-    db.session.expire_all()
-    return db.session.get(Order, order.id)
-
-
-def test_a_late_approved_webhook_pays_an_order_under_review_for_no_word(client, make_order):
+def test_a_late_approved_webhook_pays_an_order_under_review_for_no_word(client, make_order, reload):
     order = under_review_for_no_word(make_order)
     assert webhook(client, order, "approved").status_code == 200
     paid = reload(order)
     assert (paid.status, paid.points_uuid, paid.status_reason) == ("paid", UUID, "Points says approved.")
 
 
-def test_a_late_cancelled_webhook_cancels_an_order_under_review_for_no_word(client, make_order):
+def test_a_late_cancelled_webhook_cancels_an_order_under_review_for_no_word(client, make_order, reload):
     order = under_review_for_no_word(make_order)
     webhook(client, order, "cancelled", reason="checkout expired")
     assert (reload(order).status, reload(order).status_reason) == ("cancelled", "checkout expired")
@@ -236,13 +231,13 @@ def test_a_late_cancelled_webhook_cancels_an_order_under_review_for_no_word(clie
 
 @pytest.mark.parametrize("reason", ["Amount mismatch: Points says 1.00 SAR, the order total is 104.00 SAR.",
                                     "Points reports the order approved after the shop cancelled it: refund it or fulfil it."])
-def test_a_late_cancelled_webhook_does_not_close_a_review_where_money_moved(client, make_order, reason):
+def test_a_late_cancelled_webhook_does_not_close_a_review_where_money_moved(client, make_order, reload, reason):
     order = make_order("needs_review", status_reason=reason, points_uuid=UUID)
     webhook(client, order, "cancelled")
     assert (reload(order).status, reload(order).status_reason) == ("needs_review", reason)
 
 
-def test_an_entered_uuid_whose_amount_differs_becomes_an_amount_review(app, make_order, requests_mock):
+def test_an_entered_uuid_whose_amount_differs_becomes_an_amount_review(app_context, make_order, requests_mock, reload):
     order = under_review_for_no_word(make_order)
     requests_mock.get(f"{API}/v1/orders/{UUID}", json=points_says(order, total_price=1.0))
 
@@ -256,8 +251,8 @@ def test_an_entered_uuid_whose_amount_differs_becomes_an_amount_review(app, make
         backoffice.close_as_unpaid(order, "gone")
 
 
-def test_an_entered_uuid_points_still_has_as_new_keeps_the_review_and_can_be_reconciled_later(app, make_order,
-                                                                                              requests_mock):
+def test_an_entered_uuid_points_still_has_as_new_keeps_the_review_and_can_be_reconciled_later(app_context, make_order,
+                                                                                              requests_mock, reload):
     order = under_review_for_no_word(make_order)
     requests_mock.get(f"{API}/v1/orders/{UUID}", json=points_says(order, order_status="new"))
     assert "Points says new; ignored" in backoffice.settle_with_points_uuid(order, UUID)
@@ -266,14 +261,15 @@ def test_an_entered_uuid_points_still_has_as_new_keeps_the_review_and_can_be_rec
     assert backoffice.can_reconcile(order)
 
 
-def test_the_entered_uuid_is_checked_before_any_call(app, make_order, requests_mock):
+def test_the_entered_uuid_is_checked_before_any_call(app_context, make_order, requests_mock):
     order = under_review_for_no_word(make_order)
     with pytest.raises(backoffice.ActionError, match="not a Points order uuid"):
         backoffice.settle_with_points_uuid(order, "../../v1/webhooks")
     assert requests_mock.call_count == 0
 
 
-def test_an_order_under_review_for_no_word_cannot_be_accepted_or_refunded(app, make_order, requests_mock):
+def test_an_order_under_review_for_no_word_cannot_be_accepted_or_refunded(app_context, make_order, requests_mock,
+                                                                          reload):
     order = under_review_for_no_word(make_order)
     with pytest.raises(backoffice.ActionError, match="Points never said .* was paid, so it cannot be accepted"):
         backoffice.accept_after_review(order, "looks fine")
@@ -283,8 +279,8 @@ def test_an_order_under_review_for_no_word_cannot_be_accepted_or_refunded(app, m
 
 
 @pytest.mark.parametrize("status", ["pending_payment", "paid", "cancelled"])
-def test_only_an_order_under_review_for_no_word_takes_a_uuid_or_is_closed_as_unpaid(app, make_order, requests_mock,
-                                                                                   status):
+def test_only_an_order_under_review_for_no_word_takes_a_uuid_or_is_closed_as_unpaid(app_context, make_order,
+                                                                                    requests_mock, reload, status):
     order = make_order(status)
     with pytest.raises(backoffice.ActionError, match="entered only for an order Points never said a word about"):
         backoffice.settle_with_points_uuid(order, UUID)

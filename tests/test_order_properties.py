@@ -194,7 +194,7 @@ def payload(order: Order, uuid: str, event: Event, events: list[Event], second: 
                    Event("refunded", left=Decimal("30.00"))], [3, 2, 3, 1, 0, 2], [0, 0, 0, 0], False))  # one second
 @example(Scenario([Event("cancelled"), Event("refunded", left=Decimal("4.00")), Event("approved")],
                   [0, 1, 2], [0, 1, 2], False))  # a refund on a cancelled order, then its payment
-def test_any_arrival_order_with_redeliveries_ends_where_the_decisions_say(client, make_order, scenario):
+def test_any_arrival_order_with_redeliveries_ends_where_the_decisions_say(app, client, make_order, scenario):
     order = make_order()  # a fresh pending order per example, 104.00
     assert order.total == TOTAL
     uuid = f"0b8a3f4e-0000-4000-8000-{order.id:012d}"
@@ -212,10 +212,10 @@ def test_any_arrival_order_with_redeliveries_ends_where_the_decisions_say(client
         assert (response.get_json()["outcome"] == "duplicate") == redelivery, (events[i], response.get_json())
 
     expected = expected_end(events, scenario.arrivals)
-    db.session.expire_all()
-    got = db.session.get(Order, order.id)
-    history = db.session.scalars(sa.select(OrderTransition).where(OrderTransition.order_id == order.id)
-                                 .order_by(OrderTransition.id)).all()
+    with app.app_context():
+        got = db.session.get(Order, order.id)
+        history = db.session.scalars(sa.select(OrderTransition).where(OrderTransition.order_id == order.id)
+                                     .order_by(OrderTransition.id)).all()
     counted = dict(Counter(t.to_status for t in history[1:]))  # [0] is the checkout's pending_payment
     trail = [(t.from_status, t.to_status) for t in history]
 

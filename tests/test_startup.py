@@ -75,14 +75,14 @@ def test_the_readme_gunicorn_command_starts_on_a_fresh_database_every_time(backe
           + ", ".join(f"{t:.1f}s" for t in timings))
 
 
-def test_the_migrations_make_exactly_the_schema_of_the_models(app):
+def test_the_migrations_make_exactly_the_schema_of_the_models(app_context):
     """``flask db migrate`` would write nothing: migrations and models agree (on this dialect)."""
     with db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert differences == []
 
 
-def test_the_app_migrates_an_empty_database_to_the_newest_revision(app):
+def test_the_app_migrates_an_empty_database_to_the_newest_revision(app_context):
     with db.engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == head_revision()
 
@@ -164,7 +164,7 @@ def test_the_shop_reads_an_upgraded_old_database_through_its_models(backend, tmp
     create_schema_before_migrations(url)
     insert_rows(url)
     app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": url})
+    page = app.test_client().get("/orders/legacy-token").get_data(as_text=True)
+    assert "PTS-2026-000001" in page and "Legacy Oud" in page
     with app.app_context():
-        page = app.test_client().get("/orders/legacy-token").get_data(as_text=True)
-        assert "PTS-2026-000001" in page and "Legacy Oud" in page
         db.engine.dispose()

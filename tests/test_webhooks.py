@@ -25,33 +25,33 @@ def deliver(client):
     return send
 
 
-def reload(order) -> Order:
-    db.session.expire_all()
-    return db.session.get(Order, order.id)
-
-
-def receipts(**where):
-    query = sa.select(WebhookReceipt).order_by(WebhookReceipt.id)
-    for key, value in where.items():
-        query = query.where(getattr(WebhookReceipt, key) == value)
-    return db.session.scalars(query).all()
+@pytest.fixture
+def receipts(app):
+    def read(**where) -> list[WebhookReceipt]:
+        query = sa.select(WebhookReceipt).order_by(WebhookReceipt.id)
+        for key, value in where.items():
+            query = query.where(getattr(WebhookReceipt, key) == value)
+        with app.app_context():
+            return db.session.scalars(query).all()
+    return read
 
 
 # --- Authenticity and shape -------------------------------------------------------------------
 
 @pytest.mark.parametrize("secret", [None, "", "whsec_wrong", SECRET + "x"])
-def test_missing_or_wrong_secret_is_401_and_changes_nothing(deliver, make_order, secret):
+def test_missing_or_wrong_secret_is_401_and_changes_nothing(app, deliver, make_order, reload, receipts, secret):
     order = make_order()
     response = deliver(envelope(order, "approved"), secret=secret)
     assert response.status_code == 401
     assert reload(order).status == "pending_payment"
     assert receipts() == []  # nothing stored for an unverified request, only the log line
-    [failure] = recent_failed_verifications()
+    with app.app_context():
+        [failure] = recent_failed_verifications()
     assert failure["headers"]["X-Webhook-Event"] == "approved"
     assert SECRET not in str(failure) and (secret or "§") not in str(failure)
 
 
-def test_no_configured_secret_never_skips_verification(app, deliver, make_order):
+def test_no_configured_secret_never_skips_verification(app, deliver, make_order, reload):
     app.config["POINTS_WEBHOOK_SECRET"] = ""
     order = make_order()
     assert deliver(envelope(order, "approved"), secret="").status_code == 401
@@ -67,14 +67,14 @@ def test_no_configured_secret_never_skips_verification(app, deliver, make_order)
                                  b'{"event": ["approved"], "order": {"order_number": "PTS-2026-000001"}}',
                                  b'{"event": "approved", "order": {"order_number": "PTS-2026-000001", "id": "u"}}\xff',
                                  b"[" * 100_000])
-def test_malformed_body_is_400_and_changes_nothing(deliver, make_order, raw):
+def test_malformed_body_is_400_and_changes_nothing(deliver, make_order, reload, receipts, raw):
     order = make_order()
     assert deliver(None, raw=raw, event="approved").status_code == 400
     assert reload(order).status == "pending_payment"
     assert receipts()[0].outcome == "malformed"
 
 
-def test_an_unknown_event_name_is_acknowledged_recorded_and_changes_nothing(deliver, make_order):
+def test_an_unknown_event_name_is_acknowledged_recorded_and_changes_nothing(deliver, make_order, reload, receipts):
     order = make_order()
     response = deliver(envelope(order, "store_rating_created"))
     assert response.status_code == 200
@@ -83,7 +83,7 @@ def test_an_unknown_event_name_is_acknowledged_recorded_and_changes_nothing(deli
     assert receipt.outcome == "unknown_event" and receipt.event == "store_rating_created"
 
 
-def test_unknown_order_number_is_404_so_points_retries(deliver, make_order):
+def test_unknown_order_number_is_404_so_points_retries(deliver, make_order, receipts):
     order = make_order()
     payload = envelope(order, "approved")
     payload["order"]["order_number"] = "PTS-2026-999999"
@@ -92,7 +92,7 @@ def test_unknown_order_number_is_404_so_points_retries(deliver, make_order):
     assert receipt.outcome == "unknown_order" and receipt.order_id is None
 
 
-def test_leading_hash_on_order_number_is_ignored(deliver, make_order):
+def test_leading_hash_on_order_number_is_ignored(deliver, make_order, reload):
     order = make_order()
     payload = envelope(order, "approved")
     payload["order"]["order_number"] = "#" + order.order_number
@@ -102,7 +102,7 @@ def test_leading_hash_on_order_number_is_ignored(deliver, make_order):
 
 # --- What each event does ---------------------------------------------------------------------
 
-def test_approved_pays_the_order_and_stores_points_ids(deliver, make_order):
+def test_approved_pays_the_order_and_stores_points_ids(deliver, make_order, reload):
     order = make_order()
     assert deliver(envelope(order, "approved")).status_code == 200
     order = reload(order)
@@ -114,7 +114,7 @@ def test_approved_pays_the_order_and_stores_points_ids(deliver, make_order):
     assert order.transitions[-1].source == "webhook"
 
 
-def test_authorized_then_captured_pays_the_order(deliver, make_order):
+def test_authorized_then_captured_pays_the_order(deliver, make_order, reload):
     order = make_order()
     deliver(envelope(order, "authorized", updated_at="2026-11-26T10:00:00.000000Z"))
     assert reload(order).status == "authorized"
@@ -127,17 +127,20 @@ def test_paying_empties_the_shoppers_cart(app, deliver, make_order):
 
     from storefront.cart.service import totals
 
-    product = db.session.scalar(sa.select(Product).limit(1))
-    cart = Cart(lines=[CartLine(product=product, quantity=2)])
-    db.session.add(cart)
-    db.session.commit()
-    order = make_order(cart_id=cart.id, cart_fingerprint=totals(cart).fingerprint())
+    with app.app_context():
+        product = db.session.scalar(sa.select(Product).limit(1))
+        cart = Cart(lines=[CartLine(product=product, quantity=2)])
+        db.session.add(cart)
+        db.session.commit()
+        order = make_order(cart_id=cart.id, cart_fingerprint=totals(cart).fingerprint())
+        cart_id = cart.id
     deliver(envelope(order, "approved"))
-    assert db.session.scalar(sa.select(sa.func.count(CartLine.id)).where(CartLine.cart_id == cart.id)) == 0
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(CartLine.id)).where(CartLine.cart_id == cart_id)) == 0
 
 
 @pytest.mark.parametrize("event", ["approved", "captured"])
-def test_amount_mismatch_does_not_confirm_and_goes_to_review(deliver, make_order, event):
+def test_amount_mismatch_does_not_confirm_and_goes_to_review(deliver, make_order, reload, receipts, event):
     order = make_order()
     response = deliver(envelope(order, event, total_price=order.total - Decimal("10.00")))
     assert response.status_code == 200
@@ -146,20 +149,20 @@ def test_amount_mismatch_does_not_confirm_and_goes_to_review(deliver, make_order
     assert receipts()[0].outcome == "amount_mismatch"
 
 
-def test_a_cent_of_rounding_is_not_a_mismatch(deliver, make_order):
+def test_a_cent_of_rounding_is_not_a_mismatch(deliver, make_order, reload):
     order = make_order()
     deliver(envelope(order, "approved", total_price=order.total + Decimal("0.01")))
     assert reload(order).status == "paid"
 
 
-def test_cancelled_cancels_a_pending_order_with_the_points_reason(deliver, make_order):
+def test_cancelled_cancels_a_pending_order_with_the_points_reason(deliver, make_order, reload):
     order = make_order()
     deliver(envelope(order, "cancelled", reason="checkout abandoned"))
     order = reload(order)
     assert order.status == "cancelled" and order.status_reason == "checkout abandoned"
 
 
-def test_late_cancelled_webhook_does_not_unpay_an_order(deliver, make_order):
+def test_late_cancelled_webhook_does_not_unpay_an_order(deliver, make_order, reload, receipts):
     order = make_order()
     deliver(envelope(order, "approved", updated_at="2026-11-26T10:00:05.000000Z"))
     response = deliver(envelope(order, "cancelled", updated_at="2026-11-26T10:00:01.000000Z", reason="checkout expired"))
@@ -169,7 +172,7 @@ def test_late_cancelled_webhook_does_not_unpay_an_order(deliver, make_order):
 
 
 @pytest.mark.parametrize("event", ["approved", "captured"])
-def test_paid_after_the_shop_cancelled_goes_to_review_never_ignored(deliver, make_order, event):
+def test_paid_after_the_shop_cancelled_goes_to_review_never_ignored(deliver, make_order, reload, event):
     order = make_order(status="cancelled", status_reason="The cart changed")
     deliver(envelope(order, event))
     order = reload(order)
@@ -177,7 +180,7 @@ def test_paid_after_the_shop_cancelled_goes_to_review_never_ignored(deliver, mak
     assert "refund it or fulfil it" in order.status_reason
 
 
-def test_refunded_before_approved_is_still_applied_as_refunded(deliver, make_order):
+def test_refunded_before_approved_is_still_applied_as_refunded(deliver, make_order, reload):
     order = make_order()
     deliver(envelope(order, "refunded", order_status="fully_refunded", refund_amount=float(order.total),
                      updated_at="2026-11-26T10:05:00.000000Z"))
@@ -187,7 +190,7 @@ def test_refunded_before_approved_is_still_applied_as_refunded(deliver, make_ord
     assert order.status == "refunded" and order.refunded_amount == order.total
 
 
-def test_two_partial_refunds_add_up_and_are_not_duplicates(deliver, make_order):
+def test_two_partial_refunds_add_up_and_are_not_duplicates(deliver, make_order, reload):
     order = make_order(status="paid")  # 79.00 + 25.00 shipping = 104.00
     deliver(envelope(order, "refunded", order_status="partially_refunded", refund_amount=20.0,
                      left_amount=84.0, updated_at="2026-11-26T11:00:00.000000Z"))
@@ -201,14 +204,14 @@ def test_two_partial_refunds_add_up_and_are_not_duplicates(deliver, make_order):
     assert order.status == "refunded" and order.refunded_amount == order.total
 
 
-def test_auto_refunded_is_a_full_refund(deliver, make_order):
+def test_auto_refunded_is_a_full_refund(deliver, make_order, reload):
     order = make_order(status="paid")
     deliver(envelope(order, "auto_refunded", order_status="fully_refunded", refund_amount=float(order.total),
                      reason="auto_refund_missing_transaction"))
     assert reload(order).status == "refunded"
 
 
-def test_shipping_updates_set_the_shipping_status_and_each_counts(deliver, make_order):
+def test_shipping_updates_set_the_shipping_status_and_each_counts(deliver, make_order, reload):
     order = make_order(status="paid")
     deliver(envelope(order, "shipping_status_updated", order_status="approved", status="ready_shipping",
                      status_label="Ready for shipping", updated_at="2026-11-26T12:00:00.000000Z"))
@@ -220,7 +223,7 @@ def test_shipping_updates_set_the_shipping_status_and_each_counts(deliver, make_
     assert order.status == "paid"
 
 
-def test_completed_changes_nothing(deliver, make_order):
+def test_completed_changes_nothing(deliver, make_order, reload):
     order = make_order(status="paid")
     assert deliver(envelope(order, "completed", order_status="approved")).status_code == 200
     assert reload(order).status == "paid"
@@ -228,7 +231,7 @@ def test_completed_changes_nothing(deliver, make_order):
 
 # --- At least once --------------------------------------------------------------------------
 
-def test_duplicate_delivery_is_200_and_has_no_effect(deliver, make_order):
+def test_duplicate_delivery_is_200_and_has_no_effect(deliver, make_order, reload, receipts):
     order = make_order(status="paid")
     payload = envelope(order, "refunded", order_status="partially_refunded", refund_amount=10.0)
     assert deliver(payload).status_code == 200
@@ -238,7 +241,7 @@ def test_duplicate_delivery_is_200_and_has_no_effect(deliver, make_order):
     assert [r.outcome for r in receipts()] == ["applied", "duplicate"]
 
 
-def test_a_redelivery_stamped_anew_is_still_a_duplicate(deliver, make_order):
+def test_a_redelivery_stamped_anew_is_still_a_duplicate(deliver, make_order, reload, receipts):
     order = make_order(status="paid")
     payload = envelope(order, "refunded", order_status="partially_refunded", refund_amount=10.0, left_amount=94.0)
     deliver(payload)
@@ -248,7 +251,7 @@ def test_a_redelivery_stamped_anew_is_still_a_duplicate(deliver, make_order):
     assert [r.outcome for r in receipts()] == ["applied", "duplicate"]
 
 
-def test_a_redelivery_with_its_keys_in_another_order_is_a_duplicate(deliver, make_order):
+def test_a_redelivery_with_its_keys_in_another_order_is_a_duplicate(deliver, make_order, receipts):
     order = make_order()
     payload = envelope(order, "cancelled", reason="checkout abandoned")
     deliver(payload)
@@ -257,7 +260,8 @@ def test_a_redelivery_with_its_keys_in_another_order_is_a_duplicate(deliver, mak
     assert [r.outcome for r in receipts()] == ["applied", "duplicate"]
 
 
-def test_two_partial_refunds_in_one_second_are_two_events_and_redeliveries_of_either_are_duplicates(deliver, make_order):
+def test_two_partial_refunds_in_one_second_are_two_events_and_redeliveries_of_either_are_duplicates(deliver, make_order,
+                                                                                                    reload, receipts):
     order = make_order(status="paid")  # 79.00 + 25.00 shipping = 104.00
     same_second = "2026-04-18T15:00:00.000000Z"
     first = envelope(order, "refunded", order_status="partially_refunded", refund_amount=10.0, left_amount=94.0,
@@ -274,7 +278,7 @@ def test_two_partial_refunds_in_one_second_are_two_events_and_redeliveries_of_ei
     assert [r.outcome for r in receipts()] == ["applied", "applied", "duplicate", "duplicate"]
 
 
-def test_an_old_refund_redelivered_late_cannot_count_twice(deliver, make_order):
+def test_an_old_refund_redelivered_late_cannot_count_twice(deliver, make_order, reload):
     order = make_order(status="paid")
     first = envelope(order, "refunded", order_status="partially_refunded", refund_amount=10.0, left_amount=94.0,
                      updated_at="2026-04-18T15:00:00.000000Z")
@@ -286,7 +290,7 @@ def test_an_old_refund_redelivered_late_cannot_count_twice(deliver, make_order):
     assert reload(order).refunded_amount == Decimal("15.00")  # left_amount is absolute
 
 
-def test_two_shipping_updates_in_one_second_are_both_applied(deliver, make_order):
+def test_two_shipping_updates_in_one_second_are_both_applied(deliver, make_order, reload, receipts):
     order = make_order(status="paid")
     same_second = "2026-04-18T14:00:00.000000Z"
     deliver(envelope(order, "shipping_status_updated", order_status="approved", status="ready_shipping",
@@ -298,7 +302,7 @@ def test_two_shipping_updates_in_one_second_are_both_applied(deliver, make_order
     assert [r.outcome for r in receipts()] == ["applied", "applied"]
 
 
-def test_every_delivery_is_recorded_with_the_secret_masked(deliver, make_order):
+def test_every_delivery_is_recorded_with_the_secret_masked(deliver, make_order, receipts):
     order = make_order()
     deliver(envelope(order, "approved"))
     [receipt] = receipts()
@@ -318,7 +322,7 @@ def test_webhook_needs_no_csrf_token_even_with_csrf_on(app_config):
     assert response.status_code == 200
 
 
-def test_a_stale_sessions_cancel_does_not_cancel_the_order_paid_through_another(deliver, make_order):
+def test_a_stale_sessions_cancel_does_not_cancel_the_order_paid_through_another(deliver, make_order, reload, receipts):
     order = make_order(points_uuid="0b8a3f4e-1111-4c4c-9d9d-000000000001")
     deliver(envelope(order, "approved"))
     stale = envelope(order, "cancelled", reason="checkout expired", updated_at="2026-11-26T10:30:00.000000Z")
@@ -329,7 +333,7 @@ def test_a_stale_sessions_cancel_does_not_cancel_the_order_paid_through_another(
     assert receipts()[-1].outcome == "other_points_order"
 
 
-def test_a_second_points_order_paid_for_the_same_order_goes_to_review(deliver, make_order):
+def test_a_second_points_order_paid_for_the_same_order_goes_to_review(deliver, make_order, reload):
     order = make_order(points_uuid="0b8a3f4e-1111-4c4c-9d9d-000000000001")
     deliver(envelope(order, "approved"))
     twice = envelope(order, "approved", updated_at="2026-11-26T10:31:00.000000Z")
@@ -343,18 +347,22 @@ def test_paying_leaves_a_cart_the_shopper_has_changed_since(app, deliver, make_o
     from storefront.cart.service import totals
     from storefront.models import Cart, CartLine, Product
 
-    product, other = db.session.scalars(sa.select(Product).order_by(Product.id).limit(2)).all()
-    cart = Cart(lines=[CartLine(product=product, quantity=1)])
-    db.session.add(cart)
-    db.session.commit()
-    order = make_order(cart_id=cart.id, cart_fingerprint=totals(cart).fingerprint())
-    cart.lines.append(CartLine(product=other, quantity=1))  # a newer order's cart
-    db.session.commit()
-    deliver(envelope(order, "approved"))
-    assert db.session.scalar(sa.select(sa.func.count(CartLine.id)).where(CartLine.cart_id == cart.id)) == 2
+    with app.app_context():
+        product, other = db.session.scalars(sa.select(Product).order_by(Product.id).limit(2)).all()
+        cart = Cart(lines=[CartLine(product=product, quantity=1)])
+        db.session.add(cart)
+        db.session.commit()
+        order = make_order(cart_id=cart.id, cart_fingerprint=totals(cart).fingerprint())
+        paid = envelope(order, "approved")
+        cart.lines.append(CartLine(product=other, quantity=1))  # a newer order's cart
+        db.session.commit()
+        cart_id = cart.id
+    deliver(paid)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(CartLine.id)).where(CartLine.cart_id == cart_id)) == 2
 
 
-def test_a_stale_sessions_cancel_first_does_not_hide_the_real_sessions_payment(deliver, make_order):
+def test_a_stale_sessions_cancel_first_does_not_hide_the_real_sessions_payment(deliver, make_order, reload):
     order = make_order()
     stale = envelope(order, "cancelled", reason="checkout expired", updated_at="2026-11-26T10:30:00.000000Z")
     stale["order"]["id"] = "0b8a3f4e-aaaa-4c4c-9d9d-00000000000a"
@@ -367,7 +375,7 @@ def test_a_stale_sessions_cancel_first_does_not_hide_the_real_sessions_payment(d
     assert order.status == "needs_review" and order.points_uuid == "0b8a3f4e-bbbb-4c4c-9d9d-00000000000b"
 
 
-def test_a_second_payment_on_a_partly_refunded_order_goes_to_review(deliver, make_order):
+def test_a_second_payment_on_a_partly_refunded_order_goes_to_review(deliver, make_order, reload):
     order = make_order(status="partially_refunded", points_uuid="0b8a3f4e-1111-4c4c-9d9d-000000000001")
     twice = envelope(order, "captured")
     twice["order"]["id"] = "0b8a3f4e-2222-4c4c-9d9d-000000000002"
@@ -375,7 +383,7 @@ def test_a_second_payment_on_a_partly_refunded_order_goes_to_review(deliver, mak
     assert reload(order).status == "needs_review"
 
 
-def test_a_body_over_one_mebibyte_is_refused_unread(deliver, make_order):
+def test_a_body_over_one_mebibyte_is_refused_unread(deliver, make_order, reload):
     order = make_order()
     assert deliver(None, raw=b"x" * (1024 * 1024 + 1), event="approved").status_code == 413
     assert reload(order).status == "pending_payment"
@@ -383,7 +391,7 @@ def test_a_body_over_one_mebibyte_is_refused_unread(deliver, make_order):
 
 # --- Not our order ------------------------------------------------------------------------------
 
-def test_an_earning_order_of_another_channel_is_acknowledged_as_not_ours(deliver, make_order):
+def test_an_earning_order_of_another_channel_is_acknowledged_as_not_ours(deliver, make_order, reload, receipts):
     order = make_order()
     till = order_event("approved", points_order("POS-778812", type="earning", total_price=42.5,
                                                  uuid="7d3c1a52-0b1e-4f7e-9a55-3f1f7e2b9c11"))
@@ -396,7 +404,7 @@ def test_an_earning_order_of_another_channel_is_acknowledged_as_not_ours(deliver
 
 
 @pytest.mark.parametrize("kind", ["earning", 1], ids=["webhook-name", "api-integer"])
-def test_an_earning_order_is_not_ours_even_under_our_order_number(deliver, make_order, kind):
+def test_an_earning_order_is_not_ours_even_under_our_order_number(deliver, make_order, reload, receipts, kind):
     order = make_order()
     earning = envelope(order, "approved", type=kind)
     assert deliver(earning).status_code == 200
@@ -407,7 +415,8 @@ def test_an_earning_order_is_not_ours_even_under_our_order_number(deliver, make_
 
 @pytest.mark.parametrize("order_number", ["ORD-2024-0001", "POS-778812", "PTS-26-000001", "pts-2026-000001",
                                           "PTS-2026-00001", "PTS-2026-000001-B", "#POS-778812"])
-def test_an_order_number_not_in_our_format_is_acknowledged_as_not_ours(deliver, make_order, order_number):
+def test_an_order_number_not_in_our_format_is_acknowledged_as_not_ours(deliver, make_order, reload, receipts,
+                                                                       order_number):
     order = make_order()
     response = deliver(order_event("cancelled", points_order(order_number, order_status="cancelled",
                                                              reason="Customer requested cancellation")))
@@ -416,7 +425,7 @@ def test_an_order_number_not_in_our_format_is_acknowledged_as_not_ours(deliver, 
     assert reload(order).status == "pending_payment"
 
 
-def test_a_replacing_order_in_our_format_not_in_the_database_is_404_and_recorded(deliver, make_order):
+def test_a_replacing_order_in_our_format_not_in_the_database_is_404_and_recorded(deliver, make_order, receipts):
     make_order()
     response = deliver(order_event("approved", points_order("PTS-2026-123456", type=None)))
     assert response.status_code == 404
@@ -424,7 +433,7 @@ def test_a_replacing_order_in_our_format_not_in_the_database_is_404_and_recorded
     assert (receipt.outcome, receipt.response_status, receipt.order_number) == ("unknown_order", 404, "PTS-2026-123456")
 
 
-def test_the_order_number_checkout_makes_is_in_the_format_webhooks_recognise(app):
+def test_the_order_number_checkout_makes_is_in_the_format_webhooks_recognise(app_context):
     from storefront.cart.service import totals
     from storefront.models import Cart, CartLine, Product
     from storefront.payments import ORDER_NUMBER, Customer, _pending_order_for
@@ -439,7 +448,7 @@ def test_the_order_number_checkout_makes_is_in_the_format_webhooks_recognise(app
 # --- Merchant events ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("event", ["low_balance_warning", "debt_exceeded"])
-def test_merchant_events_are_acknowledged_and_recorded_without_an_order(deliver, make_order, event):
+def test_merchant_events_are_acknowledged_and_recorded_without_an_order(deliver, make_order, reload, receipts, event):
     order = make_order()
     response = deliver(merchant_event(event, current_balance="1500.00"))
     assert response.status_code == 200 and response.json["outcome"] == "merchant_event"
@@ -449,12 +458,12 @@ def test_merchant_events_are_acknowledged_and_recorded_without_an_order(deliver,
     assert reload(order).status == "pending_payment"
 
 
-def test_a_low_balance_warning_reads_as_the_balance_left(deliver):
+def test_a_low_balance_warning_reads_as_the_balance_left(deliver, receipts):
     deliver(merchant_event("low_balance_warning", current_balance="1500.00"))
     assert receipts()[0].detail == "Points balance low: 1,500.00 SAR left"
 
 
-def test_a_debt_exceeded_reads_as_the_balance_and_the_debt_allowed(deliver):
+def test_a_debt_exceeded_reads_as_the_balance_and_the_debt_allowed(deliver, receipts):
     deliver(merchant_event("debt_exceeded", current_balance="-5250.50", max_debt_allowed="5000.00"))
     assert receipts()[0].detail == ("Points account over its debt limit: balance -5,250.50 SAR, "
                                     "debt allowed up to 5,000.00 SAR")
@@ -529,30 +538,30 @@ def _with_odd_value(body: dict, changes: dict) -> bytes:
     return text.encode()
 
 
-def _snapshot(order: Order) -> tuple:
+def _snapshot(reload, order: Order) -> tuple:
     order = reload(order)
     return (order.status, order.status_reason, order.refunded_amount, order.points_uuid, order.points_reference_number,
             order.points_order_status, order.shipping_status, len(order.transitions))
 
 
 @pytest.mark.parametrize("case", ODD_VALUES.values(), ids=ODD_VALUES.keys())
-def test_an_odd_value_is_400_recorded_and_changes_nothing(deliver, make_order, case):
+def test_an_odd_value_is_400_recorded_and_changes_nothing(deliver, make_order, receipts, reload, case):
     order = make_order(case["local_status"])
-    before = _snapshot(order)
+    before = _snapshot(reload, order)
     body = envelope(order, case["event"])
     response = deliver(None, raw=_with_odd_value(body, case["changes"]), event=case["event"])
     assert response.status_code == 400
     [receipt] = receipts()
     assert (receipt.response_status, receipt.outcome, receipt.order_id) == (400, "malformed", None)
     assert receipt.detail and receipt.event == case["event"]
-    assert _snapshot(order) == before
+    assert _snapshot(reload, order) == before
 
 
 @pytest.mark.parametrize("data", [
     {"current_balance": "NaN"}, {"current_balance": "Infinity"}, {"max_debt_allowed": {"amount": "5000.00"}},
     {"balance_after_order": ["1200.00"]}, {"order_points": True}, {"current_balance": "1,500.00"},
 ], ids=repr)
-def test_a_merchant_event_with_an_odd_amount_is_400_and_recorded(deliver, data):
+def test_a_merchant_event_with_an_odd_amount_is_400_and_recorded(deliver, receipts, data):
     body = merchant_event("low_balance_warning")
     body["data"].update(data)
     assert deliver(body).status_code == 400
@@ -565,12 +574,13 @@ def test_a_merchant_event_with_an_odd_amount_is_400_and_recorded(deliver, data):
     {"event": "debt_exceeded", "merchant": "Points Storefront", "data": {}},
     {"event": "debt_exceeded", "merchant": {"id": 17}, "data": ["-6200.00"]},
 ], ids=["no data", "merchant a string", "data a list"])
-def test_a_merchant_event_without_its_data_object_is_400(deliver, body):
+def test_a_merchant_event_without_its_data_object_is_400(deliver, receipts, body):
     assert deliver(body).status_code == 400
     assert receipts()[0].outcome == "malformed"
 
 
-def test_a_raw_nul_byte_in_the_body_is_400_and_the_body_is_recorded_with_the_nul_escaped(deliver, make_order):
+def test_a_raw_nul_byte_in_the_body_is_400_and_the_body_is_recorded_with_the_nul_escaped(deliver, make_order, reload,
+                                                                                         receipts):
     order = make_order()
     text = json.dumps(envelope(order, "cancelled", reason="checkout expired")).replace("checkout expired", "checkout\x00expired")
     response = deliver(None, raw=text.encode(), event="cancelled")
@@ -581,7 +591,7 @@ def test_a_raw_nul_byte_in_the_body_is_400_and_the_body_is_recorded_with_the_nul
     assert reload(order).status == "pending_payment"
 
 
-def test_an_escaped_nul_in_the_event_name_is_400_and_recorded(deliver, make_order):
+def test_an_escaped_nul_in_the_event_name_is_400_and_recorded(deliver, make_order, reload, receipts):
     order = make_order()
     body = envelope(order, "approved")
     body["event"] = "approved\x00"
@@ -591,7 +601,7 @@ def test_an_escaped_nul_in_the_event_name_is_400_and_recorded(deliver, make_orde
     assert reload(order).status == "pending_payment"
 
 
-def test_missing_optional_keys_are_fine(deliver, make_order):
+def test_missing_optional_keys_are_fine(deliver, make_order, reload):
     order = make_order()
     body = envelope(order, "approved", type=None, reference_number=None, metadata=None)
     del body["order"]["payment_status"], body["order"]["total_points"]
@@ -599,7 +609,7 @@ def test_missing_optional_keys_are_fine(deliver, make_order):
     assert reload(order).status == "paid"
 
 
-def test_unknown_extra_keys_are_fine(deliver, make_order):
+def test_unknown_extra_keys_are_fine(deliver, make_order, reload):
     order = make_order()
     body = envelope(order, "approved", settlement_status="settled", items=[{"product_name": "Dates"}],
                     date="2024-12-23T00:00:00.000Z", since="2 hours ago")
@@ -607,7 +617,7 @@ def test_unknown_extra_keys_are_fine(deliver, make_order):
     assert reload(order).status == "paid"
 
 
-def test_an_amount_sent_as_a_string_is_read_as_the_amount(deliver, make_order):
+def test_an_amount_sent_as_a_string_is_read_as_the_amount(deliver, make_order, reload):
     order = make_order()
     assert deliver(envelope(order, "approved", total_price=f"{order.total}")).status_code == 200
     assert reload(order).status == "paid"
@@ -615,26 +625,26 @@ def test_an_amount_sent_as_a_string_is_read_as_the_amount(deliver, make_order):
 
 # --- Fast ----------------------------------------------------------------------------------------
 
-def _statements(app, send) -> list[str]:
+def _statements(client, send) -> list[str]:
     from flask_sqlalchemy.record_queries import get_recorded_queries
 
-    already = len(get_recorded_queries())
-    send()
-    return [q.statement.split()[0].upper() for q in get_recorded_queries()[already:]]
+    with client:  # keeps the request's context, where its statements were recorded
+        send()
+        return [q.statement.split()[0].upper() for q in get_recorded_queries()]
 
 
-def test_a_delivery_not_ours_only_writes_its_receipt(app, deliver):
+def test_a_delivery_not_ours_only_writes_its_receipt(client, deliver):
     body = order_event("approved", points_order("POS-778812", type="earning"))
-    assert _statements(app, lambda: deliver(body)) == ["INSERT"]
+    assert _statements(client, lambda: deliver(body)) == ["INSERT"]
 
 
-def test_a_merchant_event_only_writes_its_receipt(app, deliver):
+def test_a_merchant_event_only_writes_its_receipt(client, deliver):
     body = merchant_event("low_balance_warning")
-    assert _statements(app, lambda: deliver(body)) == ["INSERT"]
+    assert _statements(client, lambda: deliver(body)) == ["INSERT"]
 
 
-def test_paying_an_order_takes_a_handful_of_statements(app, deliver, make_order):
+def test_paying_an_order_takes_a_handful_of_statements(client, deliver, make_order):
     body = envelope(make_order(), "approved")
-    statements = _statements(app, lambda: deliver(body))
+    statements = _statements(client, lambda: deliver(body))
     # begin, lock the order, dedupe, read its transitions, update it, insert its transition and the receipt
     assert len(statements) <= 7, statements

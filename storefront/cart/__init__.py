@@ -23,13 +23,6 @@ def current_cart(create: bool = False) -> Cart | None:
     return g.cart
 
 
-@bp.before_app_request
-def forget_previous_cart() -> None:
-    # g belongs to the app context, which outlives one request when a caller keeps it pushed
-    # (tests, scripts): each request looks its cart up afresh.
-    g.pop("cart", None)
-
-
 @bp.app_context_processor
 def cart_item_count() -> dict:
     """``cart_item_count`` for the header on every page: free if the view loaded the cart, else one query."""

@@ -24,11 +24,6 @@ def nav_categories() -> list[str]:
     return g.nav_categories
 
 
-@bp.before_app_request
-def forget_previous_categories() -> None:
-    g.pop("nav_categories", None)  # as for the cart: g can outlive one request
-
-
 @bp.app_context_processor
 def inject_layout() -> dict:
     """What base.html needs besides the cart count: the nav's categories and the demo links."""
