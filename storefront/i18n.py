@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from babel.dates import format_skeleton, get_datetime_format
 from babel.numbers import format_decimal
-from flask import Blueprint, current_app, g, has_request_context, redirect, request, url_for
+from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
 from flask_babel import Babel, get_locale, get_timezone, gettext
 from markupsafe import Markup, escape
 
@@ -42,7 +42,6 @@ def init_app(app) -> None:
     app.add_template_filter(riyadh_time)
     app.add_template_filter(vat_share)
     app.add_template_filter(unbroken_hyphens)
-    app.before_request(_forget_previous_language)
     app.context_processor(_language_context)
     app.after_request(_vary_on_language)
 
@@ -55,12 +54,6 @@ def select_language() -> str:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES) or current_app.config["BABEL_DEFAULT_LOCALE"]
-
-
-def _forget_previous_language() -> None:
-    # Flask-Babel keeps the request's locale in g, which can outlive one request when a caller
-    # keeps an app context pushed (tests, scripts): each request chooses its language afresh.
-    g.pop("_flask_babel", None)
 
 
 def current_language() -> str:
