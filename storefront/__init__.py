@@ -5,10 +5,11 @@ from flask import Flask, render_template
 from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import demo
+from . import browser_cache, demo, urls
 from .config import load_config, refuse_demo_values_in_production
 from .extensions import csrf, db
 from .privacy import PhoneMaskingFilter
+from .session_cookie import SessionInterface
 from .transactions import tune_engine
 
 
@@ -30,6 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
     _configure_logging(app)
     db.init_app(app)
     csrf.init_app(app)
+    browser_cache.init_app(app)
+    urls.init_app(app)
+    app.session_interface = SessionInterface()
 
     from . import cli, shop, cart, checkout, webhooks, admin
 
