@@ -267,14 +267,19 @@ def page_weight(url: str) -> dict:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         cdp = page.context.new_cdp_session(page)
         cdp.send("Network.enable")
-        seen = {}
-        cdp.on("Network.requestWillBeSent", lambda e: seen.setdefault(e["requestId"], {"url": e["request"]["url"]}))
-        cdp.on("Network.responseReceived", lambda e: seen.setdefault(e["requestId"], {}).update(
-            status=e["response"]["status"],
-            cached=e["response"].get("fromDiskCache") or e["response"].get("fromServiceWorker")))
-        cdp.on("Network.requestServedFromCache", lambda e: seen.setdefault(e["requestId"], {}).update(cached=True))
-        cdp.on("Network.loadingFinished", lambda e: seen.setdefault(e["requestId"], {}).update(
-            bytes=e["encodedDataLength"]))
+        seen = {}  # requestId -> what Chromium said about it
+
+        def note(event: str, **fields):
+            def handler(e):
+                entry = seen.setdefault(e["requestId"], {})
+                entry.update({key: value(e) for key, value in fields.items() if value(e) is not None})
+            cdp.on(event, handler)
+
+        note("Network.requestWillBeSent", url=lambda e: e["request"]["url"])
+        # The status on the wire (a revalidated page is reported 200 elsewhere, 304 here).
+        note("Network.responseReceivedExtraInfo", status=lambda e: e.get("statusCode"))
+        note("Network.requestServedFromCache", cached=lambda e: True)
+        note("Network.loadingFinished", bytes=lambda e: e["encodedDataLength"])
         for visit, go in (("first load", lambda: page.goto(url)), ("reload", page.reload)):
             seen.clear()
             go()
