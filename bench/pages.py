@@ -1,21 +1,21 @@
 """How fast and how heavy the shop's pages are, side by side with a bare Flask "hello".
 
-    python bench/pages.py [--seconds 5] [--no-weight] [--no-webhook]
+    python bench/pages.py [--seconds 5] [--only WORD] [--no-weight] [--no-webhook]
 
 1. Throughput. The shop and ``bench/hello.py`` are each served by gunicorn (2 sync workers,
-   loopback, same settings); ``wrk`` loads one page at a time for ``--seconds``, and the bare hello
-   again right before it, so a busy machine slows both alike. The table gives each page's
-   requests per second as a ratio of hello's: absolute figures depend on the machine, ratios much
-   less. Budgets: catalogue and product pages >= 0.5, cart and checkout >= 0.35.
+   loopback, same settings). ``wrk`` loads a page for one second, then hello for one second,
+   ``--seconds`` times; the figure is the median of those turns' ratios (page ÷ hello), so a
+   burst of load elsewhere spoils a turn, not the figure. Also the workers' CPU per request.
+   Budgets: catalogue and product pages >= 0.5, cart and checkout >= 0.35.
 2. Page weight. Headless Chromium opens the catalogue, then reloads it with its cache, and sums
    the bytes transferred (headers included). Budgets: first load < 200 KB, reload < 20 KB, and
    no request to another origin.
 3. The webhook: median time to answer an ``approved`` webhook in-process on SQLite (< 5 ms).
 
 Everything runs on 127.0.0.1 over throwaway SQLite databases in a temporary folder, and stops by
-itself (about 1.5 minutes at the default 5 s per measurement). Exit status 1 if a budget is missed.
-Needs ``wrk`` (apt-get install wrk), gunicorn, and for the page weight Playwright with Chromium
-(CHROMIUM_PATH, default /usr/bin/chromium).
+itself (about 1.5 minutes at the default 5 turns). Exit status 1 if a budget is missed. Needs
+``wrk`` (apt-get install wrk), gunicorn, and for the page weight Playwright with Chromium
+(CHROMIUM_PATH, default /usr/bin/chromium). bench/README.md has the latest figures.
 """
 import argparse
 import logging
@@ -30,6 +30,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -72,7 +73,7 @@ WEBHOOK_BUDGET_MS = 5.0
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run (default 5)")
+    parser.add_argument("--seconds", type=int, default=5, help="one-second turns per page (default 5)")
     parser.add_argument("--no-weight", action="store_true", help="skip the page weight (no Chromium needed)")
     parser.add_argument("--no-webhook", action="store_true", help="skip the webhook timing")
     parser.add_argument("--only", metavar="WORD", help="only the pages whose label holds WORD (e.g. Cart)")
@@ -81,8 +82,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="storefront-bench-") as folder:
         # The shops' log lines go to a file, as a server's would, not into this table.
         logging.basicConfig(filename=f"{folder}/shop.log", level=logging.INFO)
-        databases = {"demo": make_database(folder, "demo", extra_products=0),
-                     "big": make_database(folder, "big", extra_products=BIG_CATALOGUE)}
+        databases = {"demo": make_database(folder, "demo", bench_products=0),
+                     "big": make_database(folder, "big", bench_products=BIG_CATALOGUE)}
         rows, ok = [], True
         with serve(folder, "hello", ["hello:app"], pythonpath=ROOT / "bench") as hello, \
                 serve(folder, "demo", ["wsgi:app"], env=shop_env(databases["demo"])) as demo, \
@@ -129,16 +130,16 @@ def main() -> int:
 
 # --- The databases and the servers --------------------------------------------------------------
 
-def make_database(folder: str, name: str, extra_products: int) -> str:
-    """A SQLite file with the demo catalogue; with ``extra_products``, that many bench products instead."""
+def make_database(folder: str, name: str, bench_products: int) -> str:
+    """A SQLite file with the demo catalogue, or with ``bench_products`` bench products instead."""
     from storefront import create_app
     from storefront.extensions import db
 
     url = f"sqlite:///{folder}/{name}.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "POINTS_API_URL": "http://127.0.0.1:9/api"})
     with app.app_context():
-        if extra_products:
-            replace_with_bench_products(extra_products)
+        if bench_products:
+            replace_with_bench_products(bench_products)
         db.engine.dispose()
     return url
 
@@ -309,8 +310,8 @@ def machine() -> str:
                 if line.startswith("model name")), platform.processor() or "unknown CPU")
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1]
     return (f"Machine: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}; wrk {wrk}, gunicorn {WORKERS} sync workers, "
-            f"{' '.join(WRK[1:])}, one run on {time.strftime('%Y-%m-%d')}.")
+            f"{platform.system()} {platform.release()}; wrk {wrk}, gunicorn {version('gunicorn')} with "
+            f"{WORKERS} sync workers, wrk {' '.join(WRK[1:])}, one run on {time.strftime('%Y-%m-%d')}.")
 
 
 def table(header: tuple, rows: list[tuple]) -> str:
