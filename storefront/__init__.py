@@ -5,12 +5,12 @@ from flask import Flask, render_template
 from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import demo
-from . import security
+from . import browser_cache, demo, security, urls
 from .config import load_config, refuse_demo_values_in_production
 from .database import MIGRATIONS_DIR, prepare_database
 from .extensions import csrf, db, migrate
 from .privacy import PhoneMaskingFilter
+from .session_cookie import SessionInterface
 from .transactions import tune_engine
 
 
@@ -33,6 +33,9 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
+    browser_cache.init_app(app)
+    urls.init_app(app)
+    app.session_interface = SessionInterface()
 
     from . import cli, shop, cart, checkout, webhooks, admin
 

@@ -1,12 +1,12 @@
 from flask import current_app, flash, redirect, render_template, url_for
 
-from . import bp, current_cart, service
+from . import bp, current_cart, current_lines, service
 from .forms import LineQuantityForm, RemoveLineForm
 
 
 @bp.get("/cart")
 def show():
-    totals = service.totals(current_cart())
+    totals = service.totals_of(current_lines())
     free_from = current_app.config["FREE_SHIPPING_FROM"]
     return render_template(
         "cart/cart.html",
