@@ -7,12 +7,12 @@ from flask_wtf.csrf import CSRFError
 from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import demo, i18n
-from . import security
+from . import browser_cache, demo, i18n, security, urls
 from .config import load_config, refuse_demo_values_in_production
 from .database import MIGRATIONS_DIR, prepare_database
 from .extensions import csrf, db, migrate
 from .privacy import PhoneMaskingFilter
+from .session_cookie import SessionInterface
 from .transactions import tune_engine
 
 
@@ -35,6 +35,9 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
+    browser_cache.init_app(app)
+    urls.init_app(app)
+    app.session_interface = SessionInterface()
     i18n.init_app(app)
 
     from . import cli, shop, cart, checkout, webhooks, admin

@@ -102,6 +102,8 @@ def load_config():
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SECURE": production,
+        # Send the session cookie only when the session changed, not re-signed on every page.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,
         # No form or webhook here is anywhere near 1 MiB; refuse bigger bodies (413) unread.
         "MAX_CONTENT_LENGTH": 1024 * 1024,

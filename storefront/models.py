@@ -26,6 +26,12 @@ def new_token() -> str:
 
 
 class Product(db.Model):
+    __table_args__ = (
+        # The catalogue lists in this order, whole or by category: a page of 24 reads 24 index entries.
+        sa.Index("product_listing", "position", "id"),
+        sa.Index("product_category_listing", "category", "position", "id"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))  # English
@@ -37,15 +43,47 @@ class Product(db.Model):
     image: Mapped[str] = mapped_column(sa.String(120))  # a file under static/products/
     position: Mapped[int] = mapped_column(default=0)
 
-    def name_in(self, language: str) -> str:
-        """The name in ``ar`` or ``en``; English where the Arabic is missing."""
-        return (self.name_ar if language == "ar" else None) or self.name
-
-    def description_in(self, language: str) -> str:
-        return (self.description_ar if language == "ar" else None) or self.description
-
     def __repr__(self):
         return f"<Product {self.slug} {self.price}>"
+
+
+class CatalogueVersion(db.Model):
+    """One row whose ``version`` goes up with every insert, update or delete of a product.
+
+    Database triggers do it (below), so every path counts: the app, ``flask seed``, an operator's
+    SQL. The shop caches what it reads from the catalogue per version (catalogue.py): a cached
+    price is never an old one.
+    """
+
+    __tablename__ = "catalogue_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+_BUMP = "UPDATE catalogue_version SET version = version + 1"
+CATALOGUE_VERSION_DDL = {
+    # SQLite triggers are per row and per event.
+    "sqlite": [f"CREATE TRIGGER product_{event.lower()}_bumps_catalogue_version AFTER {event} ON product "
+               f"BEGIN {_BUMP}; END" for event in ("INSERT", "UPDATE", "DELETE")],
+    "postgresql": [
+        f"CREATE OR REPLACE FUNCTION bump_catalogue_version() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN {_BUMP}; RETURN NULL; END $$",
+        "CREATE TRIGGER product_changes_bump_catalogue_version "
+        "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON product "
+        "FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version()",
+    ],
+}
+
+
+@sa.event.listens_for(CatalogueVersion.__table__, "after_create")
+def _create_catalogue_version_triggers(table, connection, **_):
+    connection.execute(table.insert().values(id=1, version=0))
+    for statement in CATALOGUE_VERSION_DDL.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)
+
+
+CatalogueVersion.__table__.add_is_dependent_on(Product.__table__)  # the triggers need product first
 
 
 class Cart(db.Model):

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import orders
 from .cart.service import CartTotals
+from .catalogue import name_in
 from .extensions import db
 from .models import Cart, Order, OrderLine, OrderTransition, utcnow
 from .points import PointsError, points_client, to_wire_amount
@@ -175,7 +176,7 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer, local
     )
     _set_customer(order, customer)
     for line in priced.lines:
-        order.lines.append(OrderLine(product_id=line.product.id, product_name=line.product.name_in(locale),
+        order.lines.append(OrderLine(product_id=line.product.id, product_name=name_in(line.product, locale),
                                      unit_price=line.unit_price, quantity=line.quantity))
     order.transitions.append(OrderTransition(from_status=None, to_status=orders.PENDING_PAYMENT,
                                              source="checkout", reason="Pay with Points pressed"))

@@ -6,6 +6,7 @@ state. On PostgreSQL ``SELECT ... FOR UPDATE`` locks the row until commit. SQLit
 ``FOR UPDATE``; there the write lock is taken when the transaction begins (``BEGIN IMMEDIATE``),
 before anything is read, so a second writer waits (``busy_timeout``) instead of reading old rows.
 """
+import functools
 from typing import Optional
 
 import sqlalchemy as sa
@@ -13,14 +14,14 @@ import sqlalchemy as sa
 from .extensions import db
 from .models import Cart, Order
 
-WRITE_LOCK = "storefront_write_lock"  # execution option read by the SQLite ``begin`` hook
-
 
 def tune_engine(engine) -> None:
-    """SQLite only: WAL (readers never block the webhook's writes), one fsync per commit, a wait
-    instead of an error when another writer holds the lock, and ``BEGIN IMMEDIATE`` for a write
-    transaction. Other transactions keep pysqlite's own way: it begins one just before the first
-    write, so reads alone take no lock."""
+    """SQLite only: WAL (readers never block the webhook's writes), one fsync per commit, and a wait
+    instead of an error when another writer holds the lock. Other transactions keep pysqlite's
+    own way: it begins one just before the first write, so reads alone take no lock.
+
+    No listener on ``begin``: it would run for every transaction, every page's reads included,
+    and cost a third of a small read. ``begin_write`` takes the write lock itself."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -32,17 +33,15 @@ def tune_engine(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
 
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection):
-        if connection.get_execution_options().get(WRITE_LOCK):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
 
 def begin_write() -> None:
     """End the transaction in progress (committing it) and begin one that already holds the
-    write lock on SQLite. On PostgreSQL it begins a plain transaction: rows are locked as read."""
+    write lock on SQLite (``BEGIN IMMEDIATE``). On PostgreSQL it begins a plain transaction:
+    rows are locked as read."""
     db.session.commit()
-    db.session.connection(execution_options={WRITE_LOCK: True})
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def lock_order(*criteria) -> Optional[Order]:
@@ -64,3 +63,40 @@ def lock_cart(cart_id: int) -> Optional[Cart]:
     if cart is not None:
         db.session.expire(cart, ["lines"])
     return cart
+
+
+def read(statement, **params) -> tuple:
+    """Run a read-only statement on a short connection of its own, outside the ORM session, and
+    return its rows (plain tuples). It sees what is committed, as a new transaction would.
+
+    The shop's pages read this way: for a read, the session's bookkeeping cost more than the
+    query. Anything that changes rows goes through the session (and the locks above).
+    """
+    with db.engine.connect() as connection:
+        return tuple(connection.execute(statement, params))
+
+
+def read_on_driver(statement, **params) -> list[tuple]:
+    """``read`` without SQLAlchemy's per-statement machinery: the statement is compiled once for
+    the database, then run on a pooled DBAPI connection.
+
+    Only for the one query every page makes (shopper.py), where that machinery cost four times
+    the query itself. Values go to the driver and come back as the driver gives them (no type
+    conversion), so keep it to integer and string columns and parameters.
+    """
+    compiled = _compiled(statement, db.engine.dialect)
+    values = compiled.construct_params(params)
+    if compiled.positional:
+        values = tuple(values[name] for name in compiled.positiontup)
+    connection = db.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(compiled.string, values)
+        return cursor.fetchall()
+    finally:
+        connection.close()
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(statement, dialect):
+    return statement.compile(dialect=dialect)

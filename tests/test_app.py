@@ -3,7 +3,6 @@ import logging
 
 import pytest
 import sqlalchemy as sa
-from flask_sqlalchemy.record_queries import get_recorded_queries
 
 from storefront.config import refuse_demo_values_in_production
 from storefront.extensions import db
@@ -32,23 +31,6 @@ def test_production_refuses_to_start_with_demo_settings(missing):
     broken = {**real, **({"POINTS_DEMO_MODE": True} if missing == "POINTS_API_URL" else {missing: demo[missing]})}
     with pytest.raises(RuntimeError, match=missing):
         refuse_demo_values_in_production(broken)
-
-
-def test_checkout_page_makes_the_same_number_of_queries_for_2_or_12_lines(app):
-    with app.app_context():
-        slugs = db.session.scalars(sa.select(Product.slug).order_by(Product.id)).all()
-
-    def queries_for_checkout_with(count):
-        shopper = app.test_client()
-        for slug in slugs[:count]:
-            shopper.post(f"/products/{slug}", data={"quantity": 1})
-        with shopper:  # keeps the request's context, where its queries were recorded
-            page = shopper.get("/checkout")
-            assert page.status_code == 200 and page.get_data(as_text=True).count("summary-name") == count
-            return len(get_recorded_queries())
-
-    small, big = queries_for_checkout_with(2), queries_for_checkout_with(12)
-    assert 0 < small == big
 
 
 def test_no_page_or_log_line_shows_a_secret_or_a_phone_number(live, caplog):

@@ -151,6 +151,7 @@ def test_pages_make_the_same_number_of_queries_with_3_or_12_cart_lines(app, clie
         for slug in [slug for slug, *_ in CATALOGUE][:count]:
             client.post(f"/products/{slug}", data={"quantity": 1})
         assert len(cart_lines(app)) == count
+        client.get(url)  # the shop keeps what it reads of the catalogue: count the page served warm
         with client:  # keeps the request's context, where its queries were recorded
             assert client.get(url).status_code == 200
             return len(get_recorded_queries())

@@ -13,6 +13,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from page_text import text
+from storefront.catalogue import name_in
 from storefront.extensions import db
 from storefront.models import Order, Product
 from storefront.money import vat_share
@@ -161,7 +162,7 @@ def arabic_order(app, make_order):
             for key, value in who.items():
                 setattr(stored, key, value)
             for line in stored.lines:
-                line.product_name = db.session.get(Product, line.product_id).name_in(lang)
+                line.product_name = name_in(db.session.get(Product, line.product_id), lang)
             db.session.commit()
         return order
     return make

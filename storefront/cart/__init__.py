@@ -1,6 +1,7 @@
 from flask import Blueprint, g, session
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import shopper
 from ..extensions import db
 from ..models import Cart
 from . import service
@@ -23,13 +24,24 @@ def current_cart(create: bool = False) -> Cart | None:
     return g.cart
 
 
+def current_lines() -> tuple[service.PricedLine, ...]:
+    """The shopper's cart lines at today's prices, to show them: read with the catalogue version,
+    in the one query every page makes (shopper.py)."""
+    return shopper.current(session.get(CART_SESSION_KEY)).lines
+
+
+def current_item_count() -> int:
+    """How many items the shopper's cart holds, for the header."""
+    if "cart" in g:  # a view loaded (and maybe changed) the cart itself
+        return sum(line.quantity for line in g.cart.lines) if g.cart else 0
+    return shopper.current(session.get(CART_SESSION_KEY)).item_count
+
+
 @bp.app_context_processor
 def cart_item_count() -> dict:
-    """``cart_item_count`` for the header on every page: free if the view loaded the cart, else one query."""
-    if "cart" in g:
-        return {"cart_item_count": sum(line.quantity for line in g.cart.lines) if g.cart else 0}
+    """``cart_item_count`` for the header on every page."""
     try:
-        return {"cart_item_count": service.item_count(session.get(CART_SESSION_KEY))}
+        return {"cart_item_count": current_item_count()}
     except SQLAlchemyError:
         # An error page must still render when the database is what failed.
         return {"cart_item_count": 0}

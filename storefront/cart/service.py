@@ -8,10 +8,11 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from ..catalogue import CARD
 from ..extensions import db
 from ..models import Cart, CartLine, Product
 from ..money import vat_share
-from ..transactions import lock_cart
+from ..transactions import lock_cart, read
 
 MAX_QUANTITY = 20
 
@@ -68,15 +69,22 @@ def load_cart(token: Optional[str]) -> Optional[Cart]:
     )
 
 
-def item_count(token: Optional[str]) -> int:
-    """How many items the cart for this token holds, in one small query (for the header)."""
+# The lines of a cart with their products' card fields, as plain rows: for the rare page that
+# cannot read the products from the catalogue snapshot (see shopper.py).
+_LINES = (
+    sa.select(CartLine.quantity, *CARD)
+    .join(Cart, Cart.id == CartLine.cart_id)
+    .join(Product, Product.id == CartLine.product_id)
+    .where(Cart.token == sa.bindparam("token"))
+    .order_by(CartLine.id)
+)
+
+
+def lines_of_cart(token: Optional[str]) -> list[PricedLine]:
+    """The lines of the cart for this token, at today's prices; each ``product`` a plain row."""
     if not token:
-        return 0
-    return db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(CartLine.quantity), 0))
-        .join(Cart, Cart.id == CartLine.cart_id)
-        .where(Cart.token == token)
-    ) or 0
+        return []
+    return [PricedLine(product=row, quantity=row.quantity) for row in read(_LINES, token=token)]
 
 
 def shipping_for(subtotal: Decimal) -> Decimal:
@@ -88,7 +96,10 @@ def shipping_for(subtotal: Decimal) -> Decimal:
 
 
 def totals(cart: Optional[Cart]) -> CartTotals:
-    lines = [PricedLine(line.product, line.quantity) for line in (cart.lines if cart else [])]
+    return totals_of([PricedLine(line.product, line.quantity) for line in (cart.lines if cart else [])])
+
+
+def totals_of(lines: list[PricedLine]) -> CartTotals:
     subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
     shipping = shipping_for(subtotal)
     return CartTotals(lines=lines, subtotal=subtotal, shipping=shipping, total=subtotal + shipping)

@@ -1,15 +1,16 @@
 from flask import current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from ..catalogue import name_in
 from ..i18n import current_language
 
-from . import bp, current_cart, service
+from . import bp, current_cart, current_lines, service
 from .forms import LineQuantityForm, RemoveLineForm
 
 
 @bp.get("/cart")
 def show():
-    totals = service.totals(current_cart())
+    totals = service.totals_of(current_lines())
     free_from = current_app.config["FREE_SHIPPING_FROM"]
     return render_template(
         "cart/cart.html",
@@ -26,7 +27,7 @@ def update_line(product_id):
     cart = current_cart()
     if cart is not None and form.validate_on_submit():
         if product := service.set_quantity(cart, product_id, form.quantity.data):
-            flash(_("%(product)s: quantity set to %(quantity)d.", product=product.name_in(current_language()),
+            flash(_("%(product)s: quantity set to %(quantity)d.", product=name_in(product, current_language()),
                     quantity=form.quantity.data), "success")
     elif form.quantity.errors:
         flash(form.quantity.errors[0], "error")
@@ -38,5 +39,5 @@ def remove_line(product_id):
     cart = current_cart()
     if cart is not None and RemoveLineForm().validate_on_submit():
         if product := service.set_quantity(cart, product_id, 0):
-            flash(_("%(product)s was removed from your cart.", product=product.name_in(current_language())), "info")
+            flash(_("%(product)s was removed from your cart.", product=name_in(product, current_language())), "info")
     return redirect(url_for(".show"))
