@@ -180,8 +180,8 @@ def test_seed_puts_the_demo_prices_back_on_the_pages(app, client, runner):
 
 
 @pytest.mark.parametrize("statement", [
-    "INSERT INTO product (slug, name, category, description, price, image, position) "
-    "VALUES ('x', 'X', 'Coffee', '', 1, 'products/x.svg', 99)",
+    ("INSERT INTO product (slug, name, category, description, price, image, position) "
+     "VALUES ('x', 'X', 'Coffee', '', 1, 'products/x.svg', 99)"),
     "UPDATE product SET name = 'Renamed' WHERE slug = 'ajwa-dates'",
     "DELETE FROM product WHERE slug = 'ajwa-dates'",
 ])
