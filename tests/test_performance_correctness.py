@@ -22,24 +22,26 @@ from storefront.models import CartLine, CatalogueVersion, Product
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
-def add_products(count: int, category: str = "Coffee") -> None:
-    start = db.session.scalar(sa.select(sa.func.count(Product.id)))
-    for n in range(start, start + count):
-        db.session.add(Product(slug=f"extra-{n}", name=f"Extra {n}", category=category,
-                               price=Decimal("10.00"), image="products/dallah-brass.svg", position=100 + n))
-    db.session.commit()
+def add_products(app, count: int, category: str = "Coffee") -> None:
+    with app.app_context():
+        start = db.session.scalar(sa.select(sa.func.count(Product.id)))
+        for n in range(start, start + count):
+            db.session.add(Product(slug=f"extra-{n}", name=f"Extra {n}", category=category,
+                                   price=Decimal("10.00"), image="products/dallah-brass.svg", position=100 + n))
+        db.session.commit()
 
 
-def set_price(slug: str, price: str, how: str = "orm") -> None:
+def set_price(app, slug: str, price: str, how: str = "orm") -> None:
     """Change a price the way someone might: through the ORM, a bulk UPDATE, or plain SQL."""
-    if how == "orm":
-        db.session.scalar(sa.select(Product).where(Product.slug == slug)).price = Decimal(price)
-    elif how == "update":
-        db.session.execute(sa.update(Product).where(Product.slug == slug).values(price=Decimal(price)))
-    else:
-        db.session.execute(sa.text("UPDATE product SET price = :price WHERE slug = :slug"),
-                           {"price": price, "slug": slug})
-    db.session.commit()
+    with app.app_context():
+        if how == "orm":
+            db.session.scalar(sa.select(Product).where(Product.slug == slug)).price = Decimal(price)
+        elif how == "update":
+            db.session.execute(sa.update(Product).where(Product.slug == slug).values(price=Decimal(price)))
+        else:
+            db.session.execute(sa.text("UPDATE product SET price = :price WHERE slug = :slug"),
+                               {"price": price, "slug": slug})
+        db.session.commit()
 
 
 def html(client, url: str) -> str:
@@ -53,7 +55,7 @@ def header_count(page: str) -> int:
 
 
 @pytest.fixture
-def count_queries(app, monkeypatch):
+def count_queries(monkeypatch):
     """``count_queries(client, url)``: every SQL statement one GET runs. SQLAlchemy records all
     but the one read that goes straight to the driver (shopper.py), which is counted here."""
     driver_reads = []
@@ -62,7 +64,7 @@ def count_queries(app, monkeypatch):
 
     def count(client, url: str) -> int:
         driver_reads.clear()
-        with app.app_context():
+        with client:  # keeps the request's context, where its queries were recorded
             assert client.get(url).status_code == 200, url
             return len(get_recorded_queries()) + len(driver_reads)
 
@@ -75,7 +77,7 @@ def count_queries(app, monkeypatch):
 def test_a_page_makes_as_many_queries_with_1000_products_as_with_16(app, client, count_queries, url):
     client.post("/products/dallah-brass", data={"quantity": 1})  # a cart: the header counts it
     first_with_16, again_with_16 = count_queries(client, url), count_queries(client, url)
-    add_products(984)
+    add_products(app, 984)
     first_with_1000, again_with_1000 = count_queries(client, url), count_queries(client, url)
     assert first_with_16 == first_with_1000 <= 5  # the catalogue just changed: its reads run again
     assert again_with_16 == again_with_1000 == 1  # then only the shopper's read (version and cart)
@@ -83,7 +85,8 @@ def test_a_page_makes_as_many_queries_with_1000_products_as_with_16(app, client,
 
 @pytest.mark.parametrize("url", ["/", "/products/dallah-brass", "/cart", "/checkout"])
 def test_a_page_makes_as_many_queries_with_12_cart_lines_as_with_2(app, client, count_queries, url):
-    slugs = db.session.scalars(sa.select(Product.slug).order_by(Product.id)).all()
+    with app.app_context():
+        slugs = db.session.scalars(sa.select(Product.slug).order_by(Product.id)).all()
     for slug in slugs[:2]:
         client.post(f"/products/{slug}", data={"quantity": 1})
     count_queries(client, url)
@@ -102,8 +105,8 @@ def product_links(page: str) -> list[str]:
     return re.findall(r'<h3 class="product-name"><a href="/products/([^"]+)"', page)
 
 
-def test_the_catalogue_shows_24_products_a_page_and_links_to_the_others(client):
-    add_products(984, category="Coffee")  # 1,000 products: 42 pages, the last one with 16
+def test_the_catalogue_shows_24_products_a_page_and_links_to_the_others(app, client):
+    add_products(app, 984, category="Coffee")  # 1,000 products: 42 pages, the last one with 16
     first = html(client, "/")
     assert len(product_links(first)) == 24
     assert 'rel="next" href="/?page=2"' in first and 'aria-label="Page 42"' in first
@@ -117,8 +120,8 @@ def test_the_catalogue_shows_24_products_a_page_and_links_to_the_others(client):
     assert 'rel="prev" href="/?page=41"' in last and '<title>Page 42 · Points Storefront</title>' in last
 
 
-def test_pages_of_a_category_keep_the_category_in_their_links(client):
-    add_products(40, category="Coffee")  # 44 coffee products: 2 pages
+def test_pages_of_a_category_keep_the_category_in_their_links(app, client):
+    add_products(app, 40, category="Coffee")  # 44 coffee products: 2 pages
     first = html(client, "/?category=Coffee")
     assert len(product_links(first)) == 24
     assert 'rel="next" href="/?category=Coffee&amp;page=2"' in first
@@ -148,7 +151,7 @@ def test_a_price_changed_in_the_database_shows_on_every_page_at_once(app, client
     pages = ["/", "/?category=Dates+%26+Sweets", "/products/sukkari-dates", "/products/ajwa-dates", "/cart"]
     for url in pages:
         assert "79.00 SAR" in html(client, url), url  # kept now: the sukkari box at its old price
-    set_price("sukkari-dates", "81.25", how)
+    set_price(app, "sukkari-dates", "81.25", how)
     for url in pages:  # ajwa-dates shows the sukkari box among its related products
         page = html(client, url)
         assert "81.25 SAR" in page and "79.00 SAR" not in page, url
@@ -156,11 +159,12 @@ def test_a_price_changed_in_the_database_shows_on_every_page_at_once(app, client
 
 def test_products_added_renamed_or_deleted_show_at_once(app, client):
     html(client, "/")
-    db.session.add(Product(slug="tea", name="Saudi Red Tea", category="Tea", price=Decimal("12.00"),
-                           image="products/rose-water.svg", position=-1))
-    db.session.scalar(sa.select(Product).where(Product.slug == "finjan-set")).name = "Finjan Set of Eight"
-    db.session.delete(db.session.scalar(sa.select(Product).where(Product.slug == "rose-water")))
-    db.session.commit()
+    with app.app_context():
+        db.session.add(Product(slug="tea", name="Saudi Red Tea", category="Tea", price=Decimal("12.00"),
+                               image="products/rose-water.svg", position=-1))
+        db.session.scalar(sa.select(Product).where(Product.slug == "finjan-set")).name = "Finjan Set of Eight"
+        db.session.delete(db.session.scalar(sa.select(Product).where(Product.slug == "rose-water")))
+        db.session.commit()
     page = html(client, "/")
     assert "Saudi Red Tea" in page and 'href="/?category=Tea"' in page  # a new category in the nav
     assert "Finjan Set of Eight" in page and "Rose Water" not in page
@@ -168,7 +172,7 @@ def test_products_added_renamed_or_deleted_show_at_once(app, client):
 
 
 def test_seed_puts_the_demo_prices_back_on_the_pages(app, client, runner):
-    set_price("saudi-khawlani-coffee", "1.00")
+    set_price(app, "saudi-khawlani-coffee", "1.00")
     assert "1.00 SAR" in html(client, "/products/saudi-khawlani-coffee")
     assert runner.invoke(args=["seed"]).exit_code == 0
     page = html(client, "/products/saudi-khawlani-coffee")
@@ -176,12 +180,12 @@ def test_seed_puts_the_demo_prices_back_on_the_pages(app, client, runner):
 
 
 @pytest.mark.parametrize("statement", [
-    "INSERT INTO product (slug, name, category, description, price, image, position) "
-    "VALUES ('x', 'X', 'Coffee', '', 1, 'products/x.svg', 99)",
+    ("INSERT INTO product (slug, name, category, description, price, image, position) "
+     "VALUES ('x', 'X', 'Coffee', '', 1, 'products/x.svg', 99)"),
     "UPDATE product SET name = 'Renamed' WHERE slug = 'ajwa-dates'",
     "DELETE FROM product WHERE slug = 'ajwa-dates'",
 ])
-def test_every_write_to_product_moves_the_catalogue_version(app, statement):
+def test_every_write_to_product_moves_the_catalogue_version(app_context, statement):
     version = db.session.scalar(sa.select(CatalogueVersion.version))
     db.session.execute(sa.text(statement))
     db.session.commit()
@@ -190,9 +194,10 @@ def test_every_write_to_product_moves_the_catalogue_version(app, statement):
 
 def test_without_its_version_row_the_shop_reads_everything_afresh(app, client):
     client.post("/products/sukkari-dates", data={"quantity": 2})
-    db.session.execute(sa.delete(CatalogueVersion))
-    db.session.commit()
-    set_price("sukkari-dates", "70.00")
+    with app.app_context():
+        db.session.execute(sa.delete(CatalogueVersion))
+        db.session.commit()
+    set_price(app, "sukkari-dates", "70.00")
     page = html(client, "/")
     assert "70.00 SAR" in page and header_count(page) == 2
     assert "140.00 SAR" in html(client, "/cart")
@@ -212,8 +217,9 @@ def test_the_header_count_follows_the_cart_on_pages_kept_for_everyone(client):
 def test_a_cart_emptied_elsewhere_shows_empty_at_once(app, client):
     client.post("/products/rose-water", data={"quantity": 2})
     assert header_count(html(client, "/")) == 2
-    db.session.execute(sa.delete(CartLine))  # as a payment empties the paid cart, in the webhook
-    db.session.commit()
+    with app.app_context():
+        db.session.execute(sa.delete(CartLine))  # as a payment empties the paid cart, in the webhook
+        db.session.commit()
     assert header_count(html(client, "/")) == 0
     assert "Your cart is empty." in html(client, "/cart")
 
@@ -272,7 +278,7 @@ def test_an_unchanged_page_is_answered_304_and_a_changed_one_in_full(app, client
     assert first.headers["ETag"]
     again = client.get("/", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
-    set_price("ajwa-dates", "99.00")
+    set_price(app, "ajwa-dates", "99.00")
     changed = client.get("/", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200 and "99.00 SAR" in changed.get_data(as_text=True)
 
