@@ -121,6 +121,9 @@ def test_the_switch_remembers_the_choice_over_the_browsers_language(client):
     client.get("/language/en?next=/")
     page = client.get("/products/ajwa-dates", headers={"Accept-Language": "ar"}).get_data(as_text=True)
     assert html_attributes(page) == ("en", "ltr") and "<h1>Ajwa Dates</h1>" in page
+    # Pages and the nav are kept per catalogue version: per language too, never the other one's.
+    cart = client.get("/cart").get_data(as_text=True)
+    assert ">All products</a>" in cart and "كل المنتجات" not in cart
 
 
 def test_every_page_links_to_itself_in_the_other_language(client):
