@@ -6,9 +6,8 @@ see the README for extracting and compiling them. The language is the shopper's 
 ``lang`` cookie, set by the switch on every page), else the browser's ``Accept-Language``, else
 ``BABEL_DEFAULT_LOCALE``. Times are stored as naive UTC and shown in ``Asia/Riyadh``.
 """
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Optional
 from urllib.parse import urlsplit
 
 from babel.dates import format_skeleton, get_datetime_format
@@ -35,7 +34,8 @@ def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", SHOP_TIMEZONE)
     babel.init_app(app, locale_selector=select_language)
     app.register_blueprint(bp)
-    from . import labels  # labels -> orders -> cart -> its views -> here: imported once all are loaded
+    # labels -> orders -> cart -> its views -> here: imported once all of them are loaded.
+    from . import labels
     labels.init_app(app)
     app.add_template_filter(sar)
     app.add_template_filter(sar_text)
@@ -61,7 +61,7 @@ def current_language() -> str:
     return locale.language if locale is not None and locale.language in LANGUAGES else "en"
 
 
-def safe_next(target: Optional[str]) -> str:
+def safe_next(target: str | None) -> str:
     """A path on this site to go back to; anything else (another host, a scheme, ``//``) is the shop."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target:
         parts = urlsplit(target)
@@ -128,7 +128,7 @@ RIYAL_SIGN = Markup(
 )
 
 
-def _decimal(amount) -> Optional[Decimal]:
+def _decimal(amount) -> Decimal | None:
     if amount is None or amount == "":
         return None
     try:
@@ -168,7 +168,7 @@ def sar(amount) -> Markup:
 
 # --- Time -----------------------------------------------------------------------------------
 
-def riyadh_time(moment: Optional[datetime], precise: bool = False) -> str:
+def riyadh_time(moment: datetime | None, precise: bool = False) -> str:
     """A stored (naive UTC) time as the shopper reads it in Riyadh: ``2 Mar 2026, 12:30 AM``.
 
     ``precise`` is for staff: a 24-hour clock with seconds.
@@ -177,8 +177,7 @@ def riyadh_time(moment: Optional[datetime], precise: bool = False) -> str:
         return ""
     locale, zone = get_locale() or "en", get_timezone()
     if moment.tzinfo is None:
-        from datetime import timezone
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     date = format_skeleton("yMMMd", moment, tzinfo=zone, locale=locale)
     clock = format_skeleton("Hms" if precise else "hm", moment, tzinfo=zone, locale=locale)
     return get_datetime_format("medium", locale=locale).replace("{1}", date).replace("{0}", clock)

@@ -3,7 +3,8 @@
 The code names stay in the code, the database and the wire (orders.py's statuses, the OpenAPI
 shipping enum); pages show these words instead. Each is looked up when the page is drawn.
 """
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from . import orders
 from .reconciliation import NEVER_STARTED

@@ -7,7 +7,7 @@ import html as html_lib
 import re
 
 _TAG = re.compile(r"<[^>]+>")
-_SCRIPT_OR_STYLE = re.compile(r"<(script|style|svg)\b.*?</\1>", re.S | re.I)
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style|svg)\b.*?</\1>", re.DOTALL | re.IGNORECASE)
 
 
 def text(html: str) -> str:

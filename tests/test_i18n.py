@@ -11,11 +11,11 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-
 from page_text import text
+
 from storefront.catalogue import name_in
 from storefront.extensions import db
-from storefront.models import Order, Product
+from storefront.models import Order, Product, utcnow
 from storefront.money import vat_share
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,7 +174,7 @@ def arabic_order(app, make_order):
 def shop_pages(client, requests_mock, arabic_order, lang):
     """(name, response) for every page a shopper can reach, in ``lang``."""
     headers = {"Accept-Language": ACCEPT[lang]}
-    get = lambda path: client.get(path, headers=headers)  # noqa: E731
+    get = lambda path: client.get(path, headers=headers)
     pages = [("catalogue", get("/")), ("category", get("/?category=Coffee")), ("product", get("/products/ajwa-dates")),
              ("empty cart", get("/cart"))]
     pages.append(("product with an error", client.post("/products/ajwa-dates", data={"quantity": "0"}, headers=headers)))
@@ -191,7 +191,7 @@ def shop_pages(client, requests_mock, arabic_order, lang):
         pages.append((name, get(f"/checkout/callback?order={order.token}")))
     paid = arabic_order(lang, "paid", points_reference_number="REF-2026-000777", shipping_status="ready_shipping")
     pages.append(("order page", get(f"/orders/{paid.token}")))
-    preparing = arabic_order(lang, "pending_payment", checkout_started_at=datetime.utcnow())
+    preparing = arabic_order(lang, "pending_payment", checkout_started_at=utcnow())
     pages.append(("preparing", get(f"/checkout/preparing/{preparing.token}")))
     pages.append(("not found", get("/no-such-page")))
     return pages

@@ -3,7 +3,6 @@ products in the shopper's language.
 
 Money, times and the language switch are ``storefront/i18n.py``'s, for the shop and the admin alike.
 """
-from typing import Optional
 
 from flask import current_app, get_template_attribute, request, session
 from flask_babel import gettext
@@ -40,7 +39,7 @@ def current_catalogue() -> catalogue.Snapshot:
 
 
 @bp.app_template_global()
-def category_nav(current: Optional[str] = None) -> Markup:
+def category_nav(current: str | None = None) -> Markup:
     """The category nav (templates/shop/_nav.html), the same for every shopper of a language:
     rendered once per catalogue version and language. ``current``: the category shown, '' for
     all products, None elsewhere."""
