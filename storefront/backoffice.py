@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from . import orders, reconciliation
 from .extensions import db
 from .i18n import current_language, sar_text
-from .labels import SHIPPING_STATUS, STAFF_ORDER_STATUS, shipping_labels, words
+from .labels import SHIPPING_STATUS, shipping_labels, status_in_a_sentence, words
 from .models import AdminUser, Order, StaffSubmission
 from .points import SHIPPING_STATUSES, PointsError, points_client
 from .privacy import scrub
@@ -77,7 +77,7 @@ def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None
     try:
         if order.status not in orders.FULFILLABLE:
             raise ActionError(_("%(order)s is %(status)s: only a paid order can be shipped.",
-                                order=order.order_number, status=_human(order.status)))
+                                order=order.order_number, status=status_in_a_sentence(order.status)))
         _require_uuid(order)
     finally:
         db.session.commit()  # the lock is not held during the call
@@ -111,7 +111,7 @@ def _cancel(order: Order, reason: str) -> str:
     if order.status not in CANCELLABLE:
         hint = " " + _("Refund it instead.") if can_refund(order) else ""
         raise ActionError(_("%(order)s is %(status)s: only an order not yet paid can be cancelled.",
-                            order=order.order_number, status=_human(order.status)) + hint)
+                            order=order.order_number, status=status_in_a_sentence(order.status)) + hint)
     _require_uuid(order)
     if order.points_order_status not in CANCELLABLE_AT_POINTS:
         raise ActionError(_(
@@ -143,7 +143,7 @@ def _refund(order: Order, amount, reason: str) -> str:
     if not can_refund(order):
         hint = " " + _("Cancel it instead.") if order.status in CANCELLABLE else ""
         raise ActionError(_("%(order)s is %(status)s: only a paid order can be refunded.",
-                            order=order.order_number, status=_human(order.status)) + hint)
+                            order=order.order_number, status=status_in_a_sentence(order.status)) + hint)
     _require_uuid(order)
     # No check of points_order_status here: a paid order's money moved at Points, and a late or
     # replayed webhook may have left that mirror stale. Points enforces its own rule (400).
@@ -178,7 +178,7 @@ def accept_after_review(order: Order, note: str, staff: Optional[AdminUser] = No
     if order.status != orders.NEEDS_REVIEW:
         db.session.commit()
         raise ActionError(_("%(order)s is %(status)s: only an order under review is accepted.",
-                            order=order.order_number, status=_human(order.status)))
+                            order=order.order_number, status=status_in_a_sentence(order.status)))
     if orders.no_word_from_points(order):
         db.session.commit()
         raise ActionError(_("Points never said %(order)s was paid, so it cannot be accepted: enter its "
@@ -199,7 +199,7 @@ def reconcile_order(order: Order) -> str:
     """Ask Points about one order still waiting for its webhook (see reconciliation.py)."""
     if not can_reconcile(order):
         raise ActionError(_("%(order)s is %(status)s: its webhook already came; only an order waiting for "
-                            "payment is reconciled.", order=order.order_number, status=_human(order.status)))
+                            "payment is reconciled.", order=order.order_number, status=status_in_a_sentence(order.status)))
     try:
         return reconciliation.reconcile_order(order)
     except PointsError as error:
@@ -355,7 +355,7 @@ def _require_no_word(order: Order, refusal: str, keep_lock: bool = False) -> Ord
     if not orders.no_word_from_points(order):
         db.session.commit()
         raise ActionError(_("%(order)s is %(status)s: %(refusal)s", order=order.order_number,
-                            status=_human(order.status), refusal=refusal))
+                            status=status_in_a_sentence(order.status), refusal=refusal))
     if not keep_lock:
         db.session.commit()
     return order
@@ -384,10 +384,6 @@ def _safe(text) -> str:
     cfg = current_app.config
     return scrub(str(text or ""), (cfg.get("POINTS_PRIVATE_KEY"), cfg.get("POINTS_WEBHOOK_SECRET")))
 
-
-def _human(status: Optional[str]) -> str:
-    """An order status as staff read it, inside a sentence."""
-    return words(STAFF_ORDER_STATUS, status).lower() if status else _("unknown")
 
 
 def _human_shipping(status: Optional[str]) -> str:

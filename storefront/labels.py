@@ -63,6 +63,11 @@ def words(table: dict, code) -> str:
     return str(word) if word is not None else (code or "").replace("_", " ")
 
 
+def status_in_a_sentence(status) -> str:
+    """An order status as staff read it inside a sentence: "PTS-2026-000123 is partially refunded"."""
+    return words(STAFF_ORDER_STATUS, status).lower() if status else str(_l("unknown"))
+
+
 def shipping_labels(status: str) -> tuple[str, str]:
     """A shipping status's words in Arabic and English, for Points' ``name_ar`` / ``name_en``:
     sending both keeps Points from machine-translating one, so the shopper reads our words."""

@@ -16,12 +16,17 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from ..extensions import db
 from ..models import Order, PointsApiCall, WebhookReceipt
 from ..i18n import current_language
-from ..labels import STAFF_ORDER_STATUS, words
+from ..labels import status_in_a_sentence, words
 from ..orders import Outcome
 from ..privacy import mask_phones_in_text, scrub
 
 # Outcomes a webhook receipt may carry, as staff read them.
 OUTCOME_LABELS = {outcome: outcome.label for outcome in Outcome}
+
+
+def outcome_label(outcome: str) -> str:
+    """A webhook delivery's outcome as staff read it."""
+    return words(OUTCOME_LABELS, outcome)
 GOOD = {Outcome.APPLIED}
 WARN = {Outcome.DUPLICATE, Outcome.LATE, Outcome.IGNORED, Outcome.UNKNOWN_EVENT, Outcome.OTHER_POINTS_ORDER}
 INFO = {Outcome.NOT_OURS, Outcome.MERCHANT_EVENT}
@@ -62,7 +67,7 @@ def order_timeline(order: Order) -> list[Entry]:
 
 def transition_entry(t) -> Entry:
     arrow = "←" if current_language() == "ar" else "→"  # the way the reading goes
-    title = f"{_h(t.from_status)} {arrow} {_h(t.to_status)}" if t.from_status else _("Created as %(status)s", status=_h(t.to_status))
+    title = f"{status_in_a_sentence(t.from_status)} {arrow} {status_in_a_sentence(t.to_status)}" if t.from_status else _("Created as %(status)s", status=status_in_a_sentence(t.to_status))
     chips = [(str(SOURCES.get(t.source, t.source)), "info")]
     if t.staff_user_id:
         chips.append((_("by %(email)s", email=t.staff_user.email), "info"))
@@ -86,7 +91,7 @@ def call_entry(c: PointsApiCall) -> Entry:
 
 
 def webhook_entry(r: WebhookReceipt) -> Entry:
-    chips = [(OUTCOME_LABELS.get(r.outcome, r.outcome.replace("_", " ")), outcome_tone(r.outcome)),
+    chips = [(outcome_label(r.outcome), outcome_tone(r.outcome)),
              (_("answered %(status)s", status=r.response_status), "info")]
     sections = [(_("Headers"), pretty(r.headers)), (_("Body"), pretty(r.body))]
     return Entry("webhook", r.received_at, r.event or _("(no event)"), chips=chips,
@@ -159,6 +164,3 @@ def _secrets():
     cfg = current_app.config
     return (cfg.get("POINTS_PRIVATE_KEY"), cfg.get("POINTS_WEBHOOK_SECRET"))
 
-
-def _h(status: Optional[str]) -> str:
-    return words(STAFF_ORDER_STATUS, status).lower() if status else ""

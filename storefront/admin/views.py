@@ -15,7 +15,7 @@ from . import bp
 from .forms import (OUT_OF_DATE, AcceptForm, CancelForm, CloseUnpaidForm, LogoutForm, PointsUuidForm, ReconcileForm,
                     RefundForm, ShippingForm)
 from ..webhooks.handler import account_health, recent_failed_verifications
-from .timeline import OUTCOME_LABELS, order_timeline, outcome_tone, pretty
+from .timeline import outcome_label, order_timeline, outcome_tone, pretty
 
 PER_PAGE = 25
 
@@ -205,5 +205,5 @@ def webhooks():
         .where(WebhookReceipt.order_id.is_(None)).group_by(WebhookReceipt.outcome)).all())
     failed = list(reversed(recent_failed_verifications()))
     return render_template("admin/webhooks.html", page=page, counts=counts, outcome=outcome,
-                           labels=OUTCOME_LABELS, tone=outcome_tone, pretty=pretty, failed=failed,
+                           outcome_label=outcome_label, tone=outcome_tone, pretty=pretty, failed=failed,
                            health=account_health())
