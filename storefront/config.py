@@ -15,6 +15,9 @@ DEMO_PRIVATE_KEY = "sk_sandbox_demo"
 DEMO_WEBHOOK_SECRET = "whsec_sandbox_demo"
 DEMO_SECRET_KEY = "dev-only-secret-change-me"
 DEMO_SANDBOX_PATH = "/points-sandbox"
+# The demo's staff login, made at start in demo mode only (database.py) and shown on its login page.
+DEMO_ADMIN_EMAIL = "demo@points-storefront.test"
+DEMO_ADMIN_PASSWORD = "demo-password"
 DEMO_SHOP_BASE_URL = "http://127.0.0.1:5000"
 MIN_SECRET_KEY_LENGTH = 32
 

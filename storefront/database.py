@@ -20,6 +20,7 @@ from flask import current_app
 from werkzeug.security import generate_password_hash
 
 from .catalogue import seed_catalogue
+from .config import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
 from .extensions import db
 from .models import AdminUser, Product
 
@@ -32,8 +33,6 @@ BASELINE_REVISION = "3656917_baseline"
 # Any fixed number, the same in every process: the key of the PostgreSQL advisory lock.
 SETUP_LOCK_KEY = 0x53746F7265  # "Store"
 
-DEMO_ADMIN_EMAIL = "demo@points-storefront.test"
-DEMO_ADMIN_PASSWORD = "demo-password"
 
 
 def prepare_database() -> None:

@@ -6,7 +6,7 @@ import re
 
 import requests
 
-DEMO_EMAIL, DEMO_PASSWORD = "demo@points-storefront.test", "demo-password"
+from storefront.config import DEMO_ADMIN_EMAIL as DEMO_EMAIL, DEMO_ADMIN_PASSWORD as DEMO_PASSWORD
 
 
 def log_in(live) -> requests.Session:
@@ -52,4 +52,4 @@ def flash(page: str) -> str:
 
 
 def field_errors(page: str) -> list[str]:
-    return re.findall(r'class="field-error">([^<]*)<', page)
+    return re.findall(r'class="field-error"[^>]*>([^<]*)<', page)

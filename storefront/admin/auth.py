@@ -16,6 +16,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import security
+from ..config import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
 from ..extensions import db
 from ..models import AdminUser, LoginAttempt, new_token, utcnow
 from . import bp
@@ -145,7 +146,14 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         # The same answer for an unknown email and a wrong password.
         error, status = (f"{BAD_LOGIN} {TOO_MANY}", 429) if problem == "throttled" else (str(BAD_LOGIN), 200)
-    return render_template("admin/login.html", form=form, error=error), status
+    return render_template("admin/login.html", form=form, error=error, demo_login=_demo_login()), status
+
+
+def _demo_login() -> Optional[dict]:
+    """The demo's staff login, shown on the page in demo mode only."""
+    if not current_app.config["POINTS_DEMO_MODE"]:
+        return None
+    return {"email": DEMO_ADMIN_EMAIL, "password": DEMO_ADMIN_PASSWORD}
 
 
 @bp.post("/logout")
