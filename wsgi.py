@@ -6,6 +6,7 @@ gunicorn workers import this file at the same moment.
 In demo mode (no POINTS_API_URL) the local Points sandbox is mounted at /points-sandbox in this
 same process. The shop still reaches it only over HTTP, at the URL it would use for Points.
 """
+
 import os
 from pathlib import Path
 

@@ -17,6 +17,7 @@ itself (about 1.5 minutes at the default 5 turns). Exit status 1 if a budget is 
 ``wrk`` (apt-get install wrk), gunicorn, and for the page weight Playwright with Chromium
 (CHROMIUM_PATH, default /usr/bin/chromium). bench/README.md has the latest figures.
 """
+
 import argparse
 import logging
 import os
@@ -41,8 +42,13 @@ sys.path.insert(0, str(ROOT))
 
 WORKERS = 2
 WRK = ["wrk", "--threads", "1", "--connections", "4"]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 BIG_CATALOGUE = 1000
 # A product page and a cart, with what a shopper adds before the cart and checkout pages.
 PRODUCT = "sukkari-dates"
@@ -52,9 +58,9 @@ CART = [("sukkari-dates", 2), ("dallah-brass", 1)]
 @dataclass
 class Page:
     label: str
-    shop: str        # "demo" (the 16 demo products) or "big" (the 1,000-product fixture)
+    shop: str  # "demo" (the 16 demo products) or "big" (the 1,000-product fixture)
     path: str
-    budget: float    # at least this ratio to bare hello
+    budget: float  # at least this ratio to bare hello
     with_cart: bool = False
 
 
@@ -82,29 +88,44 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="storefront-bench-") as folder:
         # The shops' log lines go to a file, as a server's would, not into this table.
         logging.basicConfig(filename=f"{folder}/shop.log", level=logging.INFO)
-        databases = {"demo": make_database(folder, "demo", bench_products=0),
-                     "big": make_database(folder, "big", bench_products=BIG_CATALOGUE)}
+        databases = {
+            "demo": make_database(folder, "demo", bench_products=0),
+            "big": make_database(folder, "big", bench_products=BIG_CATALOGUE),
+        }
         rows, ok = [], True
-        with serve(folder, "hello", ["hello:app"], pythonpath=ROOT / "bench") as hello, \
-                serve(folder, "demo", ["wsgi:app"], env=shop_env(databases["demo"])) as demo, \
-                serve(folder, "big", ["wsgi:app"], env=shop_env(databases["big"])) as big:
+        with (
+            serve(folder, "hello", ["hello:app"], pythonpath=ROOT / "bench") as hello,
+            serve(folder, "demo", ["wsgi:app"], env=shop_env(databases["demo"])) as demo,
+            serve(folder, "big", ["wsgi:app"], env=shop_env(databases["big"])) as big,
+        ):
             shops = {"demo": demo, "big": big}
             cookie = shopper_with_a_cart(demo.url)
             for page in [p for p in PAGES if not args.only or args.only.lower() in p.label.lower()]:
-                hello_load, page_load, ratio = side_by_side(hello, shops[page.shop], page.path, args.seconds,
-                                                            cookie=cookie if page.with_cart else None)
+                hello_load, page_load, ratio = side_by_side(
+                    hello, shops[page.shop], page.path, args.seconds, cookie=cookie if page.with_cart else None
+                )
                 ok &= ratio >= page.budget
-                rows.append((page.label, f"{page_load.requests_per_second:,.0f}",
-                             f"{hello_load.requests_per_second:,.0f}", f"**{ratio:.2f}x**", f">= {page.budget}x",
-                             "yes" if ratio >= page.budget else "**NO**",
-                             f"{page_load.cpu_us_per_request:,.0f} / {hello_load.cpu_us_per_request:,.0f}"))
+                rows.append(
+                    (
+                        page.label,
+                        f"{page_load.requests_per_second:,.0f}",
+                        f"{hello_load.requests_per_second:,.0f}",
+                        f"**{ratio:.2f}x**",
+                        f">= {page.budget}x",
+                        "yes" if ratio >= page.budget else "**NO**",
+                        f"{page_load.cpu_us_per_request:,.0f} / {hello_load.cpu_us_per_request:,.0f}",
+                    )
+                )
             weights = {} if args.no_weight else {name: page_weight(shops[name].url + "/") for name in ("demo", "big")}
         webhook_ms = None if args.no_webhook else webhook_median(folder)
 
     print(machine())
     print()
-    print(table(("Page", "req/s", "bare hello req/s", "ratio", "budget", "met",
-                 "worker CPU µs/request, page / hello"), rows))
+    print(
+        table(
+            ("Page", "req/s", "bare hello req/s", "ratio", "budget", "met", "worker CPU µs/request, page / hello"), rows
+        )
+    )
     for name, weight in weights.items():
         print()
         label = "demo catalogue (16 products)" if name == "demo" else f"catalogue with {BIG_CATALOGUE:,} products"
@@ -115,20 +136,32 @@ def main() -> int:
             w = weight[visit]
             met = w["bytes"] < WEIGHT_BUDGET[visit] and not w["other_origins"]
             ok &= met
-            lines.append((visit, f"{w['bytes'] / 1000:.1f} KB", str(w["requests"]), str(w["from_cache"]),
-                          str(w["not_modified"]), str(len(w["other_origins"])),
-                          f"< {WEIGHT_BUDGET[visit] // 1000} KB", "yes" if met else "**NO**"))
+            lines.append(
+                (
+                    visit,
+                    f"{w['bytes'] / 1000:.1f} KB",
+                    str(w["requests"]),
+                    str(w["from_cache"]),
+                    str(w["not_modified"]),
+                    str(len(w["other_origins"])),
+                    f"< {WEIGHT_BUDGET[visit] // 1000} KB",
+                    "yes" if met else "**NO**",
+                )
+            )
         print(table(("Visit", "transferred", "requests", "from cache", "304", "other origins", "budget", "met"), lines))
     if webhook_ms is not None:
         met = webhook_ms < WEBHOOK_BUDGET_MS
         ok &= met
         print()
-        print(f"Webhook (`approved`, in-process, SQLite): median **{webhook_ms:.1f} ms** "
-              f"(budget < {WEBHOOK_BUDGET_MS:.0f} ms: {'met' if met else 'NOT met'})")
+        print(
+            f"Webhook (`approved`, in-process, SQLite): median **{webhook_ms:.1f} ms** "
+            f"(budget < {WEBHOOK_BUDGET_MS:.0f} ms: {'met' if met else 'NOT met'})"
+        )
     return 0 if ok else 1
 
 
 # --- The databases and the servers --------------------------------------------------------------
+
 
 def make_database(folder: str, name: str, bench_products: int) -> str:
     """A SQLite file with the demo catalogue, or with ``bench_products`` bench products instead."""
@@ -155,16 +188,27 @@ def replace_with_bench_products(count: int) -> None:
     db.session.execute(sa.delete(Product))
     for n in range(count):
         name, category, image = demo[n % len(demo)]
-        db.session.add(Product(slug=f"bench-{n:04d}", name=f"{name} No. {n}", category=category,
-                               description="A bench product.", price=Decimal(10 + n % 490) + Decimal("0.50"),
-                               image=image, position=n))
+        db.session.add(
+            Product(
+                slug=f"bench-{n:04d}",
+                name=f"{name} No. {n}",
+                category=category,
+                description="A bench product.",
+                price=Decimal(10 + n % 490) + Decimal("0.50"),
+                image=image,
+                position=n,
+            )
+        )
     db.session.commit()
 
 
 def shop_env(database_url: str) -> dict:
     # Not demo mode: the sandbox is not mounted, and no page here calls Points (a closed loopback port).
-    return {"DATABASE_URL": database_url, "POINTS_API_URL": "http://127.0.0.1:9/api",
-            "SECRET_KEY": os.urandom(16).hex()}
+    return {
+        "DATABASE_URL": database_url,
+        "POINTS_API_URL": "http://127.0.0.1:9/api",
+        "SECRET_KEY": os.urandom(16).hex(),
+    }
 
 
 class serve:
@@ -174,9 +218,26 @@ class serve:
         self.port = free_port()
         self.log = open(f"{folder}/gunicorn-{name}.log", "wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--worker-class", "sync",
-             "--bind", f"127.0.0.1:{self.port}", "--no-control-socket", "--pythonpath", str(pythonpath), *app],
-            cwd=ROOT, env={**os.environ, **(env or {})}, stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(WORKERS),
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--no-control-socket",
+                "--pythonpath",
+                str(pythonpath),
+                *app,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def __enter__(self) -> "serve":
         self.url = f"http://127.0.0.1:{self.port}"
@@ -228,6 +289,7 @@ def shopper_with_a_cart(shop: str) -> str:
 
 # --- The three measurements -----------------------------------------------------------------------
 
+
 @dataclass
 class Load:
     requests_per_second: float
@@ -239,14 +301,24 @@ def side_by_side(hello: serve, shop: serve, path: str, seconds: int, cookie: str
     that whatever else the machine is doing slows both alike, and the median of the turns'
     ratios (a burst of load elsewhere spoils one turn, not the figure)."""
     turns = [(load(hello, "/", 1), load(shop, path, 1, cookie)) for _ in range(seconds)]
-    hello_load, page_load = (Load(statistics.mean(t[i].requests_per_second for t in turns),
-                                  statistics.mean(t[i].cpu_us_per_request for t in turns)) for i in (0, 1))
+    hello_load, page_load = (
+        Load(
+            statistics.mean(t[i].requests_per_second for t in turns),
+            statistics.mean(t[i].cpu_us_per_request for t in turns),
+        )
+        for i in (0, 1)
+    )
     return hello_load, page_load, statistics.median(p.requests_per_second / h.requests_per_second for h, p in turns)
 
 
 def load(server: serve, path: str, seconds: int, cookie: str | None = None) -> Load:
-    command = [*WRK, "--duration", f"{seconds}s", *(["--header", f"Cookie: {cookie}"] if cookie else []),
-               server.url + path]
+    command = [
+        *WRK,
+        "--duration",
+        f"{seconds}s",
+        *(["--header", f"Cookie: {cookie}"] if cookie else []),
+        server.url + path,
+    ]
     cpu_before = server.workers_cpu_seconds()
     output = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
     cpu = server.workers_cpu_seconds() - cpu_before
@@ -263,8 +335,9 @@ def page_weight(url: str) -> dict:
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
     weights = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-                                    args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(
+            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+        )
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         cdp = page.context.new_cdp_session(page)
         cdp.send("Network.enable")
@@ -274,6 +347,7 @@ def page_weight(url: str) -> dict:
             def handler(e):
                 entry = seen.setdefault(e["requestId"], {})
                 entry.update({key: value(e) for key, value in fields.items() if value(e) is not None})
+
             cdp.on(event, handler)
 
         note("Network.requestWillBeSent", url=lambda e: e["request"]["url"])
@@ -305,13 +379,22 @@ def webhook_median(folder: str) -> float:
 
 # --- Output -------------------------------------------------------------------------------------
 
+
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()[1]
-    return (f"Machine: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}; wrk {wrk}, gunicorn {version('gunicorn')} with "
-            f"{WORKERS} sync workers, wrk {' '.join(WRK[1:])}, one run on {time.strftime('%Y-%m-%d')}.")
+    return (
+        f"Machine: {os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}; wrk {wrk}, gunicorn {version('gunicorn')} with "
+        f"{WORKERS} sync workers, wrk {' '.join(WRK[1:])}, one run on {time.strftime('%Y-%m-%d')}."
+    )
 
 
 def table(header: tuple, rows: list[tuple]) -> str:

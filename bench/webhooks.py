@@ -22,6 +22,7 @@ requests, a timeout on each); it stops by itself.
 PostgreSQL: with DATABASE_URL=postgresql+psycopg://... set, a scratch database is made on that
 server (and dropped afterwards); otherwise the script runs itself under scripts/with-postgres.
 """
+
 import argparse
 import json
 import logging
@@ -62,6 +63,7 @@ REQUEST_TIMEOUT = 30
 
 # --- The database ---------------------------------------------------------------------------------
 
+
 def make_orders(url: str, count: int) -> list[tuple[str, str]]:
     """Tables, catalogue and ``count`` pending orders; returns [(order_number, Points uuid)]."""
     app = shop_app(url)
@@ -69,11 +71,19 @@ def make_orders(url: str, count: int) -> list[tuple[str, str]]:
         product = db.session.scalar(sa.select(Product).where(Product.slug == "sukkari-dates"))
         orders = []
         for n in range(1, count + 1):
-            order = Order(order_number=f"PTS-2026-{n:06d}", customer_name="Bench", phone="500000001", city="Riyadh",
-                          address_line="1 Rd", subtotal=product.price, shipping_amount=Decimal("25.00"),
-                          total=product.price + Decimal("25.00"))
-            order.lines.append(OrderLine(product_id=product.id, product_name=product.name, unit_price=product.price,
-                                         quantity=1))
+            order = Order(
+                order_number=f"PTS-2026-{n:06d}",
+                customer_name="Bench",
+                phone="500000001",
+                city="Riyadh",
+                address_line="1 Rd",
+                subtotal=product.price,
+                shipping_amount=Decimal("25.00"),
+                total=product.price + Decimal("25.00"),
+            )
+            order.lines.append(
+                OrderLine(product_id=product.id, product_name=product.name, unit_price=product.price, quantity=1)
+            )
             order.transitions.append(OrderTransition(from_status=None, to_status="pending_payment", source="checkout"))
             db.session.add(order)
             orders.append(order)
@@ -85,8 +95,15 @@ def make_orders(url: str, count: int) -> list[tuple[str, str]]:
 
 
 def shop_app(url: str):
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "POINTS_API_URL": POINTS_API_URL, "POINTS_DEMO_MODE": False,
-                       "POINTS_WEBHOOK_SECRET": SECRET, "SECRET_KEY": "bench-only"})
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "POINTS_API_URL": POINTS_API_URL,
+            "POINTS_DEMO_MODE": False,
+            "POINTS_WEBHOOK_SECRET": SECRET,
+            "SECRET_KEY": "bench-only",
+        }
+    )
 
 
 def scratch_postgres(url: str, name: str) -> str:
@@ -110,12 +127,23 @@ def drop_postgres(url: str) -> None:
 
 # --- The deliveries -------------------------------------------------------------------------------
 
+
 def webhook(event: str, order_number: str, uuid: str, second: int, **extra) -> dict:
     stamp = f"2026-04-18T10:05:{second:02d}.000000Z"
-    order = {"id": uuid, "reference_number": f"REF-{order_number}", "order_number": order_number,
-             "type": "replacing", "total_price": float(TOTAL), "total_points": 0, "payment_status": "fully_paid",
-             "order_status": event, "metadata": {"source": "web"}, "created_at": "2026-04-18T10:00:00.000000Z",
-             "updated_at": stamp, **extra}
+    order = {
+        "id": uuid,
+        "reference_number": f"REF-{order_number}",
+        "order_number": order_number,
+        "type": "replacing",
+        "total_price": float(TOTAL),
+        "total_points": 0,
+        "payment_status": "fully_paid",
+        "order_status": event,
+        "metadata": {"source": "web"},
+        "created_at": "2026-04-18T10:00:00.000000Z",
+        "updated_at": stamp,
+        **extra,
+    }
     return {"event": event, "order": order, "timestamp": stamp}
 
 
@@ -127,11 +155,30 @@ def deliveries(orders, *, same_second: bool, seed: int) -> list[bytes]:
         events = [webhook("approved", number, uuid, second(0))]
         before = TOTAL
         for n, left in enumerate(LEFTS, start=1):
-            events.append(webhook("refunded", number, uuid, second(n), order_status="partially_refunded",
-                                  refund_amount=float(before - left), left_amount=float(left), reason="Returned"))
+            events.append(
+                webhook(
+                    "refunded",
+                    number,
+                    uuid,
+                    second(n),
+                    order_status="partially_refunded",
+                    refund_amount=float(before - left),
+                    left_amount=float(left),
+                    reason="Returned",
+                )
+            )
             before = left
-        events.append(webhook("shipping_status_updated", number, uuid, second(3), order_status="partially_refunded",
-                              status=SHIPPED, status_label="Ready for shipping"))
+        events.append(
+            webhook(
+                "shipping_status_updated",
+                number,
+                uuid,
+                second(3),
+                order_status="partially_refunded",
+                status=SHIPPED,
+                status_label="Ready for shipping",
+            )
+        )
         bodies += [json.dumps(e).encode() for e in events] * 2
     random.Random(seed).shuffle(bodies)
     return bodies
@@ -181,18 +228,27 @@ def check(url: str, orders) -> dict:
     lost_events = doubled_events = lost_changes = doubled_changes = wrong = 0
     with engine.connect() as conn:
         for number, _uuid in orders:
-            order = conn.execute(sa.select(Order.id, Order.status, Order.refunded_amount, Order.shipping_status)
-                                 .where(Order.order_number == number)).one()
-            moves = Counter(conn.scalars(sa.select(OrderTransition.to_status)
-                                         .where(OrderTransition.order_id == order.id)).all())
+            order = conn.execute(
+                sa.select(Order.id, Order.status, Order.refunded_amount, Order.shipping_status).where(
+                    Order.order_number == number
+                )
+            ).one()
+            moves = Counter(
+                conn.scalars(sa.select(OrderTransition.to_status).where(OrderTransition.order_id == order.id)).all()
+            )
             processed = Counter()
-            for body, outcome in conn.execute(sa.select(WebhookReceipt.body, WebhookReceipt.outcome)
-                                              .where(WebhookReceipt.order_id == order.id)):
+            for body, outcome in conn.execute(
+                sa.select(WebhookReceipt.body, WebhookReceipt.outcome).where(WebhookReceipt.order_id == order.id)
+            ):
                 if outcome != "duplicate":
                     sent = json.loads(body)
                     processed[(sent["event"], sent["order"].get("left_amount"))] += 1
-            expected_events = [("approved", None), ("refunded", float(LEFTS[0])), ("refunded", float(LEFTS[1])),
-                               ("shipping_status_updated", None)]
+            expected_events = [
+                ("approved", None),
+                ("refunded", float(LEFTS[0])),
+                ("refunded", float(LEFTS[1])),
+                ("shipping_status_updated", None),
+            ]
             lost_events += sum(1 for e in expected_events if processed[e] == 0)
             doubled_events += sum(processed[e] - 1 for e in expected_events if processed[e] > 1)
             # Each change once: two partial refunds; paid at most once (not at all if a refund came first).
@@ -200,12 +256,14 @@ def check(url: str, orders) -> dict:
             doubled_changes += max(0, moves["partially_refunded"] - 2) + max(0, moves["paid"] - 1)
             end = (order.status, Decimal(order.refunded_amount), order.shipping_status)
             wrong += end != ("partially_refunded", TOTAL - LEFTS[-1], SHIPPED) or bool(
-                set(moves) - {"pending_payment", "paid", "partially_refunded"})
+                set(moves) - {"pending_payment", "paid", "partially_refunded"}
+            )
     engine.dispose()
     return {"lost": [lost_events, lost_changes], "doubled": [doubled_events, doubled_changes], "wrong_orders": wrong}
 
 
 # --- Serving --------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -218,14 +276,40 @@ class Gunicorn:
 
     def __init__(self, url: str, workers: int, threads: int, log):
         self.port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "POINTS_API_URL": POINTS_API_URL, "POINTS_WEBHOOK_SECRET": SECRET,
-               "SECRET_KEY": "bench-only", "PYTHONDONTWRITEBYTECODE": "1"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "POINTS_API_URL": POINTS_API_URL,
+            "POINTS_WEBHOOK_SECRET": SECRET,
+            "SECRET_KEY": "bench-only",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
         env.pop("PRODUCTION", None)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--chdir", str(REPO), "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
-             "--log-level", "warning", "--graceful-timeout", "5", "wsgi:app"],
-            env=env, stdout=log, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--chdir",
+                str(REPO),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--worker-class",
+                "gthread",
+                "--log-level",
+                "warning",
+                "--graceful-timeout",
+                "5",
+                "wsgi:app",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.url = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 30
         while True:
@@ -269,6 +353,7 @@ def in_process_ms(url: str, count: int) -> list[float]:
 
 # --- One database, end to end ---------------------------------------------------------------------
 
+
 def run(kind: str, url: str, args, folder: Path) -> dict:
     orders = make_orders(url, args.orders)
     bodies = deliveries(orders, same_second=args.same_second, seed=args.seed)
@@ -281,9 +366,13 @@ def run(kind: str, url: str, args, folder: Path) -> dict:
     verdict = check(url, orders)
     latencies = sorted(sent["latencies"])
     return {
-        "database": kind, "deliveries": len(bodies), "per_second": len(bodies) / sent["seconds"],
-        "p50": statistics.median(latencies), "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
-        "statuses": {str(k): v for k, v in sent["statuses"].items()}, **verdict,
+        "database": kind,
+        "deliveries": len(bodies),
+        "per_second": len(bodies) / sent["seconds"],
+        "p50": statistics.median(latencies),
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "statuses": {str(k): v for k, v in sent["statuses"].items()},
+        **verdict,
         "in_process_median": statistics.median(in_process_ms(in_process_url(kind, url, folder), args.in_process)),
     }
 
@@ -312,8 +401,11 @@ def run_postgres(args) -> dict:
         return result
     finally:
         drop_postgres(url)
-        drop_postgres(sa.engine.make_url(url).set(database=sa.engine.make_url(url).database + "_inproc")
-                      .render_as_string(hide_password=False))
+        drop_postgres(
+            sa.engine.make_url(url)
+            .set(database=sa.engine.make_url(url).database + "_inproc")
+            .render_as_string(hide_password=False)
+        )
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -327,8 +419,15 @@ def postgres_version(url: str) -> str:
 
 def postgres_in_child(args) -> dict:
     """Run the PostgreSQL half under scripts/with-postgres (a throwaway cluster) and read its result."""
-    command = [str(REPO / "scripts" / "with-postgres"), sys.executable, str(Path(__file__).resolve()),
-               "--db", "postgresql", "--json", *forwarded(args)]
+    command = [
+        str(REPO / "scripts" / "with-postgres"),
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--db",
+        "postgresql",
+        "--json",
+        *forwarded(args),
+    ]
     done = subprocess.run(command, check=False, stdout=subprocess.PIPE, text=True, timeout=1800)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
@@ -337,21 +436,43 @@ def postgres_in_child(args) -> dict:
 
 
 def forwarded(args) -> list[str]:
-    out = ["--orders", str(args.orders), "--senders", str(args.senders), "--workers", str(args.workers),
-           "--threads", str(args.threads), "--seed", str(args.seed), "--in-process", str(args.in_process)]
+    out = [
+        "--orders",
+        str(args.orders),
+        "--senders",
+        str(args.senders),
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--seed",
+        str(args.seed),
+        "--in-process",
+        str(args.in_process),
+    ]
     return out + (["--same-second"] if args.same_second else [])
 
 
 # --- Report ---------------------------------------------------------------------------------------
 
+
 def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "unknown")
-    gunicorn = subprocess.run([sys.executable, "-m", "gunicorn", "--version"], check=False, capture_output=True,
-                              text=True)
-    return (f"Machine: {len(os.sched_getaffinity(0))} CPUs (nproc), {model}; Python {platform.python_version()}; "
-            f"SQLite {sqlite3.sqlite_version}; {(gunicorn.stdout or gunicorn.stderr).strip()}; "
-            f"load average {load_average()} (other work on the machine skews the timings, not the counts)")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
+    gunicorn = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--version"], check=False, capture_output=True, text=True
+    )
+    return (
+        f"Machine: {len(os.sched_getaffinity(0))} CPUs (nproc), {model}; Python {platform.python_version()}; "
+        f"SQLite {sqlite3.sqlite_version}; {(gunicorn.stdout or gunicorn.stderr).strip()}; "
+        f"load average {load_average()} (other work on the machine skews the timings, not the counts)"
+    )
 
 
 def load_average() -> str:
@@ -359,18 +480,24 @@ def load_average() -> str:
 
 
 def table(results: list[dict], args) -> str:
-    head = ("| Database | Deliveries (half redeliveries) | Deliveries/s | p50 ms | p99 ms | Answers | "
-            "Lost events / changes | Doubled events / changes | Orders ending wrong | In-process median ms |")
+    head = (
+        "| Database | Deliveries (half redeliveries) | Deliveries/s | p50 ms | p99 ms | Answers | "
+        "Lost events / changes | Doubled events / changes | Orders ending wrong | In-process median ms |"
+    )
     rows = [head, "|" + " --- |" * (head.count("|") - 1)]
     for r in results:
         answers = ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
         name = r["database"] + (f" {r['server']}" if r.get("server") else " (WAL)")
-        rows.append(f"| {name} | {r['deliveries']} | {r['per_second']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
-                    f"{answers} | {r['lost'][0]} / {r['lost'][1]} | {r['doubled'][0]} / {r['doubled'][1]} | {r['wrong_orders']} | {r['in_process_median']:.1f} |")
+        rows.append(
+            f"| {name} | {r['deliveries']} | {r['per_second']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+            f"{answers} | {r['lost'][0]} / {r['lost'][1]} | {r['doubled'][0]} / {r['doubled'][1]} | {r['wrong_orders']} | {r['in_process_median']:.1f} |"
+        )
     stamps = "one second per order" if args.same_second else "one second per event"
-    setup = (f"{args.orders} orders x (approved + 2 partial refunds + shipping update), each sent twice, shuffled; "
-             f"{args.senders} senders; gunicorn {args.workers} gthread workers x {args.threads} threads; "
-             f"updated_at {stamps}; in-process: {args.in_process} approved webhooks one at a time.")
+    setup = (
+        f"{args.orders} orders x (approved + 2 partial refunds + shipping update), each sent twice, shuffled; "
+        f"{args.senders} senders; gunicorn {args.workers} gthread workers x {args.threads} threads; "
+        f"updated_at {stamps}; in-process: {args.in_process} approved webhooks one at a time."
+    )
     return "\n".join([setup, "", *rows])
 
 

@@ -2,6 +2,7 @@
 
 Run by ``flask --app wsgi db ...`` and, at start, by ``storefront.database.prepare_database``.
 """
+
 import logging
 
 from alembic import context
@@ -22,8 +23,12 @@ def skip_empty_autogenerate(context, revision, directives):
 
 def run_migrations_offline():
     """``db upgrade --sql``: print the SQL instead of running it."""
-    context.configure(url=migrate.db.engine.url.render_as_string(hide_password=False),
-                      target_metadata=target_metadata, literal_binds=True, **migrate.configure_args)
+    context.configure(
+        url=migrate.db.engine.url.render_as_string(hide_password=False),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        **migrate.configure_args,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -4,6 +4,7 @@ its hosted checkout pages and its webhook sender.
 Runs alone (`flask --app points_sandbox run --port 5001`) or mounted under a prefix with
 werkzeug's DispatcherMiddleware; every URL it makes goes through url_for, so both work.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,8 @@ from flask import Flask, jsonify, render_template, request, send_file
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 
-from . import api, config as settings, control, delivery, hosted, seed
+from . import api, control, delivery, hosted, seed
+from . import config as settings
 from .extensions import csrf, db
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")

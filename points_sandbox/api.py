@@ -3,6 +3,7 @@
 Envelopes: `{status, message, appended_data, data}`; errors `{status: false, message,
 appended_data}` (+ `errors` on 422). Auth failures are 400 `Invalid or inactive API key`.
 """
+
 from __future__ import annotations
 
 import math
@@ -104,8 +105,11 @@ def since(moment: datetime) -> str:
 def order_resource(order: Order) -> dict:
     """OrderResource: integer `id` and `type`, shipping `status` as its backed integer."""
     lang = response_language()
-    custom = ({"ar": order.custom_status_ar, "en": order.custom_status_en}
-              if order.custom_status_ar or order.custom_status_en else None)
+    custom = (
+        {"ar": order.custom_status_ar, "en": order.custom_status_en}
+        if order.custom_status_ar or order.custom_status_en
+        else None
+    )
     return {
         "id": order.id,
         "uuid": order.uuid,
@@ -128,11 +132,13 @@ def order_resource(order: Order) -> dict:
         "items": [
             {"product_name": i.product_name, "product_price": float(i.product_price), "quantity": i.quantity}
             for i in order.items
-        ] or None,
+        ]
+        or None,
     }
 
 
 # --- Orders ----------------------------------------------------------------------------------
+
 
 @bp.post("/orders/checkout/<public_key>")
 def checkout_order(public_key: str):
@@ -156,8 +162,7 @@ def checkout_order(public_key: str):
 
 
 def find_order(merchant: Merchant, order_uuid: str) -> Order:
-    order = db.session.scalar(
-        sa.select(Order).where(Order.uuid == order_uuid, Order.merchant_id == merchant.id))
+    order = db.session.scalar(sa.select(Order).where(Order.uuid == order_uuid, Order.merchant_id == merchant.id))
     if order is None:
         raise ApiError("Order not found.", 404)
     return order
@@ -177,8 +182,7 @@ def update_shipping_status(order_uuid: str):
     name_ar = v.string("name_ar", max_length=120)
     name_en = v.string("name_en", max_length=120)
     v.check()
-    return ok(order_resource(orders.update_shipping(find_order(merchant, order_uuid),
-                                                    status, name_ar, name_en)))
+    return ok(order_resource(orders.update_shipping(find_order(merchant, order_uuid), status, name_ar, name_en)))
 
 
 @bp.post("/orders/<order_uuid>/cancel")
@@ -222,16 +226,22 @@ def capture_order(order_uuid: str):
 
 # --- Webhooks --------------------------------------------------------------------------------
 
+
 def webhook_resource(hook: Webhook) -> dict:
     # The secret is returned on every read, as the newest SPEC says.
-    return {"uuid": hook.uuid, "merchant_id": hook.merchant_id, "name": hook.name, "url": hook.url,
-            "secret": hook.secret, "created_at": laravel_iso(hook.created_at),
-            "updated_at": laravel_iso(hook.updated_at)}
+    return {
+        "uuid": hook.uuid,
+        "merchant_id": hook.merchant_id,
+        "name": hook.name,
+        "url": hook.url,
+        "secret": hook.secret,
+        "created_at": laravel_iso(hook.created_at),
+        "updated_at": laravel_iso(hook.updated_at),
+    }
 
 
 def find_webhook(merchant: Merchant, webhook_uuid: str) -> Webhook:
-    hook = db.session.scalar(
-        sa.select(Webhook).where(Webhook.uuid == webhook_uuid, Webhook.merchant_id == merchant.id))
+    hook = db.session.scalar(sa.select(Webhook).where(Webhook.uuid == webhook_uuid, Webhook.merchant_id == merchant.id))
     if hook is None:
         raise ApiError("Webhook not found.", 404)
     return hook
@@ -274,12 +284,21 @@ def list_webhooks():
     return ok(
         [webhook_resource(h) for h in hooks],
         # Laravel's paginator keys.
-        links={"first": page_url(1), "last": page_url(last_page),
-               "prev": page_url(page - 1) if page > 1 else None,
-               "next": page_url(page + 1) if page < last_page else None},
-        meta={"current_page": page, "from": first_item, "last_page": last_page,
-              "path": url_for("api.list_webhooks", _external=True), "per_page": per_page,
-              "to": first_item + len(hooks) - 1 if hooks else None, "total": total},
+        links={
+            "first": page_url(1),
+            "last": page_url(last_page),
+            "prev": page_url(page - 1) if page > 1 else None,
+            "next": page_url(page + 1) if page < last_page else None,
+        },
+        meta={
+            "current_page": page,
+            "from": first_item,
+            "last_page": last_page,
+            "path": url_for("api.list_webhooks", _external=True),
+            "per_page": per_page,
+            "to": first_item + len(hooks) - 1 if hooks else None,
+            "total": total,
+        },
     )
 
 

@@ -1,6 +1,7 @@
 """The sandbox's switches (the single `chaos` row): webhook chaos, failing checkout calls,
 the hosted flow's callback parameters and the documented 403s. Reads and resets them; it
 imports nothing of the sandbox but its models, so every other module may use it."""
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -4,6 +4,7 @@
 verify phone (or onboard) -> choose redemption -> confirm (points leave the balance)
 -> pay the rest by test card -> settled by the sandbox -> back to `callback_url`.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -38,6 +39,7 @@ class CardDeclined(CheckoutError):
 
 
 # --- Creating and finding sessions ------------------------------------------------------------
+
 
 def create(merchant: Merchant, clean: dict, origin: str) -> CheckoutSession:
     """A `new` replacing order and its session, from a validated CheckoutRequest."""
@@ -86,8 +88,10 @@ def expire_if_stale(session: CheckoutSession) -> bool:
     if session.state != "open" or utcnow() < session.expires_at:
         return session.state == "expired"
     claimed = db.session.execute(
-        sa.update(CheckoutSession).where(CheckoutSession.id == session.id, CheckoutSession.state == "open")
-        .values(state="expired").execution_options(synchronize_session=False)
+        sa.update(CheckoutSession)
+        .where(CheckoutSession.id == session.id, CheckoutSession.state == "open")
+        .values(state="expired")
+        .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:  # another thread expired (or finished) it first
         db.session.rollback()
@@ -105,13 +109,17 @@ def expire_if_stale(session: CheckoutSession) -> bool:
 
 
 def expire_stale_sessions() -> None:
-    stale = db.session.scalars(sa.select(CheckoutSession).where(
-        CheckoutSession.state == "open", CheckoutSession.expires_at <= utcnow())).all()
+    stale = db.session.scalars(
+        sa.select(CheckoutSession).where(CheckoutSession.state == "open", CheckoutSession.expires_at <= utcnow())
+    ).all()
     for session in stale:
         expire_if_stale(session)
     # Expired sessions whose order was left live (a database from before the single commit).
-    leftovers = db.session.scalars(sa.select(Order).join(CheckoutSession).where(
-        CheckoutSession.state == "expired", Order.order_status.in_(("new", "authorized")))).all()
+    leftovers = db.session.scalars(
+        sa.select(Order)
+        .join(CheckoutSession)
+        .where(CheckoutSession.state == "expired", Order.order_status.in_(("new", "authorized")))
+    ).all()
     for order in leftovers:
         try:
             orders.cancel(order, "checkout expired")
@@ -120,6 +128,7 @@ def expire_stale_sessions() -> None:
 
 
 # --- Where the shopper is ------------------------------------------------------------------
+
 
 def remainder(order: Order) -> Decimal:
     """What is left to pay by card once the confirmed points are taken off."""
@@ -154,6 +163,7 @@ def _require(session: CheckoutSession, *steps: str) -> None:
 
 # --- The steps ---------------------------------------------------------------------------
 
+
 def use_phone(session: CheckoutSession, raw_phone: str) -> Shopper | None:
     """The shopper gives (or changes) the number; a known one gets a code by "SMS"."""
     _require(session, "phone", "onboarding", "verify")
@@ -172,7 +182,7 @@ RESEND_SECONDS = 30  # the verify page's "resend in 00:30"
 
 
 def resend_code(session: CheckoutSession) -> None:
-    """"Resend": only on the verify step, and only once the countdown has run out."""
+    """ "Resend": only on the verify step, and only once the countdown has run out."""
     _require(session, "verify")
     if session.otp_sent_at is not None:
         waited = (utcnow() - session.otp_sent_at).total_seconds()
@@ -229,7 +239,7 @@ def choose(session: CheckoutSession, amount: Decimal) -> None:
 
 
 def back(session: CheckoutSession) -> None:
-    """"Back" in the confirm dialog: choose again."""
+    """ "Back" in the confirm dialog: choose again."""
     _require(session, "confirm")
     session.pending_amount, session.pending_points = None, None
     db.session.commit()

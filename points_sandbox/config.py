@@ -2,6 +2,7 @@
 
 `create_app(config)` lets tests override any of them with a plain dict.
 """
+
 import os
 
 
@@ -19,9 +20,7 @@ def _delays(text: str) -> list[float]:
 def from_env() -> dict:
     return {
         # Relative sqlite paths are resolved by Flask-SQLAlchemy against the instance folder.
-        "SQLALCHEMY_DATABASE_URI": os.environ.get(
-            "POINTS_SANDBOX_DATABASE_URL", "sqlite:///points_sandbox.db"
-        ),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("POINTS_SANDBOX_DATABASE_URL", "sqlite:///points_sandbox.db"),
         "SECRET_KEY": os.environ.get("POINTS_SANDBOX_SECRET_KEY", "points-sandbox-demo-secret"),
         # Its own cookie name, so it never clobbers the storefront's session when both
         # are served from the same host in demo mode.

@@ -5,21 +5,20 @@ the real Points service.
 Every setting is validated before anything changes: bad input is a 422 with `errors` (field ->
 messages) on the JSON API and a 400 re-rendering the page with the message next to the field.
 """
+
 from __future__ import annotations
 
 import time
 
 import sqlalchemy as sa
-from flask import (Blueprint, abort, flash, get_flashed_messages, jsonify, redirect, render_template,
-                   request, url_for)
+from flask import Blueprint, abort, flash, get_flashed_messages, jsonify, redirect, render_template, request, url_for
 
 from . import chaos as chaos_switches
 from . import checkout, delivery, orders, seed, webhooks
 from .checkout import CheckoutError
 from .extensions import csrf, db
 from .i18n import translate
-from .models import (CheckoutSession, Delivery, DeliveryAttempt, Merchant, Order, OrderItem,
-                     Shopper, utcnow)
+from .models import CheckoutSession, Delivery, DeliveryAttempt, Merchant, Order, OrderItem, Shopper, utcnow
 from .orders import IllegalMove
 from .validation import ValidationFailed, Validator
 from .webhooks import MERCHANT_EVENTS, ORDER_EVENTS, iso
@@ -32,10 +31,18 @@ MAX_COUNT = 1000
 MAX_WINDOW_DAYS = 3650
 # Merchant events: the balance figures sent unless the trigger body overrides them.
 MERCHANT_EVENT_DATA = {
-    "low_balance_warning": {"current_balance": "1500.00", "order_points": "200.00",
-                            "balance_after_order": "1300.00", "max_debt_allowed": "5000.00"},
-    "debt_exceeded": {"current_balance": "-4900.00", "order_points": "200.00",
-                      "balance_after_order": "-5100.00", "max_debt_allowed": "5000.00"},
+    "low_balance_warning": {
+        "current_balance": "1500.00",
+        "order_points": "200.00",
+        "balance_after_order": "1300.00",
+        "max_debt_allowed": "5000.00",
+    },
+    "debt_exceeded": {
+        "current_balance": "-4900.00",
+        "order_points": "200.00",
+        "balance_after_order": "-5100.00",
+        "max_debt_allowed": "5000.00",
+    },
 }
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "on", "yes"}, {"0", "false", "off", "no", ""}
 
@@ -83,7 +90,7 @@ def _clean_switches(data: dict) -> dict:
     """The switches present in `data`, validated; raises Invalid and changes nothing."""
     v = Validator(data)
     clean = {}
-    for name, (kind, default) in chaos_switches.SWITCHES.items():
+    for name, (kind, _default) in chaos_switches.SWITCHES.items():
         if name not in data:
             continue
         value = data[name]
@@ -112,8 +119,9 @@ def _clean_merchant(data: dict) -> dict:
         clean["two_step"] = _boolean(v, "two_step", data["two_step"])
     if "refund_window_days" in data:
         # Empty or null: no window (off).
-        clean["refund_window_days"] = v.integer("refund_window_days", data["refund_window_days"],
-                                                minimum=0, maximum=MAX_WINDOW_DAYS)
+        clean["refund_window_days"] = v.integer(
+            "refund_window_days", data["refund_window_days"], minimum=0, maximum=MAX_WINDOW_DAYS
+        )
     if v.errors:
         raise Invalid(v.errors, "merchant")
     return clean
@@ -140,8 +148,14 @@ def _delivery_json(d: Delivery) -> dict:
         "next_attempt_at": iso(d.next_attempt_at),
         "payload": d.payload,
         "attempts": [
-            {"number": a.number, "url": a.url, "at": iso(a.started_at), "status_code": a.status_code,
-             "error": a.error, "duration_ms": a.duration_ms}
+            {
+                "number": a.number,
+                "url": a.url,
+                "at": iso(a.started_at),
+                "status_code": a.status_code,
+                "error": a.error,
+                "duration_ms": a.duration_ms,
+            }
             for a in d.attempts
         ],
     }
@@ -158,9 +172,11 @@ def _recent_deliveries(limit: int = 200):
 
 # --- The page ---------------------------------------------------------------------------------
 
+
 def _dashboard(status: int = 200, invalid: Invalid | None = None, submitted: dict | None = None):
     sessions = db.session.scalars(
-        sa.select(CheckoutSession).order_by(CheckoutSession.created_at.desc()).limit(20)).all()
+        sa.select(CheckoutSession).order_by(CheckoutSession.created_at.desc()).limit(20)
+    ).all()
     shoppers = db.session.scalars(sa.select(Shopper).order_by(Shopper.phone)).all()
     recent_orders = db.session.scalars(sa.select(Order).order_by(Order.id.desc()).limit(20)).all()
     errors = invalid.errors if invalid else {}
@@ -169,11 +185,20 @@ def _dashboard(status: int = 200, invalid: Invalid | None = None, submitted: dic
     saved["webhook_delay_seconds"] = f"{saved['webhook_delay_seconds']:g}"  # 2, not 2.0
     shown = {**saved, **(submitted if invalid else {})}
     return render_template(
-        "sandbox/control.html", chaos=chaos_switches.as_json(), merchant=_the_merchant(), shown=shown,
-        errors=errors, failed_form=invalid.form if invalid else None,
+        "sandbox/control.html",
+        chaos=chaos_switches.as_json(),
+        merchant=_the_merchant(),
+        shown=shown,
+        errors=errors,
+        failed_form=invalid.form if invalid else None,
         messages=get_flashed_messages(with_categories=True, category_filter=[FLASH, FLASH + "-error"]),
-        deliveries=_recent_deliveries(), sessions=sessions, shoppers=shoppers, recent_orders=recent_orders,
-        order_events=ORDER_EVENTS, merchant_events=MERCHANT_EVENTS, step=checkout.step,
+        deliveries=_recent_deliveries(),
+        sessions=sessions,
+        shoppers=shoppers,
+        recent_orders=recent_orders,
+        order_events=ORDER_EVENTS,
+        merchant_events=MERCHANT_EVENTS,
+        step=checkout.step,
     ), status
 
 
@@ -196,6 +221,7 @@ def _done(message: str):
 
 
 # --- Switches and merchant settings -----------------------------------------------------------
+
 
 def _shown(value) -> str:
     if value is None or value is False:
@@ -257,6 +283,7 @@ def merchant_settings():
 
 # --- Reset --------------------------------------------------------------------------------------
 
+
 @bp.get("/reset")
 def reset_confirmation():
     """The dashboard's Reset leads here: a second page to confirm (no JavaScript needed)."""
@@ -284,12 +311,15 @@ def reset():
     seed.seed_chaos()
     seed.seed_shoppers()
     if from_page:
-        return _done("Reset done: orders, sessions and deliveries deleted, switches back to their "
-                     "defaults, one-step merchant with no refund window, shoppers as seeded.")
+        return _done(
+            "Reset done: orders, sessions and deliveries deleted, switches back to their "
+            "defaults, one-step merchant with no refund window, shoppers as seeded."
+        )
     return jsonify({"reset": True})
 
 
 # --- Deliveries: the log, flush, trigger, resend ------------------------------------------------
+
 
 @bp.get("/deliveries")
 def deliveries():
@@ -306,8 +336,13 @@ def deliveries():
             db.session.rollback()  # see the worker's commits
             time.sleep(0.05)
         drained = delivery.outstanding() == 0
-    return jsonify({"drained": drained, "outstanding": delivery.outstanding(),
-                    "deliveries": [_delivery_json(d) for d in _recent_deliveries()]})
+    return jsonify(
+        {
+            "drained": drained,
+            "outstanding": delivery.outstanding(),
+            "deliveries": [_delivery_json(d) for d in _recent_deliveries()],
+        }
+    )
 
 
 @bp.post("/deliveries/flush")
@@ -372,10 +407,13 @@ def trigger():
             return _invalid_answer(Invalid({"event": [error.message]}, "trigger"), data)
     if not request.is_json:
         target = f" for order {order.order_number}" if order else ""
-        return _done(f"Triggered {event}{target}: {len(made)} deliver{'y' if len(made) == 1 else 'ies'} "
-                     f"({', '.join('#' + str(d.id) for d in made) or 'no webhook registered'}).")
-    return jsonify({"event": event, "order_uuid": order.uuid if order else None,
-                    "deliveries": [_delivery_json(d) for d in made]})
+        return _done(
+            f"Triggered {event}{target}: {len(made)} deliver{'y' if len(made) == 1 else 'ies'} "
+            f"({', '.join('#' + str(d.id) for d in made) or 'no webhook registered'})."
+        )
+    return jsonify(
+        {"event": event, "order_uuid": order.uuid if order else None, "deliveries": [_delivery_json(d) for d in made]}
+    )
 
 
 @bp.post("/deliveries/<int:delivery_id>/resend")
@@ -403,12 +441,18 @@ def resend(delivery_id: int):
 
 # --- Sessions ---------------------------------------------------------------------------------
 
+
 def _session_json(cs: CheckoutSession) -> dict:
     return {
-        "session_id": cs.id, "state": cs.state, "step": checkout.step(cs),
-        "order_uuid": cs.order.uuid, "order_number": cs.order.order_number,
-        "order_status": cs.order.order_status, "phone_number": cs.phone,
-        "otp_code": cs.otp_code, "expires_at": iso(cs.expires_at),
+        "session_id": cs.id,
+        "state": cs.state,
+        "step": checkout.step(cs),
+        "order_uuid": cs.order.uuid,
+        "order_number": cs.order.order_number,
+        "order_status": cs.order.order_status,
+        "phone_number": cs.phone,
+        "otp_code": cs.otp_code,
+        "expires_at": iso(cs.expires_at),
         "redirect_url": checkout.return_url(cs.order),
     }
 
@@ -455,10 +499,17 @@ def complete(session_id: str):
         db.session.rollback()
         message = translate("en", error.key, **error.params)
         if error.key == "wrong_step":
-            message = (f"The checkout session is at the {checkout.step(cs)} step: complete plays a "
-                       f"shopper only on an open session that has not verified a phone yet.")
+            message = (
+                f"The checkout session is at the {checkout.step(cs)} step: complete plays a "
+                f"shopper only on an open session that has not verified a phone yet."
+            )
         return jsonify({"error": message, **_session_json(cs)}), 400
     except IllegalMove as error:
         return jsonify({"error": error.message, **_session_json(cs)}), 400
-    return jsonify({"order_uuid": cs.order.uuid, "order_status": cs.order.order_status,
-                    "redirect_url": checkout.return_url(cs.order)})
+    return jsonify(
+        {
+            "order_uuid": cs.order.uuid,
+            "order_status": cs.order.order_status,
+            "redirect_url": checkout.return_url(cs.order),
+        }
+    )

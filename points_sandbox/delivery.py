@@ -7,6 +7,7 @@ so the storefront's webhook endpoint is exercised exactly as the real Points wou
 Top of the sandbox's import graph: nothing of the sandbox imports this module but the app
 factory and the control endpoints.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,10 @@ def _claim_next(ignore_schedule: bool = False) -> Delivery | None:
     for delivery_id in db.session.scalars(query.order_by(Delivery.next_attempt_at, Delivery.id).limit(5)):
         # Compare-and-set, so two processes sharing a database never send the same row.
         claimed = db.session.execute(
-            sa.update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
-            .values(status="sending").execution_options(synchronize_session=False)
+            sa.update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "pending")
+            .values(status="sending")
+            .execution_options(synchronize_session=False)
         ).rowcount
         db.session.commit()
         if claimed:
@@ -81,10 +84,16 @@ def send(delivery: Delivery) -> None:
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
 
-    delivery.attempts.append(DeliveryAttempt(
-        number=number, url=url or hook.url, started_at=started, status_code=status_code,
-        error=error, duration_ms=int((time.monotonic() - clock) * 1000),
-    ))
+    delivery.attempts.append(
+        DeliveryAttempt(
+            number=number,
+            url=url or hook.url,
+            started_at=started,
+            status_code=status_code,
+            error=error,
+            duration_ms=int((time.monotonic() - clock) * 1000),
+        )
+    )
     delivery.attempts_made = number
     delays = config["SANDBOX_WEBHOOK_RETRY_DELAYS"]
     if status_code is not None and 200 <= status_code < 300:
@@ -95,8 +104,7 @@ def send(delivery: Delivery) -> None:
     else:
         delivery.status = "failed"
     db.session.commit()
-    log.info("webhook %s #%s attempt %s -> %s", delivery.event, delivery.id, number,
-             status_code or error)
+    log.info("webhook %s #%s attempt %s -> %s", delivery.event, delivery.id, number, status_code or error)
 
 
 def send_claimed(delivery: Delivery) -> None:
@@ -107,8 +115,12 @@ def send_claimed(delivery: Delivery) -> None:
         send(delivery)
     except BaseException:
         db.session.rollback()
-        db.session.execute(sa.update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
-                           .values(status="pending").execution_options(synchronize_session=False))
+        db.session.execute(
+            sa.update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "sending")
+            .values(status="pending")
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         raise
 
@@ -124,9 +136,7 @@ def flush() -> int:
 
 def outstanding() -> int:
     """Deliveries still to be attempted (held ones wait for a chaos release, not counted)."""
-    return db.session.scalar(
-        sa.select(sa.func.count(Delivery.id)).where(Delivery.status.in_(("pending", "sending")))
-    )
+    return db.session.scalar(sa.select(sa.func.count(Delivery.id)).where(Delivery.status.in_(("pending", "sending"))))
 
 
 class Worker:
@@ -141,8 +151,7 @@ class Worker:
     def start(self) -> None:
         with self.app.app_context():
             # Rows left "sending" by a process that died mid-attempt are tried again.
-            db.session.execute(sa.update(Delivery).where(Delivery.status == "sending")
-                               .values(status="pending"))
+            db.session.execute(sa.update(Delivery).where(Delivery.status == "sending").values(status="pending"))
             db.session.commit()
         self._thread.start()
 
@@ -170,8 +179,8 @@ class Worker:
                         pause = 0
                     else:
                         upcoming = db.session.scalar(
-                            sa.select(sa.func.min(Delivery.next_attempt_at))
-                            .where(Delivery.status == "pending"))
+                            sa.select(sa.func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending")
+                        )
                         if upcoming is not None:
                             pause = min(pause, max(0.0, (upcoming - utcnow()).total_seconds()))
                 except Exception:  # the worker must outlive any one bad row

@@ -1,4 +1,5 @@
 """The sandbox's own extension instances: never shared with the storefront."""
+
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase

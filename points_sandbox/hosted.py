@@ -3,12 +3,12 @@
 One GET shows whatever step the shopper is on; each form POSTs one action and redirects
 back (303), so reloading never repeats an action. The steps live in checkout.py.
 """
+
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
-                   session, url_for)
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from . import checkout, orders
 from .checkout import CheckoutError
@@ -77,15 +77,22 @@ def page(session_id: str):
         context.update(_redeem_context(cs))
     if current == "verify":
         waited = (utcnow() - cs.otp_sent_at).total_seconds()
-        context.update(masked_phone=mask_phone(cs.phone),
-                       resend_in=max(0, RESEND_SECONDS - int(waited)))
+        context.update(masked_phone=mask_phone(cs.phone), resend_in=max(0, RESEND_SECONDS - int(waited)))
     if current == "pay":
         context.update(amount_due=checkout.remainder(order))
     if current == "done":
         context.update(redirect_seconds=current_app.config["SANDBOX_REDIRECT_SECONDS"])
-    template = {"phone": "phone.html", "onboarding": "onboarding.html", "verify": "verify.html",
-                "redeem": "redeem.html", "confirm": "confirm.html", "pay": "pay.html",
-                "done": "done.html", "expired": "expired.html", "ended": "ended.html"}[current]
+    template = {
+        "phone": "phone.html",
+        "onboarding": "onboarding.html",
+        "verify": "verify.html",
+        "redeem": "redeem.html",
+        "confirm": "confirm.html",
+        "pay": "pay.html",
+        "done": "done.html",
+        "expired": "expired.html",
+        "ended": "ended.html",
+    }[current]
     return render_template(f"sandbox/{template}", **context)
 
 
@@ -105,7 +112,7 @@ def _redeem_context(cs) -> dict:
 
 @bp.get("/<session_id>/phone")
 def phone_form(session_id: str):
-    """"Change number?" lands here from the verify and onboarding steps."""
+    """ "Change number?" lands here from the verify and onboarding steps."""
     cs = _session_or_404(session_id)
     if checkout.expire_if_stale(cs) or checkout.step(cs) not in ("phone", "onboarding", "verify"):
         return _back_to_page(session_id)
@@ -166,7 +173,7 @@ def redeem(session_id: str):
                     raise out_of_range
                 amount = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
             except InvalidOperation:
-                raise out_of_range
+                raise out_of_range from None
             if amount <= 0:
                 raise out_of_range
         checkout.choose(cs, amount)

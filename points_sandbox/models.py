@@ -1,5 +1,6 @@
 """The sandbox's tables: merchants and their webhooks, shoppers, orders, checkout sessions,
 the webhook outbox with its attempts, and the chaos switches."""
+
 from __future__ import annotations
 
 import uuid as uuidlib

@@ -5,6 +5,7 @@
 
 The shop still talks to it only over HTTP (`<server>/points-sandbox/api`), as it would to Points.
 """
+
 from __future__ import annotations
 
 from flask import Flask

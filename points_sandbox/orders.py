@@ -4,6 +4,7 @@ the hosted pages and the control endpoints.
 Every public function here makes one change, records the webhook(s) it fires in the outbox
 (in the same transaction) and commits; the worker sends them after the commit.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,6 +58,7 @@ class IllegalMove(Exception):
 
 # --- Points arithmetic ----------------------------------------------------------------------
 
+
 def point_value() -> Decimal:
     return Decimal(current_app.config["SANDBOX_POINT_VALUE"])
 
@@ -86,6 +88,7 @@ def shipping_label(order: Order, lang: str = "en") -> str | None:
 
 
 # --- Moves -----------------------------------------------------------------------------------
+
 
 def _touch(order: Order) -> None:
     """`updated_at` to the second, as Laravel stamps it: two changes within one second share it."""
@@ -143,16 +146,23 @@ def add_points(shopper: Shopper | None, delta: int, *, floor_at_zero: bool = Fal
     balance = Shopper.balance + delta
     if floor_at_zero:
         balance = sa.case((balance < 0, 0), else_=balance)
-    db.session.execute(sa.update(Shopper).where(Shopper.id == shopper.id).values(balance=balance)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        sa.update(Shopper)
+        .where(Shopper.id == shopper.id)
+        .values(balance=balance)
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire(shopper, ["balance"])
 
 
 def spend_points(shopper: Shopper, points: int) -> bool:
     """Take `points` off the balance only if it still holds them (checked in the same UPDATE)."""
     result = db.session.execute(
-        sa.update(Shopper).where(Shopper.id == shopper.id, Shopper.balance >= points)
-        .values(balance=Shopper.balance - points).execution_options(synchronize_session=False))
+        sa.update(Shopper)
+        .where(Shopper.id == shopper.id, Shopper.balance >= points)
+        .values(balance=Shopper.balance - points)
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire(shopper, ["balance"])
     return result.rowcount == 1
 
@@ -168,8 +178,9 @@ def cancel(order: Order, reason: str) -> Order:
     status = order.order_status
     if status not in ("new", "authorized"):
         hint = " Refund it instead." if status in SETTLED else ""
-        raise IllegalMove(f"Order cannot be cancelled: it is {status}; only new or authorized "
-                          f"orders can be cancelled.{hint}")
+        raise IllegalMove(
+            f"Order cannot be cancelled: it is {status}; only new or authorized orders can be cancelled.{hint}"
+        )
     _move(order, "cancelled")
     order.cancel_reason = reason
     _give_back_redeemed(order)
@@ -202,15 +213,21 @@ def _apply_refund(order: Order, amount: Decimal) -> dict:
     add_points(order.shopper, refund_points - (reversed_ - order.reversed_points), floor_at_zero=True)
     order.returned_points, order.reversed_points = returned, reversed_
     order.refunded_amount = refunded_total
-    return {"refund_amount": float(amount), "refund_points": refund_points,
-            "left_amount": float(total - refunded_total), "left_points": order.redeemed_points - returned}
+    return {
+        "refund_amount": float(amount),
+        "refund_points": refund_points,
+        "left_amount": float(total - refunded_total),
+        "left_points": order.redeemed_points - returned,
+    }
 
 
 def refund(order: Order, amount: Decimal | None, reason: str | None) -> Order:
     status = order.order_status
     if status not in REFUNDABLE:
-        raise IllegalMove(f"Refund not allowed: the order is {status}; only approved, captured or "
-                          f"partially refunded orders can be refunded.")
+        raise IllegalMove(
+            f"Refund not allowed: the order is {status}; only approved, captured or "
+            f"partially refunded orders can be refunded."
+        )
     if past_refund_window(order):
         raise IllegalMove(REFUND_NOT_ALLOWED)
     remaining = Decimal(order.total_price) - Decimal(order.refunded_amount)
@@ -219,12 +236,17 @@ def refund(order: Order, amount: Decimal | None, reason: str | None) -> Order:
     if amount <= 0:
         raise IllegalMove("Refund not allowed: the amount must be greater than 0.")
     if amount > remaining:
-        raise IllegalMove(f"Refund not allowed: the amount exceeds the refundable amount "
-                          f"({remaining:.2f} SAR).")
+        raise IllegalMove(f"Refund not allowed: the amount exceeds the refundable amount ({remaining:.2f} SAR).")
     figures = _apply_refund(order, amount)
-    webhooks.enqueue(order, "refunded", refund_amount=figures["refund_amount"], reason=reason,
-                     refund_points=figures["refund_points"], left_amount=figures["left_amount"],
-                     left_points=figures["left_points"])
+    webhooks.enqueue(
+        order,
+        "refunded",
+        refund_amount=figures["refund_amount"],
+        reason=reason,
+        refund_points=figures["refund_points"],
+        left_amount=figures["left_amount"],
+        left_points=figures["left_points"],
+    )
     _commit()
     return order
 
@@ -234,21 +256,27 @@ def auto_refund(order: Order) -> list:
     whole remaining amount refunded (no refund window: nobody asked), `auto_refunded` sent with
     the extras of docs §5.5. Returns the deliveries made."""
     if order.order_status not in REFUNDABLE:
-        raise IllegalMove(f"Order cannot be auto-refunded: it is {order.order_status}; only approved, "
-                          f"captured or partially refunded orders can be.")
+        raise IllegalMove(
+            f"Order cannot be auto-refunded: it is {order.order_status}; only approved, "
+            f"captured or partially refunded orders can be."
+        )
     remaining = Decimal(order.total_price) - Decimal(order.refunded_amount)
     figures = _apply_refund(order, remaining)
-    made = webhooks.enqueue(order, "auto_refunded", refund_amount=figures["refund_amount"],
-                            refund_points=figures["refund_points"], reason=AUTO_REFUND_REASON,
-                            type="replacing")
+    made = webhooks.enqueue(
+        order,
+        "auto_refunded",
+        refund_amount=figures["refund_amount"],
+        refund_points=figures["refund_points"],
+        reason=AUTO_REFUND_REASON,
+        type="replacing",
+    )
     _commit()
     return made
 
 
 def authorize(order: Order) -> Order:
     if order.order_status != "new":
-        raise IllegalMove(f"Order cannot be authorized: it is {order.order_status}; only new "
-                          f"orders can be authorized.")
+        raise IllegalMove(f"Order cannot be authorized: it is {order.order_status}; only new orders can be authorized.")
     _move(order, "authorized")
     webhooks.enqueue(order, "authorized")
     _commit()
@@ -257,8 +285,9 @@ def authorize(order: Order) -> Order:
 
 def capture(order: Order) -> Order:
     if order.order_status != "authorized":
-        raise IllegalMove(f"Order cannot be captured: it is {order.order_status}; only authorized "
-                          f"orders can be captured.")
+        raise IllegalMove(
+            f"Order cannot be captured: it is {order.order_status}; only authorized orders can be captured."
+        )
     _move(order, "captured")
     _settled(order)
     _close_session(order, "completed")
@@ -287,8 +316,10 @@ def complete(order: Order, payment_method: str | None) -> Order:
 
 def update_shipping(order: Order, status: str | None, name_ar: str | None, name_en: str | None) -> Order:
     if order.order_status not in SHIPPABLE:
-        raise IllegalMove(f"Shipping status cannot be updated: the order is {order.order_status}; "
-                          f"only approved, captured or partially refunded orders can be shipped.")
+        raise IllegalMove(
+            f"Shipping status cannot be updated: the order is {order.order_status}; "
+            f"only approved, captured or partially refunded orders can be shipped."
+        )
     _claim(order)  # a refund or another update committed meanwhile: refused, not overwritten
     if status is not None:
         order.shipping_status = status
@@ -297,8 +328,9 @@ def update_shipping(order: Order, status: str | None, name_ar: str | None, name_
         order.custom_status_ar = name_ar or name_en
         order.custom_status_en = name_en or name_ar
     _touch(order)
-    webhooks.enqueue(order, "shipping_status_updated",
-                     status=order.shipping_status, status_label=shipping_label(order, "en"))
+    webhooks.enqueue(
+        order, "shipping_status_updated", status=order.shipping_status, status_label=shipping_label(order, "en")
+    )
     _commit()
     return order
 
@@ -335,12 +367,17 @@ def trigger(order: Order, event: str) -> list:
     total = Decimal(order.total_price)
     extras = {
         "cancelled": lambda: {"reason": order.cancel_reason},
-        "refunded": lambda: {"refund_amount": float(order.refunded_amount), "reason": None,
-                             "refund_points": order.returned_points,
-                             "left_amount": float(total - Decimal(order.refunded_amount)),
-                             "left_points": order.redeemed_points - order.returned_points},
-        "shipping_status_updated": lambda: {"status": order.shipping_status,
-                                            "status_label": shipping_label(order, "en")},
+        "refunded": lambda: {
+            "refund_amount": float(order.refunded_amount),
+            "reason": None,
+            "refund_points": order.returned_points,
+            "left_amount": float(total - Decimal(order.refunded_amount)),
+            "left_points": order.redeemed_points - order.returned_points,
+        },
+        "shipping_status_updated": lambda: {
+            "status": order.shipping_status,
+            "status_label": shipping_label(order, "en"),
+        },
     }.get(event, dict)()
     made = webhooks.enqueue(order, event, **extras)
     _commit()

@@ -1,4 +1,5 @@
 """First-start data: the demo merchant with its webhook, and the three test shoppers."""
+
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -39,9 +40,11 @@ ADDED_COLUMNS = {
     "merchants": {"refund_window_days": "INTEGER", "created_at": "TIMESTAMP", "updated_at": "TIMESTAMP"},
     "orders": {"settled_at": "TIMESTAMP", "version": "INTEGER NOT NULL DEFAULT 0"},
     "deliveries": {"origin": "VARCHAR(255)"},
-    "chaos": {"callback_params": "BOOLEAN NOT NULL DEFAULT TRUE",
-              "forbid_merchant": "BOOLEAN NOT NULL DEFAULT FALSE",
-              "forbid_ip": "BOOLEAN NOT NULL DEFAULT FALSE"},
+    "chaos": {
+        "callback_params": "BOOLEAN NOT NULL DEFAULT TRUE",
+        "forbid_merchant": "BOOLEAN NOT NULL DEFAULT FALSE",
+        "forbid_ip": "BOOLEAN NOT NULL DEFAULT FALSE",
+    },
 }
 
 
@@ -54,18 +57,29 @@ def add_missing_columns() -> None:
                 if name not in present:
                     connection.execute(sa.text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
         # Merchants from before had no timestamps: stamp them now, to the second.
-        connection.execute(sa.text("UPDATE merchants SET created_at = :now, updated_at = :now "
-                                   "WHERE created_at IS NULL"), {"now": stamp()})
+        connection.execute(
+            sa.text("UPDATE merchants SET created_at = :now, updated_at = :now WHERE created_at IS NULL"),
+            {"now": stamp()},
+        )
 
 
 def seed() -> None:
     config = current_app.config
     seed_chaos()
     if db.session.scalar(sa.select(Merchant.id).limit(1)) is None:
-        merchant = Merchant(name="Points Storefront (demo)", public_key=config["SANDBOX_PUBLIC_KEY"],
-                            private_key=config["SANDBOX_PRIVATE_KEY"])
-        merchant.webhooks.append(Webhook(name="Storefront", url=config["SANDBOX_SEEDED_WEBHOOK_URL"],
-                                         secret=config["SANDBOX_WEBHOOK_SECRET"], seeded=True))
+        merchant = Merchant(
+            name="Points Storefront (demo)",
+            public_key=config["SANDBOX_PUBLIC_KEY"],
+            private_key=config["SANDBOX_PRIVATE_KEY"],
+        )
+        merchant.webhooks.append(
+            Webhook(
+                name="Storefront",
+                url=config["SANDBOX_SEEDED_WEBHOOK_URL"],
+                secret=config["SANDBOX_WEBHOOK_SECRET"],
+                seeded=True,
+            )
+        )
         db.session.add(merchant)
         db.session.commit()
         seed_shoppers()

@@ -3,6 +3,7 @@
 Errors are collected per field in dot notation (`products.0.quantity`); the 422 `message`
 is the first failing message, with Laravel's "(and N more errors)" suffix.
 """
+
 from __future__ import annotations
 
 import re
@@ -43,7 +44,7 @@ _KSA_MOBILE = re.compile(r"5[0-9]{8}")  # ASCII digits only: \d would take Arabi
 def _strip_prefix(digits: str) -> str:
     for prefix in _KSA_PREFIXES:
         if digits.startswith(prefix):
-            return digits[len(prefix):]
+            return digits[len(prefix) :]
     return digits
 
 
@@ -98,8 +99,7 @@ class Validator:
             return None, False
         return value, True
 
-    def number(self, key, value=_MISSING, *, required=False, minimum=None,
-               maximum=MAX_AMOUNT) -> Decimal | None:
+    def number(self, key, value=_MISSING, *, required=False, minimum=None, maximum=MAX_AMOUNT) -> Decimal | None:
         value, go_on = self._get(key, value, required)
         if not go_on:
             return None
@@ -135,7 +135,7 @@ class Validator:
             number = int(value)
         else:
             number = None
-        if number is not None and not -2**63 <= number < 2**63:  # PHP_INT_MAX: not an integer
+        if number is not None and not -(2**63) <= number < 2**63:  # PHP_INT_MAX: not an integer
             number = None
         if number is None:
             self.fail(key, f"The {attribute(key)} must be an integer.")
@@ -208,7 +208,6 @@ class Validator:
         return phone
 
 
-
 def validate_checkout(data: dict) -> dict:
     """CheckoutRequest, plus this project's rule that the lines add up to `total_price`."""
     v = Validator(data)
@@ -247,14 +246,17 @@ def validate_checkout(data: dict) -> dict:
                 if not isinstance(item, dict):
                     v.fail(prefix, "The products must be an array.")
                     continue
-                clean["products"].append({
-                    "product_name": v.string(f"{prefix}.product_name", item.get("product_name"),
-                                             required=True, max_length=255),
-                    "product_price": v.number(f"{prefix}.product_price", item.get("product_price"),
-                                              required=True, minimum=0),
-                    "quantity": v.integer(f"{prefix}.quantity", item.get("quantity"),
-                                          required=True, minimum=1),
-                })
+                clean["products"].append(
+                    {
+                        "product_name": v.string(
+                            f"{prefix}.product_name", item.get("product_name"), required=True, max_length=255
+                        ),
+                        "product_price": v.number(
+                            f"{prefix}.product_price", item.get("product_price"), required=True, minimum=0
+                        ),
+                        "quantity": v.integer(f"{prefix}.quantity", item.get("quantity"), required=True, minimum=1),
+                    }
+                )
     elif products == []:
         v.fail("products", "The products must have at least 1 items.")
     v.check()
@@ -266,7 +268,9 @@ def validate_checkout(data: dict) -> dict:
             - (clean["discount_amount"] or 0)
         )
         if expected != total:  # both are quantised to the halala: equal or not, no tolerance
-            v.fail("total_price", f"The total price must equal the products plus shipping and tax "
-                                  f"minus discount ({expected:.2f}).")
+            v.fail(
+                "total_price",
+                f"The total price must equal the products plus shipping and tax minus discount ({expected:.2f}).",
+            )
             v.check()
     return clean

@@ -3,6 +3,7 @@ the same transaction as each change, one row per registered webhook. delivery.py
 
 Imports only models and chaos, so orders, checkout and the worker may all import it.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,16 @@ from .models import Delivery, Merchant, Order, Webhook, laravel_iso, payment_sta
 
 WORKER_KEY = "points_sandbox_worker"
 
-ORDER_EVENTS = ("approved", "authorized", "captured", "cancelled", "completed", "refunded",
-                "auto_refunded", "shipping_status_updated")
+ORDER_EVENTS = (
+    "approved",
+    "authorized",
+    "captured",
+    "cancelled",
+    "completed",
+    "refunded",
+    "auto_refunded",
+    "shipping_status_updated",
+)
 MERCHANT_EVENTS = ("low_balance_warning", "debt_exceeded")
 
 
@@ -51,17 +60,24 @@ def enqueue(order: Order, event: str, **extras) -> list[Delivery]:
 
     The body is built now, so each delivery carries the order as it was at this change.
     """
-    body = json.dumps({
-        "event": event,
-        "order": {**order_payload(order), **extras},
-        "timestamp": laravel_iso(stamp()),
-    }, ensure_ascii=False)
+    body = json.dumps(
+        {
+            "event": event,
+            "order": {**order_payload(order), **extras},
+            "timestamp": laravel_iso(stamp()),
+        },
+        ensure_ascii=False,
+    )
     return _record(order.merchant_id, event, body, order=order)
 
 
 def merchant_payload(merchant: Merchant) -> dict:
-    return {"id": merchant.id, "name": merchant.name, "created_at": laravel_iso(merchant.created_at),
-            "updated_at": laravel_iso(merchant.updated_at)}
+    return {
+        "id": merchant.id,
+        "name": merchant.name,
+        "created_at": laravel_iso(merchant.created_at),
+        "updated_at": laravel_iso(merchant.updated_at),
+    }
 
 
 def money_string(amount: Decimal) -> str:
@@ -72,17 +88,21 @@ def money_string(amount: Decimal) -> str:
 def enqueue_merchant(merchant: Merchant, event: str, data: dict, origin: str | None) -> list[Delivery]:
     """A merchant-level event (`low_balance_warning`, `debt_exceeded`): no `order`, the
     merchant and the balance figures instead. `origin` resolves relative webhook URLs."""
-    body = json.dumps({
-        "event": event,
-        "merchant": merchant_payload(merchant),
-        "data": {key: money_string(value) for key, value in data.items()},
-        "timestamp": laravel_iso(stamp()),
-    }, ensure_ascii=False)
+    body = json.dumps(
+        {
+            "event": event,
+            "merchant": merchant_payload(merchant),
+            "data": {key: money_string(value) for key, value in data.items()},
+            "timestamp": laravel_iso(stamp()),
+        },
+        ensure_ascii=False,
+    )
     return _record(merchant.id, event, body, origin=origin)
 
 
-def _record(merchant_id: int, event: str, body: str, *, order: Order | None = None,
-            origin: str | None = None) -> list[Delivery]:
+def _record(
+    merchant_id: int, event: str, body: str, *, order: Order | None = None, origin: str | None = None
+) -> list[Delivery]:
     """One outbox row per webhook of the merchant, the chaos switches applied."""
     switches = chaos_switches.switches()
     due = utcnow() + timedelta(seconds=switches.webhook_delay_seconds)
@@ -91,8 +111,14 @@ def _record(merchant_id: int, event: str, body: str, *, order: Order | None = No
     made = []
     for hook in hooks:
         for _ in range(copies):
-            delivery = Delivery(webhook_id=hook.id, order_id=order.id if order else None, event=event,
-                                payload=body, next_attempt_at=due, origin=origin)
+            delivery = Delivery(
+                webhook_id=hook.id,
+                order_id=order.id if order else None,
+                event=event,
+                payload=body,
+                next_attempt_at=due,
+                origin=origin,
+            )
             if switches.webhook_drop_next > 0:
                 switches.webhook_drop_next -= 1
                 delivery.status, delivery.note = "dropped", "dropped by chaos switch"
@@ -115,9 +141,15 @@ def _record(merchant_id: int, event: str, body: str, *, order: Order | None = No
 def resend(original: Delivery) -> Delivery:
     """The same body to the same webhook again, as a new delivery with its own attempts
     (no chaos applied: it is an operator's explicit resend). The caller commits."""
-    copy = Delivery(webhook_id=original.webhook_id, order_id=original.order_id, event=original.event,
-                    payload=original.payload, origin=original.origin, next_attempt_at=utcnow(),
-                    note=f"resent from delivery #{original.id}")
+    copy = Delivery(
+        webhook_id=original.webhook_id,
+        order_id=original.order_id,
+        event=original.event,
+        payload=original.payload,
+        origin=original.origin,
+        next_attempt_at=utcnow(),
+        note=f"resent from delivery #{original.id}",
+    )
     db.session.add(copy)
     db.session.flush()
     return copy
@@ -152,5 +184,3 @@ def resolve_url(url: str, order: Order | None, origin: str | None = None) -> str
     if not base:
         return None
     return urljoin(base + "/", url)
-
-

@@ -1,10 +1,11 @@
 """Points Storefront: a demo shop that takes payment through the Points hosted checkout."""
+
 import logging
 
 from flask import Flask, render_template
+from flask.logging import default_handler
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from flask.logging import default_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import browser_cache, demo, i18n, security, urls
@@ -40,7 +41,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.session_interface = SessionInterface()
     i18n.init_app(app)
 
-    from . import cli, shop, cart, checkout, webhooks, admin
+    from . import admin, cart, checkout, cli, shop, webhooks
 
     app.register_blueprint(shop.bp)
     app.register_blueprint(cart.bp)
@@ -89,4 +90,5 @@ def _register_error_pages(app: Flask) -> None:
     app.register_error_handler(403, lambda e: render_error(403, _("Not allowed"), _("You cannot open this page.")))
     app.register_error_handler(404, lambda e: render_error(404, _("Page not found"), _("We could not find that page.")))
     app.register_error_handler(
-        500, lambda e: render_error(500, _("Something went wrong"), _("Please try again in a moment.")))
+        500, lambda e: render_error(500, _("Something went wrong"), _("Please try again in a moment."))
+    )

@@ -16,13 +16,15 @@ Cancel and refund do not change the order's financial status from Points' answer
 the same way whoever asked Points. Shipping is different: Points' answer to our own request is
 authoritative for it, so it is stored at once (the ``shipping_status_updated`` webhook follows).
 """
+
 import uuid as uuidlib
 from decimal import Decimal, InvalidOperation
 from typing import Callable, Optional
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from . import orders, reconciliation
@@ -59,13 +61,17 @@ class ActionError(Exception):
         self.errors = errors or {}
 
 
-def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None,
-                        name_en: Optional[str] = None) -> str:
+def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None, name_en: Optional[str] = None) -> str:
     """``POST /v1/orders/{uuid}/status``; stores the shipping status Points answers with."""
     name_ar, name_en = (name_ar or "").strip() or None, (name_en or "").strip() or None
     if status not in SHIPPING_STATUSES:
-        raise ActionError(_("%(status)r is not a Points shipping status; choose one of %(choices)s.",
-                            status=status, choices=", ".join(SHIPPING_STATUSES)))
+        raise ActionError(
+            _(
+                "%(status)r is not a Points shipping status; choose one of %(choices)s.",
+                status=status,
+                choices=", ".join(SHIPPING_STATUSES),
+            )
+        )
     staff_labelled = bool(name_ar or name_en)
     if not staff_labelled:
         # Both of our own words for the status, so Points shows the shopper ours in either language
@@ -76,14 +82,20 @@ def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None
     order = lock_order(Order.id == order.id)
     try:
         if order.status not in orders.FULFILLABLE:
-            raise ActionError(_("%(order)s is %(status)s: only a paid order can be shipped.",
-                                order=order.order_number, status=status_in_a_sentence(order.status)))
+            raise ActionError(
+                _(
+                    "%(order)s is %(status)s: only a paid order can be shipped.",
+                    order=order.order_number,
+                    status=status_in_a_sentence(order.status),
+                )
+            )
         _require_uuid(order)
     finally:
         db.session.commit()  # the lock is not held during the call
 
-    remote = _call(order, lambda client: client.update_shipping_status(
-        order.points_uuid, status, name_ar=name_ar, name_en=name_en))
+    remote = _call(
+        order, lambda client: client.update_shipping_status(order.points_uuid, status, name_ar=name_ar, name_en=name_en)
+    )
     order = lock_order(Order.id == order.id)
 
     # The SPEC gives the resource's `status` as an integer and the webhook as a string: trust a
@@ -110,19 +122,30 @@ def cancel_order(order: Order, reason: str, *, submission_key: str) -> str:
 def _cancel(order: Order, reason: str) -> str:
     if order.status not in CANCELLABLE:
         hint = " " + _("Refund it instead.") if can_refund(order) else ""
-        raise ActionError(_("%(order)s is %(status)s: only an order not yet paid can be cancelled.",
-                            order=order.order_number, status=status_in_a_sentence(order.status)) + hint)
+        raise ActionError(
+            _(
+                "%(order)s is %(status)s: only an order not yet paid can be cancelled.",
+                order=order.order_number,
+                status=status_in_a_sentence(order.status),
+            )
+            + hint
+        )
     _require_uuid(order)
     if order.points_order_status not in CANCELLABLE_AT_POINTS:
-        raise ActionError(_(
-            "Points has %(order)s as %(points_status)s; cancel needs it new or authorized at Points. "
-            "Reconcile the order to learn its current status.",
-            order=order.order_number, points_status=order.points_order_status or _("unknown")))
+        raise ActionError(
+            _(
+                "Points has %(order)s as %(points_status)s; cancel needs it new or authorized at Points. "
+                "Reconcile the order to learn its current status.",
+                order=order.order_number,
+                points_status=order.points_order_status or _("unknown"),
+            )
+        )
     db.session.commit()  # the claim is kept and the lock released before the call
     _call(order, lambda client: client.cancel_order(order.points_uuid, reason))
     db.session.commit()  # the recorded call only: the `cancelled` webhook changes the order
-    return _("Cancellation of %(order)s requested; the order updates when Points' webhook arrives.",
-             order=order.order_number)
+    return _(
+        "Cancellation of %(order)s requested; the order updates when Points' webhook arrives.", order=order.order_number
+    )
 
 
 def refund_order(order: Order, amount: Optional[Decimal], reason: str, *, submission_key: str) -> str:
@@ -138,12 +161,22 @@ def can_refund(order: Order) -> bool:
 
 def _refund(order: Order, amount, reason: str) -> str:
     if orders.no_word_from_points(order):
-        raise ActionError(_("Points never said %(order)s was paid: enter its Points uuid first "
-                            "(or close it as unpaid).", order=order.order_number))
+        raise ActionError(
+            _(
+                "Points never said %(order)s was paid: enter its Points uuid first (or close it as unpaid).",
+                order=order.order_number,
+            )
+        )
     if not can_refund(order):
         hint = " " + _("Cancel it instead.") if order.status in CANCELLABLE else ""
-        raise ActionError(_("%(order)s is %(status)s: only a paid order can be refunded.",
-                            order=order.order_number, status=status_in_a_sentence(order.status)) + hint)
+        raise ActionError(
+            _(
+                "%(order)s is %(status)s: only a paid order can be refunded.",
+                order=order.order_number,
+                status=status_in_a_sentence(order.status),
+            )
+            + hint
+        )
     _require_uuid(order)
     # No check of points_order_status here: a paid order's money moved at Points, and a late or
     # replayed webhook may have left that mirror stale. Points enforces its own rule (400).
@@ -153,19 +186,30 @@ def _refund(order: Order, amount, reason: str) -> str:
     if amount is not None:
         amount = parse_amount(amount)
         if amount <= 0:
-            raise ActionError(_("A refund amount must be more than %(zero)s (leave it empty to refund everything left).",
-                                zero=sar_text(0)))
+            raise ActionError(
+                _(
+                    "A refund amount must be more than %(zero)s (leave it empty to refund everything left).",
+                    zero=sar_text(0),
+                )
+            )
         if amount > left:
-            raise ActionError(_("%(amount)s is more than the %(left)s left to refund on %(order)s.",
-                                amount=sar_text(amount), left=sar_text(left), order=order.order_number))
+            raise ActionError(
+                _(
+                    "%(amount)s is more than the %(left)s left to refund on %(order)s.",
+                    amount=sar_text(amount),
+                    left=sar_text(left),
+                    order=order.order_number,
+                )
+            )
     db.session.commit()  # the claim is kept and the lock released before the call
     _call(order, lambda client: client.refund_order(order.points_uuid, amount, reason))
     db.session.commit()  # the recorded call only: the `refunded` webhook changes the order
     if amount is None:
-        return _("Refund of the remaining %(left)s requested; the order updates when Points' webhook arrives.",
-                 left=sar_text(left))
-    return _("Refund of %(amount)s requested; the order updates when Points' webhook arrives.",
-             amount=sar_text(amount))
+        return _(
+            "Refund of the remaining %(left)s requested; the order updates when Points' webhook arrives.",
+            left=sar_text(left),
+        )
+    return _("Refund of %(amount)s requested; the order updates when Points' webhook arrives.", amount=sar_text(amount))
 
 
 def accept_after_review(order: Order, note: str, staff: Optional[AdminUser] = None) -> str:
@@ -177,12 +221,22 @@ def accept_after_review(order: Order, note: str, staff: Optional[AdminUser] = No
     order = lock_order(Order.id == order.id)
     if order.status != orders.NEEDS_REVIEW:
         db.session.commit()
-        raise ActionError(_("%(order)s is %(status)s: only an order under review is accepted.",
-                            order=order.order_number, status=status_in_a_sentence(order.status)))
+        raise ActionError(
+            _(
+                "%(order)s is %(status)s: only an order under review is accepted.",
+                order=order.order_number,
+                status=status_in_a_sentence(order.status),
+            )
+        )
     if orders.no_word_from_points(order):
         db.session.commit()
-        raise ActionError(_("Points never said %(order)s was paid, so it cannot be accepted: enter its "
-                            "Points uuid from the Points dashboard, or close it as unpaid.", order=order.order_number))
+        raise ActionError(
+            _(
+                "Points never said %(order)s was paid, so it cannot be accepted: enter its "
+                "Points uuid from the Points dashboard, or close it as unpaid.",
+                order=order.order_number,
+            )
+        )
     with orders.caused_by(order, staff_user=staff):
         orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")
     db.session.commit()
@@ -192,14 +246,20 @@ def accept_after_review(order: Order, note: str, staff: Optional[AdminUser] = No
 def can_reconcile(order: Order) -> bool:
     """Waiting for Points, or under review for no word with a uuid (or hint) to ask about."""
     return order.status in RECONCILABLE or (
-        orders.no_word_from_points(order) and bool(order.points_uuid or order.points_uuid_hint))
+        orders.no_word_from_points(order) and bool(order.points_uuid or order.points_uuid_hint)
+    )
 
 
 def reconcile_order(order: Order) -> str:
     """Ask Points about one order still waiting for its webhook (see reconciliation.py)."""
     if not can_reconcile(order):
-        raise ActionError(_("%(order)s is %(status)s: its webhook already came; only an order waiting for "
-                            "payment is reconciled.", order=order.order_number, status=status_in_a_sentence(order.status)))
+        raise ActionError(
+            _(
+                "%(order)s is %(status)s: its webhook already came; only an order waiting for payment is reconciled.",
+                order=order.order_number,
+                status=status_in_a_sentence(order.status),
+            )
+        )
     try:
         return reconciliation.reconcile_order(order)
     except PointsError as error:
@@ -222,10 +282,16 @@ def settle_with_points_uuid(order: Order, points_uuid: str, staff: Optional[Admi
         raise ActionError(staff_message(error, order, points_uuid), kind=error.kind, errors=error.errors) from None
     if not reconciliation.belongs_to(order, remote):
         db.session.commit()
-        raise ActionError(_("Points order %(uuid)s belongs to %(other)s, not to %(order)s: nothing changed. "
-                            "Check the uuid in the Points dashboard.", uuid=points_uuid,
-                            other=remote.order_number or _("no order number"), order=order.order_number),
-                          kind="not_ours")
+        raise ActionError(
+            _(
+                "Points order %(uuid)s belongs to %(other)s, not to %(order)s: nothing changed. "
+                "Check the uuid in the Points dashboard.",
+                uuid=points_uuid,
+                other=remote.order_number or _("no order number"),
+                order=order.order_number,
+            ),
+            kind="not_ours",
+        )
     order = _require_no_word(order, NOT_NO_WORD_UUID, keep_lock=True)  # another tab may have settled it
     return reconciliation.apply_points_order(order, remote, calls[-1], staff)
 
@@ -264,17 +330,25 @@ def staff_message(error: PointsError, order: Optional[Order] = None, uuid: Optio
     if uuid is None and order is not None:
         uuid = order.points_uuid or order.points_uuid_hint
     if error.kind == "auth":
-        return _("Points did not accept the shop's API key. Check POINTS_PRIVATE_KEY (and that it belongs to this "
-                 "Points environment).")
+        return _(
+            "Points did not accept the shop's API key. Check POINTS_PRIVATE_KEY (and that it belongs to this "
+            "Points environment)."
+        )
     if error.kind == "forbidden":
-        return _("Points refused access: %(said)s. Check the merchant account's permissions and IP whitelist at "
-                 "Points.", said=said)
+        return _(
+            "Points refused access: %(said)s. Check the merchant account's permissions and IP whitelist at Points.",
+            said=said,
+        )
     if error.kind == "not_found":
-        return _("Points does not know the order %(uuid)s. Check that POINTS_API_URL and the keys point at the "
-                 "environment where it was created.", uuid=uuid or "")
+        return _(
+            "Points does not know the order %(uuid)s. Check that POINTS_API_URL and the keys point at the "
+            "environment where it was created.",
+            uuid=uuid or "",
+        )
     if error.kind == "rejected":
-        return _("Points refused: %(said)s. Reconcile the order or read its timeline to see its status at Points.",
-                 said=said)
+        return _(
+            "Points refused: %(said)s. Reconcile the order or read its timeline to see its status at Points.", said=said
+        )
     if error.kind == "validation":
         fields = "; ".join(f"{name}: {' '.join(_safe(m) for m in messages)}" for name, messages in error.errors.items())
         return _("Points rejected the request: %(said)s. Correct it and try again.", said=fields or said)
@@ -283,15 +357,20 @@ def staff_message(error: PointsError, order: Optional[Order] = None, uuid: Optio
     if error.kind == "server":
         return _("Points had an internal error. Nothing changed here; try again in a moment.")
     if error.kind == "timeout":
-        return _("Points did not answer in time. Nothing changed here, but Points may have acted: wait for its "
-                 "webhook or check the timeline before trying again.")
+        return _(
+            "Points did not answer in time. Nothing changed here, but Points may have acted: wait for its "
+            "webhook or check the timeline before trying again."
+        )
     if error.kind == "connection":
         return _("Could not reach Points. Check POINTS_API_URL and the network, then try again.")
-    return _("Points answered in an unexpected way (%(said)s). Nothing changed here; see the call on the timeline.",
-             said=said)
+    return _(
+        "Points answered in an unexpected way (%(said)s). Nothing changed here; see the call on the timeline.",
+        said=said,
+    )
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
 
 def _call(order: Order, action):
     try:
@@ -317,12 +396,16 @@ def _once(order: Order, action: str, key, decide_and_call: Callable[[Order], str
     except IntegrityError:
         db.session.rollback()
         first = db.session.scalar(sa.select(StaffSubmission).where(StaffSubmission.key == key))
-        said = first.outcome if first is not None and first.outcome else \
-            _("Its outcome is not known yet: reload the order in a moment.")
+        said = (
+            first.outcome
+            if first is not None and first.outcome
+            else _("Its outcome is not known yet: reload the order in a moment.")
+        )
         form = {"refund": _("refund"), "cancel": _("cancel")}.get(action, action)
-        raise ActionError(_("This %(form)s form was already submitted, so it was not sent to Points again.",
-                            form=form) + " " + said,
-                          kind="duplicate") from None
+        raise ActionError(
+            _("This %(form)s form was already submitted, so it was not sent to Points again.", form=form) + " " + said,
+            kind="duplicate",
+        ) from None
     try:
         message = decide_and_call(order)
     except ActionError as error:
@@ -345,8 +428,9 @@ def _require_key(key) -> str:
 
 
 NOT_NO_WORD_UUID = _l("a Points uuid is entered only for an order Points never said a word about.")
-NOT_NO_WORD_CLOSE = _l("only an order Points never said a word about is closed as unpaid; where money moved, "
-                       "refund it or accept it.")
+NOT_NO_WORD_CLOSE = _l(
+    "only an order Points never said a word about is closed as unpaid; where money moved, refund it or accept it."
+)
 
 
 def _require_no_word(order: Order, refusal: str, keep_lock: bool = False) -> Order:
@@ -354,8 +438,14 @@ def _require_no_word(order: Order, refusal: str, keep_lock: bool = False) -> Ord
     order = lock_order(Order.id == order.id)
     if not orders.no_word_from_points(order):
         db.session.commit()
-        raise ActionError(_("%(order)s is %(status)s: %(refusal)s", order=order.order_number,
-                            status=status_in_a_sentence(order.status), refusal=refusal))
+        raise ActionError(
+            _(
+                "%(order)s is %(status)s: %(refusal)s",
+                order=order.order_number,
+                status=status_in_a_sentence(order.status),
+                refusal=refusal,
+            )
+        )
     if not keep_lock:
         db.session.commit()
     return order
@@ -363,8 +453,12 @@ def _require_no_word(order: Order, refusal: str, keep_lock: bool = False) -> Ord
 
 def _require_uuid(order: Order) -> None:
     if not order.points_uuid:
-        raise ActionError(_("%(order)s has no confirmed Points order yet (no webhook, no reconciliation); "
-                            "reconcile it first.", order=order.order_number))
+        raise ActionError(
+            _(
+                "%(order)s has no confirmed Points order yet (no webhook, no reconciliation); reconcile it first.",
+                order=order.order_number,
+            )
+        )
 
 
 def _require_reason(reason: Optional[str], missing: Optional[str] = None) -> str:
@@ -383,7 +477,6 @@ def _label(value) -> Optional[str]:
 def _safe(text) -> str:
     cfg = current_app.config
     return scrub(str(text or ""), (cfg.get("POINTS_PRIVATE_KEY"), cfg.get("POINTS_WEBHOOK_SECRET")))
-
 
 
 def _human_shipping(status: Optional[str]) -> str:

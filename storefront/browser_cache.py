@@ -10,6 +10,7 @@ Pages are HTML for one shopper (their cart count, their CSRF token): ``private, 
 shared cache keeps them and the browser asks each time, with an ETag so that an unchanged page
 costs a 304 and no body.
 """
+
 import hashlib
 import os
 
@@ -59,8 +60,13 @@ def set_cache_headers(response):
     elif response.mimetype == "text/html" and "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "private, no-cache"
         # A page carrying a CSRF token made for this response is never the same twice: no ETag.
-        if (request.method == "GET" and response.status_code == 200 and not response.is_streamed
-                and "csrf_token" not in g and "ETag" not in response.headers):
+        if (
+            request.method == "GET"
+            and response.status_code == 200
+            and not response.is_streamed
+            and "csrf_token" not in g
+            and "ETag" not in response.headers
+        ):
             response.set_etag(page_etag(response.get_data(as_text=True)))
         if "If-None-Match" in request.headers:
             response.make_conditional(request)  # the same page as last time: 304, no body

@@ -1,5 +1,6 @@
 """The demo catalogue seeded on first start (and by ``flask --app wsgi seed``), in English and
 Arabic, and the shop's read queries, kept per catalogue version."""
+
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
@@ -10,80 +11,138 @@ from flask_babel import lazy_gettext as N_
 from sqlalchemy.engine import Row
 
 from .extensions import db
-from .transactions import read
 from .models import CATALOGUE_VERSION_DDL, CartLine, Product
+from .transactions import read
 
 CATALOGUE = [
     # slug, name, category, price, description
-    ("saudi-khawlani-coffee", "Khawlani Coffee Beans", "Coffee", "68.00",
-     "Light-roast Khawlani beans from the Jazan highlands, with notes of apricot and cardamom. 500 g."),
-    ("dallah-brass", "Brass Dallah", "Coffee", "185.00",
-     "A hand-finished brass dallah for serving Saudi coffee the traditional way. 1 litre."),
-    ("finjan-set", "Finjan Cup Set", "Coffee", "95.00",
-     "Six porcelain finjan cups with a gold rim, boxed as a gift."),
-    ("cardamom-blend", "Cardamom & Saffron Blend", "Coffee", "42.50",
-     "Ground green cardamom with a touch of saffron, to stir into Arabic coffee. 250 g."),
-    ("sukkari-dates", "Sukkari Dates Box", "Dates & Sweets", "79.00",
-     "Soft, caramel-sweet Sukkari dates from Al-Qassim, packed in a gift box. 1 kg."),
-    ("ajwa-dates", "Ajwa Dates", "Dates & Sweets", "120.00",
-     "Dark, tender Ajwa dates from Madinah. 800 g."),
-    ("maamoul-assortment", "Maamoul Assortment", "Dates & Sweets", "58.00",
-     "Semolina biscuits filled with dates, pistachio and walnut. 24 pieces."),
-    ("oud-incense", "Cambodian Oud Chips", "Home & Fragrance", "240.00",
-     "Resin-rich oud chips for the mabkhara. 12 g in a glass jar."),
-    ("mabkhara-burner", "Ceramic Mabkhara", "Home & Fragrance", "135.00",
-     "An electric-free ceramic incense burner with a geometric pattern."),
-    ("rose-water", "Taif Rose Water", "Home & Fragrance", "36.00",
-     "Distilled from Taif roses; for the face, the home, and sweets. 250 ml."),
-    ("prayer-mat", "Travel Prayer Mat", "Home & Fragrance", "89.00",
-     "A light, foldable prayer mat with a compass pocket."),
-    ("sadu-cushion", "Sadu Weave Cushion", "Home & Fragrance", "110.00",
-     "A cushion cover woven in the Sadu tradition, red and black wool. 45 × 45 cm."),
-    ("shemagh-red", "Red Shemagh", "Apparel", "149.00",
-     "Classic red-and-white cotton shemagh, pre-washed for a soft drape."),
-    ("thobe-white", "Summer Thobe", "Apparel", "260.00",
-     "A white thobe in breathable cotton blend, classic Saudi collar."),
-    ("leather-sandals", "Leather Sandals", "Apparel", "175.00",
-     "Hand-stitched leather sandals with a cushioned sole."),
-    ("camel-milk-chocolate", "Camel Milk Chocolate", "Dates & Sweets", "29.00",
-     "Milk chocolate made with camel milk, with a hint of dates. 100 g."),
+    (
+        "saudi-khawlani-coffee",
+        "Khawlani Coffee Beans",
+        "Coffee",
+        "68.00",
+        "Light-roast Khawlani beans from the Jazan highlands, with notes of apricot and cardamom. 500 g.",
+    ),
+    (
+        "dallah-brass",
+        "Brass Dallah",
+        "Coffee",
+        "185.00",
+        "A hand-finished brass dallah for serving Saudi coffee the traditional way. 1 litre.",
+    ),
+    ("finjan-set", "Finjan Cup Set", "Coffee", "95.00", "Six porcelain finjan cups with a gold rim, boxed as a gift."),
+    (
+        "cardamom-blend",
+        "Cardamom & Saffron Blend",
+        "Coffee",
+        "42.50",
+        "Ground green cardamom with a touch of saffron, to stir into Arabic coffee. 250 g.",
+    ),
+    (
+        "sukkari-dates",
+        "Sukkari Dates Box",
+        "Dates & Sweets",
+        "79.00",
+        "Soft, caramel-sweet Sukkari dates from Al-Qassim, packed in a gift box. 1 kg.",
+    ),
+    ("ajwa-dates", "Ajwa Dates", "Dates & Sweets", "120.00", "Dark, tender Ajwa dates from Madinah. 800 g."),
+    (
+        "maamoul-assortment",
+        "Maamoul Assortment",
+        "Dates & Sweets",
+        "58.00",
+        "Semolina biscuits filled with dates, pistachio and walnut. 24 pieces.",
+    ),
+    (
+        "oud-incense",
+        "Cambodian Oud Chips",
+        "Home & Fragrance",
+        "240.00",
+        "Resin-rich oud chips for the mabkhara. 12 g in a glass jar.",
+    ),
+    (
+        "mabkhara-burner",
+        "Ceramic Mabkhara",
+        "Home & Fragrance",
+        "135.00",
+        "An electric-free ceramic incense burner with a geometric pattern.",
+    ),
+    (
+        "rose-water",
+        "Taif Rose Water",
+        "Home & Fragrance",
+        "36.00",
+        "Distilled from Taif roses; for the face, the home, and sweets. 250 ml.",
+    ),
+    (
+        "prayer-mat",
+        "Travel Prayer Mat",
+        "Home & Fragrance",
+        "89.00",
+        "A light, foldable prayer mat with a compass pocket.",
+    ),
+    (
+        "sadu-cushion",
+        "Sadu Weave Cushion",
+        "Home & Fragrance",
+        "110.00",
+        "A cushion cover woven in the Sadu tradition, red and black wool. 45 × 45 cm.",
+    ),
+    (
+        "shemagh-red",
+        "Red Shemagh",
+        "Apparel",
+        "149.00",
+        "Classic red-and-white cotton shemagh, pre-washed for a soft drape.",
+    ),
+    (
+        "thobe-white",
+        "Summer Thobe",
+        "Apparel",
+        "260.00",
+        "A white thobe in breathable cotton blend, classic Saudi collar.",
+    ),
+    ("leather-sandals", "Leather Sandals", "Apparel", "175.00", "Hand-stitched leather sandals with a cushioned sole."),
+    (
+        "camel-milk-chocolate",
+        "Camel Milk Chocolate",
+        "Dates & Sweets",
+        "29.00",
+        "Milk chocolate made with camel milk, with a hint of dates. 100 g.",
+    ),
 ]
 
 
 # Each product's name and description in Arabic, by slug.
 CATALOGUE_AR = {
-    "saudi-khawlani-coffee": ("بن خولاني",
-        "حبوب بن خولاني محمصة تحميصًا خفيفًا من مرتفعات جازان، بنكهة المشمش والهيل. 500 غرام."),
-    "dallah-brass": ("دلة نحاسية",
-        "دلة من النحاس مشغولة يدويًا لتقديم القهوة السعودية على الطريقة التقليدية. لتر واحد."),
-    "finjan-set": ("طقم فناجين",
-        "ستة فناجين من البورسلين بحافة ذهبية، في علبة هدية."),
-    "cardamom-blend": ("خلطة الهيل والزعفران",
-        "هيل أخضر مطحون مع لمسة من الزعفران، يضاف إلى القهوة العربية. 250 غرام."),
-    "sukkari-dates": ("علبة تمر سكري",
-        "تمر سكري طري بحلاوة الكراميل من القصيم، معبأ في علبة هدية. 1 كيلوغرام."),
-    "ajwa-dates": ("تمر عجوة",
-        "تمر عجوة داكن وطري من المدينة المنورة. 800 غرام."),
-    "maamoul-assortment": ("تشكيلة معمول",
-        "معمول السميد محشو بالتمر والفستق والجوز. 24 قطعة."),
-    "oud-incense": ("عود كمبودي",
-        "قطع عود غنية بالدهن للمبخرة. 12 غرامًا في برطمان زجاجي."),
-    "mabkhara-burner": ("مبخرة خزفية",
-        "مبخرة من الخزف بنقش هندسي، تعمل دون كهرباء."),
-    "rose-water": ("ماء ورد طائفي",
-        "مقطّر من ورد الطائف؛ للوجه والبيت والحلويات. 250 مل."),
-    "prayer-mat": ("سجادة صلاة للسفر",
-        "سجادة صلاة خفيفة قابلة للطي، مع جيب للبوصلة."),
-    "sadu-cushion": ("وسادة بنسيج السدو",
-        "غطاء وسادة منسوج على طريقة السدو، من الصوف الأحمر والأسود. 45 × 45 سم."),
-    "shemagh-red": ("شماغ أحمر",
-        "شماغ قطني كلاسيكي بالأحمر والأبيض، مغسول مسبقًا لينسدل بنعومة."),
-    "thobe-white": ("ثوب صيفي",
-        "ثوب أبيض من خليط قطني يسمح بمرور الهواء، بياقة سعودية كلاسيكية."),
-    "leather-sandals": ("نعال جلدية",
-        "نعال من الجلد مخيطة يدويًا بنعل مريح."),
-    "camel-milk-chocolate": ("شوكولاتة بحليب الإبل",
-        "شوكولاتة بالحليب مصنوعة من حليب الإبل، بلمسة من التمر. 100 غرام."),
+    "saudi-khawlani-coffee": (
+        "بن خولاني",
+        "حبوب بن خولاني محمصة تحميصًا خفيفًا من مرتفعات جازان، بنكهة المشمش والهيل. 500 غرام.",
+    ),
+    "dallah-brass": (
+        "دلة نحاسية",
+        "دلة من النحاس مشغولة يدويًا لتقديم القهوة السعودية على الطريقة التقليدية. لتر واحد.",
+    ),
+    "finjan-set": ("طقم فناجين", "ستة فناجين من البورسلين بحافة ذهبية، في علبة هدية."),
+    "cardamom-blend": (
+        "خلطة الهيل والزعفران",
+        "هيل أخضر مطحون مع لمسة من الزعفران، يضاف إلى القهوة العربية. 250 غرام.",
+    ),
+    "sukkari-dates": ("علبة تمر سكري", "تمر سكري طري بحلاوة الكراميل من القصيم، معبأ في علبة هدية. 1 كيلوغرام."),
+    "ajwa-dates": ("تمر عجوة", "تمر عجوة داكن وطري من المدينة المنورة. 800 غرام."),
+    "maamoul-assortment": ("تشكيلة معمول", "معمول السميد محشو بالتمر والفستق والجوز. 24 قطعة."),
+    "oud-incense": ("عود كمبودي", "قطع عود غنية بالدهن للمبخرة. 12 غرامًا في برطمان زجاجي."),
+    "mabkhara-burner": ("مبخرة خزفية", "مبخرة من الخزف بنقش هندسي، تعمل دون كهرباء."),
+    "rose-water": ("ماء ورد طائفي", "مقطّر من ورد الطائف؛ للوجه والبيت والحلويات. 250 مل."),
+    "prayer-mat": ("سجادة صلاة للسفر", "سجادة صلاة خفيفة قابلة للطي، مع جيب للبوصلة."),
+    "sadu-cushion": ("وسادة بنسيج السدو", "غطاء وسادة منسوج على طريقة السدو، من الصوف الأحمر والأسود. 45 × 45 سم."),
+    "shemagh-red": ("شماغ أحمر", "شماغ قطني كلاسيكي بالأحمر والأبيض، مغسول مسبقًا لينسدل بنعومة."),
+    "thobe-white": ("ثوب صيفي", "ثوب أبيض من خليط قطني يسمح بمرور الهواء، بياقة سعودية كلاسيكية."),
+    "leather-sandals": ("نعال جلدية", "نعال من الجلد مخيطة يدويًا بنعل مريح."),
+    "camel-milk-chocolate": (
+        "شوكولاتة بحليب الإبل",
+        "شوكولاتة بالحليب مصنوعة من حليب الإبل، بلمسة من التمر. 100 غرام.",
+    ),
 }
 
 # The categories as stored (and in the catalogue's URLs), marked for pybabel extract: the shop
@@ -191,8 +250,9 @@ class Snapshot:
             return None
         params = {"limit": per_page, "offset": (number - 1) * per_page}
         if category:
-            rows = self.memo(("page", category, number, per_page),
-                             lambda: read(_PAGE_OF_CATEGORY, **params, category=category))
+            rows = self.memo(
+                ("page", category, number, per_page), lambda: read(_PAGE_OF_CATEGORY, **params, category=category)
+            )
         else:
             rows = self.memo(("page", None, number, per_page), lambda: read(_PAGE, **params))
         return Page(products=rows, number=number, count=count)
@@ -213,8 +273,10 @@ class Snapshot:
 
     def related(self, product: Row, limit: int = 3) -> tuple[Row, ...]:
         """A few other products from the same category, for the product page."""
-        return self.memo(("related", product.id, limit), lambda: read(
-            _RELATED, category=product.category, id=product.id, limit=limit))
+        return self.memo(
+            ("related", product.id, limit),
+            lambda: read(_RELATED, category=product.category, id=product.id, limit=limit),
+        )
 
     def memo(self, key: tuple, load):
         """``load()``'s result, computed once for this version: for anything derived from it."""

@@ -1,6 +1,7 @@
 """Operator commands: ``flask --app wsgi seed | create-admin | reconcile | points register-webhook``.
 
 Flask-Migrate adds ``flask --app wsgi db ...`` (``db migrate -m``, ``db upgrade``): see README."""
+
 import re
 from datetime import timedelta
 

@@ -4,6 +4,7 @@ With no ``POINTS_API_URL`` the shop runs in *demo mode*: ``wsgi.py`` mounts the 
 Points sandbox at ``/points-sandbox`` and the shop talks to it over HTTP at
 ``<this server>/points-sandbox/api``, exactly as it would talk to the real service.
 """
+
 import math
 import os
 from datetime import timedelta
@@ -20,6 +21,7 @@ DEMO_ADMIN_EMAIL = "demo@points-storefront.test"
 DEMO_ADMIN_PASSWORD = "demo-password"
 DEMO_SHOP_BASE_URL = "http://127.0.0.1:5000"
 MIN_SECRET_KEY_LENGTH = 32
+
 
 def _env(name, default=None):
     value = os.environ.get(name)
@@ -152,9 +154,13 @@ def refuse_weak_production_settings(config):
     """A guessable SECRET_KEY signs anyone a staff session; callback_url and the Host check need
     the shop's real https address."""
     if len(config.get("SECRET_KEY") or "") < MIN_SECRET_KEY_LENGTH:
-        raise RuntimeError(f"Refusing to start in production: SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} "
-                           "characters (python -c 'import secrets; print(secrets.token_hex())')")
+        raise RuntimeError(
+            f"Refusing to start in production: SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} "
+            "characters (python -c 'import secrets; print(secrets.token_hex())')"
+        )
     shop = urlsplit(config.get("SHOP_BASE_URL") or "")
     if shop.scheme != "https" or not shop.hostname or config.get("SHOP_BASE_URL") == DEMO_SHOP_BASE_URL:
-        raise RuntimeError("Refusing to start in production: set SHOP_BASE_URL to the shop's public https "
-                           "address, e.g. https://shop.example.com")
+        raise RuntimeError(
+            "Refusing to start in production: set SHOP_BASE_URL to the shop's public https "
+            "address, e.g. https://shop.example.com"
+        )

@@ -7,6 +7,7 @@ once on a fresh database would race to create the same tables and rows, so the w
 a lock that spans processes: one does it, the others wait, then find nothing left to do. When
 everything is in place (the usual start) it costs a few small reads and takes no lock.
 """
+
 import fcntl
 import logging
 from contextlib import contextmanager
@@ -34,7 +35,6 @@ BASELINE_REVISION = "3656917_baseline"
 SETUP_LOCK_KEY = 0x53746F7265  # "Store"
 
 
-
 def prepare_database() -> None:
     """Bring the database to the newest schema, with a catalogue (and the demo login in demo mode).
 
@@ -48,8 +48,7 @@ def prepare_database() -> None:
             log.info("Seeding the demo catalogue")
             seed_catalogue()
         if current_app.config["POINTS_DEMO_MODE"] and not _demo_admin_exists():
-            db.session.add(AdminUser(email=DEMO_ADMIN_EMAIL,
-                                     password_hash=generate_password_hash(DEMO_ADMIN_PASSWORD)))
+            db.session.add(AdminUser(email=DEMO_ADMIN_EMAIL, password_hash=generate_password_hash(DEMO_ADMIN_PASSWORD)))
         db.session.commit()
 
 

@@ -5,6 +5,7 @@ reaches it over HTTP at its own address. That address is noted per request from 
 server says, never from the Host header (which the browser writes: a forged one must not send our
 API calls elsewhere). Outside a request (CLI commands) it is ``SHOP_BASE_URL``.
 """
+
 from flask import Flask, current_app, g, request
 
 from .config import DEMO_SANDBOX_PATH

@@ -6,6 +6,7 @@ see the README for extracting and compiling them. The language is the shopper's 
 ``lang`` cookie, set by the switch on every page), else the browser's ``Accept-Language``, else
 ``BABEL_DEFAULT_LOCALE``. Times are stored as naive UTC and shown in ``Asia/Riyadh``.
 """
+
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
@@ -36,6 +37,7 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     # labels -> orders -> cart -> its views -> here: imported once all of them are loaded.
     from . import labels
+
     labels.init_app(app)
     app.add_template_filter(sar)
     app.add_template_filter(sar_text)
@@ -75,8 +77,14 @@ def switch_language(code):
     """The switch on every page: remember the choice, and go back to the same page."""
     response = redirect(safe_next(request.args.get("next")), code=303)
     if code in LANGUAGES:
-        response.set_cookie(LANG_COOKIE, code, max_age=LANG_COOKIE_MAX_AGE, samesite="Lax",
-                            httponly=True, secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=LANG_COOKIE_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
     return response
 
 
@@ -98,8 +106,12 @@ def _language_context() -> dict:
         "lang": lang,
         "text_direction": LANGUAGES[lang],
         "language_switch": [
-            {"code": code, "name": LANGUAGE_NAMES[code], "dir": LANGUAGES[code],
-             "url": url_for("i18n.switch_language", code=code, next=here)}
+            {
+                "code": code,
+                "name": LANGUAGE_NAMES[code],
+                "dir": LANGUAGES[code],
+                "url": url_for("i18n.switch_language", code=code, next=here),
+            }
             for code in other
         ],
     }
@@ -167,6 +179,7 @@ def sar(amount) -> Markup:
 
 
 # --- Time -----------------------------------------------------------------------------------
+
 
 def riyadh_time(moment: datetime | None, precise: bool = False) -> str:
     """A stored (naive UTC) time as the shopper reads it in Riyadh: ``2 Mar 2026, 12:30 AM``.

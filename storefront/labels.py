@@ -3,6 +3,7 @@
 The code names stay in the code, the database and the wire (orders.py's statuses, the OpenAPI
 shipping enum); pages show these words instead. Each is looked up when the page is drawn.
 """
+
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -50,10 +51,12 @@ CANCEL_REASONS = {
     "checkout abandoned": _l("you closed the Points checkout"),
     "checkout expired": _l("the Points checkout expired"),
     NEVER_STARTED: _l("the payment could not start, so nothing was charged"),
-    "The cart changed before payment; a new order replaced this one.":
-        _l("the cart changed before payment, and a new order replaced this one"),
-    "The contact or delivery details changed before payment; a new order replaced this one.":
-        _l("the contact or delivery details changed before payment, and a new order replaced this one"),
+    "The cart changed before payment; a new order replaced this one.": _l(
+        "the cart changed before payment, and a new order replaced this one"
+    ),
+    "The contact or delivery details changed before payment; a new order replaced this one.": _l(
+        "the contact or delivery details changed before payment, and a new order replaced this one"
+    ),
 }
 
 
@@ -83,6 +86,7 @@ def init_app(app) -> None:
     app.add_template_filter(lambda code: words(SHOPPER_ORDER_STATUS, code), "shopper_status")
     app.add_template_filter(lambda code: words(STAFF_ORDER_STATUS, code), "staff_status")
     app.add_template_filter(lambda code: words(SHIPPING_STATUS, code), "shipping_status")
-    app.add_template_filter(lambda reason: words(CANCEL_REASONS, reason) if reason in CANCEL_REASONS else reason,
-                            "cancel_reason")
+    app.add_template_filter(
+        lambda reason: words(CANCEL_REASONS, reason) if reason in CANCEL_REASONS else reason, "cancel_reason"
+    )
     app.jinja_env.globals["SHIPPING_STEPS"] = SHIPPING_STEPS

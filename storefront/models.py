@@ -3,6 +3,7 @@
 Money columns are ``Numeric(10, 2)`` and come back as ``Decimal``; they become JSON numbers
 only in ``points.py`` when a request body is built. Times are naive UTC.
 """
+
 import secrets
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -64,8 +65,10 @@ class CatalogueVersion(db.Model):
 _BUMP = "UPDATE catalogue_version SET version = version + 1"
 CATALOGUE_VERSION_DDL = {
     # SQLite triggers are per row and per event.
-    "sqlite": [f"CREATE TRIGGER product_{event.lower()}_bumps_catalogue_version AFTER {event} ON product "
-               f"BEGIN {_BUMP}; END" for event in ("INSERT", "UPDATE", "DELETE")],
+    "sqlite": [
+        f"CREATE TRIGGER product_{event.lower()}_bumps_catalogue_version AFTER {event} ON product BEGIN {_BUMP}; END"
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ],
     "postgresql": [
         f"CREATE OR REPLACE FUNCTION bump_catalogue_version() RETURNS trigger LANGUAGE plpgsql AS "
         f"$$ BEGIN {_BUMP}; RETURN NULL; END $$",
@@ -116,7 +119,9 @@ class Order(db.Model):
     __table_args__ = (
         # At most one order awaiting payment per cart: a double click cannot create two.
         sa.Index(
-            "one_pending_order_per_cart", "cart_id", unique=True,
+            "one_pending_order_per_cart",
+            "cart_id",
+            unique=True,
             sqlite_where=sa.text("status = 'pending_payment'"),
             postgresql_where=sa.text("status = 'pending_payment'"),
         ),

@@ -3,6 +3,7 @@
 Saudi prices are shown VAT-inclusive (15 %): a price already holds its VAT, so the shop never adds
 VAT on top and never sends Points a ``tax_amount``. Receipts show the VAT share of a total.
 """
+
 from decimal import ROUND_HALF_UP, Decimal
 
 HALALA = Decimal("0.01")

@@ -4,6 +4,7 @@ Webhooks and reconciliation both end in :func:`apply_points_status`, so an order
 way whichever told us first. The machine only moves forward: a late ``cancelled`` never un-pays an
 order, and money that moved after the shop gave up sends the order to ``needs_review``.
 """
+
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -193,8 +194,15 @@ def apply_points_status(
     The caller commits; nothing here talks to the network. ``points_order_status`` mirrors the
     Points status only when it moved the order, so a late event cannot make the mirror stale.
     """
-    outcome = _apply(order, points_status, source=source, total_price=total_price,
-                     refund_amount=refund_amount, left_amount=left_amount, reason=reason)
+    outcome = _apply(
+        order,
+        points_status,
+        source=source,
+        total_price=total_price,
+        refund_amount=refund_amount,
+        left_amount=left_amount,
+        reason=reason,
+    )
     if outcome.changed or order.points_order_status is None:
         order.points_order_status = points_status
     return outcome
@@ -204,21 +212,32 @@ def _apply(order, points_status, *, source, total_price, refund_amount, left_amo
     if points_status in ("approved", "captured", "authorized"):
         target = AUTHORIZED if points_status == "authorized" else PAID
         if order.status == CANCELLED and target == PAID:
-            move(order, NEEDS_REVIEW, source=source,
-                 reason=f"Points reports the order {points_status} after the shop cancelled it: "
-                        "refund it or fulfil it.")
+            move(
+                order,
+                NEEDS_REVIEW,
+                source=source,
+                reason=f"Points reports the order {points_status} after the shop cancelled it: refund it or fulfil it.",
+            )
             return Effect(Outcome.PAID_AFTER_CANCEL, "money moved after the shop cancelled the order")
         if not awaiting_points(order) or order.status == target:
             return Effect(Outcome.LATE, f"order is already {order.status}; {points_status} changes nothing")
         paid = as_decimal(total_price)
         if paid is None or abs(paid - order.total) > AMOUNT_TOLERANCE:
             said = f"{paid} SAR" if paid is not None else "no amount"
-            move(order, NEEDS_REVIEW, source=source,
-                 reason=f"Amount mismatch: Points says {said}, the order total is {order.total} SAR.")
+            move(
+                order,
+                NEEDS_REVIEW,
+                source=source,
+                reason=f"Amount mismatch: Points says {said}, the order total is {order.total} SAR.",
+            )
             return Effect(Outcome.AMOUNT_MISMATCH, f"Points total {said} != order total {order.total}")
         # Out of a review, say why: the review's reason must not stay on a paid order.
-        move(order, target, source=source,
-             reason=f"Points says {points_status}." if order.status == NEEDS_REVIEW else None)
+        move(
+            order,
+            target,
+            source=source,
+            reason=f"Points says {points_status}." if order.status == NEEDS_REVIEW else None,
+        )
         return Effect(Outcome.APPLIED, f"{points_status} -> {target}")
 
     if points_status == "cancelled":

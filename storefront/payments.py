@@ -4,6 +4,7 @@ The call goes through :func:`~storefront.points.points_client`, which records it
 timeline (``PointsApiCall``). What happens after the shopper pays is the webhook's job
 (``webhooks/handler.py``); an order whose webhook never came is reconciled (``reconciliation.py``).
 """
+
 import logging
 import re
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ CLAIM_MARGIN_SECONDS = 15
 
 
 # --- Checkout --------------------------------------------------------------------------------
+
 
 @dataclass
 class Customer:
@@ -63,21 +65,29 @@ def checkout_body(order: Order, callback_url: str) -> dict:
         "name": order.customer_name,
         "callback_url": callback_url,
         "products": [
-            {"product_name": line.product_name, "product_price": to_wire_amount(line.unit_price),
-             "quantity": line.quantity}
+            {
+                "product_name": line.product_name,
+                "product_price": to_wire_amount(line.unit_price),
+                "quantity": line.quantity,
+            }
             for line in order.lines
         ],
         "shipping_address": {"city": order.city, "line1": order.address_line},
-        "metadata": {"cart_id": order.cart_id, "channel": "web", "shop_order_id": order.id,
-                     "locale": order.locale or "en"},
+        "metadata": {
+            "cart_id": order.cart_id,
+            "channel": "web",
+            "shop_order_id": order.id,
+            "locale": order.locale or "en",
+        },
     }
     if order.shipping_amount:
         body["shipping_amount"] = to_wire_amount(order.shipping_amount)
     return body
 
 
-def start_checkout(cart: Cart, priced: CartTotals, customer: Customer,
-                   callback_url_for: Callable[[Order], str], locale: str = "en") -> Order:
+def start_checkout(
+    cart: Cart, priced: CartTotals, customer: Customer, callback_url_for: Callable[[Order], str], locale: str = "en"
+) -> Order:
     """Record the order, then ask Points for a hosted checkout. Returns the order with its
     checkout_url, or without one while another request (a double click) is asking Points for it.
 
@@ -112,13 +122,19 @@ def _claim_checkout_call(order: Order) -> bool:
     An atomic UPDATE is the lock: it works across threads, processes and machines alike. Only a
     claim past :func:`claim_given_up_before` is taken over: its request died without an answer.
     """
-    claimed = db.session.execute(
-        sa.update(Order)
-        .where(Order.id == order.id, Order.checkout_url.is_(None),
-               sa.or_(Order.checkout_started_at.is_(None), Order.checkout_started_at < claim_given_up_before()))
-        .values(checkout_started_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+    claimed = (
+        db.session.execute(
+            sa.update(Order)
+            .where(
+                Order.id == order.id,
+                Order.checkout_url.is_(None),
+                sa.or_(Order.checkout_started_at.is_(None), Order.checkout_started_at < claim_given_up_before()),
+            )
+            .values(checkout_started_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
     db.session.commit()
     return claimed
 
@@ -176,10 +192,19 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer, local
     )
     _set_customer(order, customer)
     for line in priced.lines:
-        order.lines.append(OrderLine(product_id=line.product.id, product_name=name_in(line.product, locale),
-                                     unit_price=line.unit_price, quantity=line.quantity))
-    order.transitions.append(OrderTransition(from_status=None, to_status=orders.PENDING_PAYMENT,
-                                             source="checkout", reason="Pay with Points pressed"))
+        order.lines.append(
+            OrderLine(
+                product_id=line.product.id,
+                product_name=name_in(line.product, locale),
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+            )
+        )
+    order.transitions.append(
+        OrderTransition(
+            from_status=None, to_status=orders.PENDING_PAYMENT, source="checkout", reason="Pay with Points pressed"
+        )
+    )
     db.session.add(order)
     try:
         db.session.flush()
@@ -197,16 +222,18 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer, local
 
 def _awaiting_payment(cart: Cart) -> Optional[Order]:
     """The cart's order awaiting payment; the unique index allows at most one."""
-    return db.session.scalar(
-        sa.select(Order).where(Order.cart_id == cart.id, Order.status == orders.PENDING_PAYMENT)
-    )
+    return db.session.scalar(sa.select(Order).where(Order.cart_id == cart.id, Order.status == orders.PENDING_PAYMENT))
 
 
 def _why_not_reuse(order: Order, priced: CartTotals, customer: Customer) -> Optional[str]:
     if order.cart_fingerprint != priced.fingerprint():
         return "The cart changed before payment; a new order replaced this one."
     if (order.customer_name, order.phone, order.city, order.address_line) != (
-            customer.name, customer.phone, customer.city, customer.address_line):
+        customer.name,
+        customer.phone,
+        customer.city,
+        customer.address_line,
+    ):
         return "The contact or delivery details changed before payment; a new order replaced this one."
     session_life = timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"] - 1)
     if order.checkout_url and order.checkout_started_at < utcnow() - session_life:

@@ -1,4 +1,5 @@
 """KSA mobile numbers, as Points accepts them."""
+
 import re
 
 _SEPARATORS = re.compile(r"[\s\-()]")

@@ -7,6 +7,7 @@ checkout path; the private key only into the ``x-api-key`` header, and neither i
 Paths are appended to ``base_url`` exactly as the OpenAPI file reads them, so ``base_url`` is
 ``https://sandbox.papp.sa/api`` for the real sandbox, or ``<shop>/points-sandbox/api`` in demo mode.
 """
+
 import json
 import logging
 import time
@@ -26,7 +27,12 @@ from .privacy import scrub
 log = logging.getLogger(__name__)
 
 SHIPPING_STATUSES = (
-    "new", "license_in_progress", "ready_shipping", "delivery_is_in_progress", "delivered", "cancelled",
+    "new",
+    "license_in_progress",
+    "ready_shipping",
+    "delivery_is_in_progress",
+    "delivered",
+    "cancelled",
 )
 
 
@@ -46,7 +52,9 @@ class PointsError(Exception):
         self.errors: dict[str, list[str]] = errors or {}
 
     def __str__(self):
-        return f"{self.kind} ({self.status_code}): {self.message}" if self.status_code else f"{self.kind}: {self.message}"
+        return (
+            f"{self.kind} ({self.status_code}): {self.message}" if self.status_code else f"{self.kind}: {self.message}"
+        )
 
 
 # An order's ``type``: the API sends the integer, webhooks the name (reference §6.3).
@@ -84,13 +92,13 @@ class PointsOrder:
     total_price: Optional[Decimal]
     reference_number: Optional[str] = None
     status_label: Optional[str] = None
-    type: Optional[str] = None                 # earning | replacing
-    refund_amount: Optional[Decimal] = None    # refunded / auto_refunded: this refund
-    left_amount: Optional[Decimal] = None      # refunded: what is left after it (absolute)
-    reason: Optional[str] = None               # cancelled / refunded
-    status: Optional[str] = None               # shipping_status_updated: the shipping status
-    custom_status: Optional[Labels] = None     # shipping_status_updated: the merchant's labels
-    updated_at: Optional[str] = None           # to the second: two changes may share it
+    type: Optional[str] = None  # earning | replacing
+    refund_amount: Optional[Decimal] = None  # refunded / auto_refunded: this refund
+    left_amount: Optional[Decimal] = None  # refunded: what is left after it (absolute)
+    reason: Optional[str] = None  # cancelled / refunded
+    status: Optional[str] = None  # shipping_status_updated: the shipping status
+    custom_status: Optional[Labels] = None  # shipping_status_updated: the merchant's labels
+    updated_at: Optional[str] = None  # to the second: two changes may share it
     raw: dict = field(default_factory=dict)
 
     @classmethod
@@ -164,8 +172,7 @@ class PointsClient:
     def create_checkout(self, body: dict) -> str:
         """``POST /v1/orders/checkout/{publicKey}`` (no x-api-key); returns the ``checkout_url``."""
         # A key is one path segment: a '/', '?' or '#' in it must not end the path there.
-        data = self._request("POST", f"/v1/orders/checkout/{quote(self.public_key, safe='')}", body=body,
-                             private=False)
+        data = self._request("POST", f"/v1/orders/checkout/{quote(self.public_key, safe='')}", body=body, private=False)
         url = data.get("checkout_url") if isinstance(data, dict) else None
         if not url:
             raise PointsError("bad_response", "checkout response without checkout_url")
@@ -174,7 +181,9 @@ class PointsClient:
     def get_order(self, uuid: str) -> PointsOrder:
         return PointsOrder.from_resource(self._request("GET", f"/v1/orders/{uuid}"))
 
-    def update_shipping_status(self, uuid: str, status: str, *, name_ar: str = None, name_en: str = None) -> PointsOrder:
+    def update_shipping_status(
+        self, uuid: str, status: str, *, name_ar: str = None, name_en: str = None
+    ) -> PointsOrder:
         body = {"status": status}
         if name_ar:
             body["name_ar"] = name_ar
@@ -306,12 +315,14 @@ def json_for_log(obj) -> str:
 
 # --- The shop's client -------------------------------------------------------------------------
 
+
 def points_client(order=None, recorded: Optional[list] = None) -> PointsClient:
     """The app's client, whose every call is recorded on ``order``'s timeline (or the shop's, if None);
     each ``PointsApiCall`` row is also appended to ``recorded``, for a caller that names it as a cause.
 
     The base URL is ``POINTS_API_URL``, or in demo mode the sandbox mounted in this server.
     """
+
     def record(call: CallRecord) -> None:
         row = PointsApiCall(
             order_id=order.id if order is not None else None,

@@ -1,11 +1,13 @@
 """Keeping PII and secrets out of logs, pages and the admin timeline."""
+
 import logging
 import re
 
 # A KSA mobile in any of the accepted shapes: +966 5x..., 00966 5x..., 966 5x..., 05x..., 5x...
 # standing on its own: not the middle of a longer token such as a uuid (``0b053750-3103-…``).
 _PHONE_RE = re.compile(
-    r"(?<![0-9A-Za-z])(?:(?:\+?966|00966|0)[\s-]?)?(5)(?:[\s-]?\d){4}((?:[\s-]?\d){4})(?![0-9A-Za-z])")
+    r"(?<![0-9A-Za-z])(?:(?:\+?966|00966|0)[\s-]?)?(5)(?:[\s-]?\d){4}((?:[\s-]?\d){4})(?![0-9A-Za-z])"
+)
 
 
 def mask_phone(phone: str | None) -> str:

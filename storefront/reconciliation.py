@@ -10,6 +10,7 @@ paid. Past the session life it is therefore never cancelled, but put to staff as
 Points" (decisions), unless Points never gave it a ``checkout_url``: then the shopper never saw
 a checkout, nothing can have been paid, and it is cancelled.
 """
+
 from datetime import timedelta
 from typing import Optional
 
@@ -47,8 +48,9 @@ def reconcile_order(order: Order) -> str:
             # from review forever.
             order = lock_order(Order.id == order.id)
             order.points_uuid_hint = None
-            return _no_uuid(order, note=_("Points does not know the hinted order %(uuid)s; the hint was dropped.",
-                                          uuid=uuid))
+            return _no_uuid(
+                order, note=_("Points does not know the hinted order %(uuid)s; the hint was dropped.", uuid=uuid)
+            )
         db.session.commit()  # keep the recorded call on the timeline
         raise
     order = lock_order(Order.id == order.id)  # locked only now, not during the HTTP call
@@ -56,8 +58,12 @@ def reconcile_order(order: Order) -> str:
         if order.points_uuid_hint == uuid:
             order.points_uuid_hint = None
         db.session.commit()
-        return _("%(order)s: Points order %(uuid)s belongs to %(other)r, not to this order; the hint was dropped.",
-                 order=order.order_number, uuid=uuid, other=remote.order_number)
+        return _(
+            "%(order)s: Points order %(uuid)s belongs to %(other)r, not to this order; the hint was dropped.",
+            order=order.order_number,
+            uuid=uuid,
+            other=remote.order_number,
+        )
     return apply_points_order(order, remote, calls[-1])
 
 
@@ -66,8 +72,9 @@ def belongs_to(order: Order, remote: PointsOrder) -> bool:
     return remote.order_number.lstrip("#") == order.order_number
 
 
-def apply_points_order(order: Order, remote: PointsOrder, answered_by: PointsApiCall,
-                       staff: Optional[AdminUser] = None) -> str:
+def apply_points_order(
+    order: Order, remote: PointsOrder, answered_by: PointsApiCall, staff: Optional[AdminUser] = None
+) -> str:
     """Apply what ``GET /v1/orders/{uuid}`` answered (the call ``answered_by``, made for ``staff`` if
     they entered the uuid), as a webhook would, and commit. ``order`` was read under ``lock_order``
     and checked with :func:`belongs_to` by the caller.
@@ -75,11 +82,17 @@ def apply_points_order(order: Order, remote: PointsOrder, answered_by: PointsApi
     order.points_uuid = remote.uuid
     order.points_reference_number = remote.reference_number or order.points_reference_number
     with orders.caused_by(order, api_call=answered_by, staff_user=staff):
-        outcome = orders.apply_points_status(order, remote.order_status, source="reconciliation",
-                                             total_price=remote.total_price)
+        outcome = orders.apply_points_status(
+            order, remote.order_status, source="reconciliation", total_price=remote.total_price
+        )
     db.session.commit()
-    return _("%(order)s: Points says %(points_status)s; %(outcome)s (%(detail)s).", order=order.order_number,
-             points_status=remote.order_status, outcome=outcome.outcome.value, detail=outcome.detail)
+    return _(
+        "%(order)s: Points says %(points_status)s; %(outcome)s (%(detail)s).",
+        order=order.order_number,
+        points_status=remote.order_status,
+        outcome=outcome.outcome.value,
+        detail=outcome.detail,
+    )
 
 
 def _no_uuid(order: Order, note: str = "") -> str:
@@ -94,21 +107,31 @@ def _no_uuid(order: Order, note: str = "") -> str:
     if not order.checkout_url:
         orders.cancel_locally(order, NEVER_STARTED, source="reconciliation")
         db.session.commit()
-        return _("%(order)s: checkout never started: Points gave no checkout_url, so the shopper saw no "
-                 "checkout; cancelled.", order=order.order_number) + note
+        return (
+            _(
+                "%(order)s: checkout never started: Points gave no checkout_url, so the shopper saw no "
+                "checkout; cancelled.",
+                order=order.order_number,
+            )
+            + note
+        )
     orders.move(order, orders.NEEDS_REVIEW, source="reconciliation", reason=orders.NO_WORD_FROM_POINTS)
     db.session.commit()
-    return _("%(order)s: no word from Points within the session life. It may be paid, so it is not cancelled: "
-             "it needs review (find it in the Points dashboard, then enter its uuid or close it as unpaid).",
-             order=order.order_number) + note
+    return (
+        _(
+            "%(order)s: no word from Points within the session life. It may be paid, so it is not cancelled: "
+            "it needs review (find it in the Points dashboard, then enter its uuid or close it as unpaid).",
+            order=order.order_number,
+        )
+        + note
+    )
 
 
 def reconcile_stale_orders(older_than: timedelta) -> list[str]:
     """Reconcile every order still waiting for Points (pending or authorized) older than that."""
     cutoff = utcnow() - older_than
     stale = db.session.scalars(
-        sa.select(Order).where(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < cutoff)
-        .order_by(Order.id)
+        sa.select(Order).where(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < cutoff).order_by(Order.id)
     ).all()
     results = []
     for order in stale:

@@ -12,6 +12,7 @@
   so concurrent requests, processes and machines sharing the database all count. The login
   slow-down (``admin/auth.py``) and the Pay button use it.
 """
+
 import hashlib
 import ipaddress
 from dataclasses import dataclass
@@ -38,11 +39,18 @@ def install(app: Flask) -> None:
     app.after_request(add_security_headers)
     # A Host that TRUSTED_HOSTS refuses leaves no URL adapter, so the usual error page (which
     # builds URLs) cannot render: answer in plain text.
-    app.register_error_handler(SecurityError, lambda e: (
-        "Bad request: this shop does not answer to that host name.", 400, {"Content-Type": "text/plain; charset=utf-8"}))
+    app.register_error_handler(
+        SecurityError,
+        lambda e: (
+            "Bad request: this shop does not answer to that host name.",
+            400,
+            {"Content-Type": "text/plain; charset=utf-8"},
+        ),
+    )
 
 
 # --- Headers ------------------------------------------------------------------------------------
+
 
 def add_security_headers(response):
     headers = response.headers
@@ -62,16 +70,18 @@ def content_security_policy() -> str:
     and the 303 after Pay may go on to Points' hosted checkout (Chromium checks form-action on
     the redirects that follow a form submission)."""
     form_action = " ".join(dict.fromkeys(["'self'", *points_checkout_origins()]))
-    return "; ".join([
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        f"form-action {form_action}",
-    ])
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            f"form-action {form_action}",
+        ]
+    )
 
 
 def points_checkout_origins() -> list[str]:
@@ -88,7 +98,8 @@ def checkout_origin_allowed(checkout_url: str) -> bool:
         source = urlsplit(allowed)
         wildcard = source.netloc.startswith("*.")
         if source.scheme == target.scheme and (
-                source.netloc == target.netloc or wildcard and target.netloc.endswith(source.netloc[1:])):
+            source.netloc == target.netloc or wildcard and target.netloc.endswith(source.netloc[1:])
+        ):
             return True
     return False
 
@@ -99,6 +110,7 @@ def _origin(url: str) -> str:
 
 
 # --- The shop's own address -----------------------------------------------------------------------
+
 
 def external_url_for(endpoint: str, **values) -> str:
     """An absolute URL of this shop for another party to send the shopper back to (callback_url).
@@ -115,6 +127,7 @@ def external_url_for(endpoint: str, **values) -> str:
 
 
 # --- Odd input ----------------------------------------------------------------------------------
+
 
 def refuse_nul_bytes():
     """No field, path or parameter of this shop takes a NUL byte; PostgreSQL cannot store one."""
@@ -135,6 +148,7 @@ def page_number() -> int:
 
 
 # --- Rate limits --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Limit:
@@ -188,13 +202,19 @@ def _count_hit(key: str, limit: Limit, now) -> bool:
     room = sa.or_(new_window, RateLimit.hits < limit.hits)
     if limit.then_every is not None:
         room = sa.or_(room, RateLimit.last_hit_at <= now - limit.then_every)
-    return db.session.execute(
-        sa.update(RateLimit).where(RateLimit.key == key, room)
-        .values(hits=sa.case((new_window, 1), else_=RateLimit.hits + 1),
+    return (
+        db.session.execute(
+            sa.update(RateLimit)
+            .where(RateLimit.key == key, room)
+            .values(
+                hits=sa.case((new_window, 1), else_=RateLimit.hits + 1),
                 window_started_at=sa.case((new_window, now), else_=RateLimit.window_started_at),
-                last_hit_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount == 1
+                last_hit_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
 
 
 def _insert_first_hit(key: str, now) -> bool:

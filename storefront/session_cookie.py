@@ -5,6 +5,7 @@ session, then to write it); on an anonymous visitor's product page, whose first 
 starts a session, that was a tenth of the page's time. The cookie itself is unchanged. It is
 written only when the session changes (``SESSION_REFRESH_EACH_REQUEST`` is off in config.py).
 """
+
 from flask.sessions import SecureCookieSessionInterface
 
 

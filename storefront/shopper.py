@@ -6,6 +6,7 @@ their names and prices, come from that version's catalogue snapshot (catalogue.p
 product on the page. The version is read with the lines on every request, so nothing shown is
 older than the database: no stale price, no stale count.
 """
+
 from dataclasses import dataclass
 from typing import Optional
 
@@ -52,5 +53,7 @@ def _read(cart_token: Optional[str]) -> Shopper:
         return Shopper(catalogue.snapshot(None), tuple(lines_of_cart(cart_token)))
     snapshot = catalogue.snapshot(rows[0][0])
     products = snapshot.products([product_id for _, product_id, _ in rows if product_id is not None])
-    return Shopper(snapshot, tuple(PricedLine(products[product_id], quantity)
-                                   for _, product_id, quantity in rows if product_id in products))
+    return Shopper(
+        snapshot,
+        tuple(PricedLine(products[product_id], quantity) for _, product_id, quantity in rows if product_id in products),
+    )

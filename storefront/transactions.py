@@ -6,6 +6,7 @@ state. On PostgreSQL ``SELECT ... FOR UPDATE`` locks the row until commit. SQLit
 ``FOR UPDATE``; there the write lock is taken when the transaction begins (``BEGIN IMMEDIATE``),
 before anything is read, so a second writer waits (``busy_timeout``) instead of reading old rows.
 """
+
 import functools
 from typing import Optional
 
@@ -48,8 +49,7 @@ def lock_order(*criteria) -> Optional[Order]:
     """Begin a write transaction and read the order in it, fresh and locked until commit."""
     begin_write()
     return db.session.scalar(
-        sa.select(Order).where(*criteria).with_for_update()
-        .execution_options(populate_existing=True)
+        sa.select(Order).where(*criteria).with_for_update().execution_options(populate_existing=True)
     )
 
 
@@ -57,8 +57,7 @@ def lock_cart(cart_id: int) -> Optional[Cart]:
     """Begin a write transaction and read the cart in it (its lines fresh), locked until commit."""
     begin_write()
     cart = db.session.scalar(
-        sa.select(Cart).where(Cart.id == cart_id).with_for_update()
-        .execution_options(populate_existing=True)
+        sa.select(Cart).where(Cart.id == cart_id).with_for_update().execution_options(populate_existing=True)
     )
     if cart is not None:
         db.session.expire(cart, ["lines"])

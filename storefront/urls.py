@@ -6,6 +6,7 @@ endpoint, its values and the prefix the app is served under, so it is built once
 External URLs (which name the host) and debug mode (where static fingerprints change as files
 are edited) are built every time.
 """
+
 from flask import Flask, has_request_context, request
 
 MAX_URLS = 8192  # products × a few endpoints; past that, start again (no LRU bookkeeping)
@@ -19,8 +20,12 @@ def init_app(app: Flask) -> None:
         if values.get("_external") or app.debug or not has_request_context():
             return build(endpoint, **values)
         # A relative endpoint (".show") names one in the current blueprint.
-        key = (request.script_root, request.blueprint if endpoint[0] == "." else None, endpoint,
-               tuple(sorted(values.items())) if values else ())
+        key = (
+            request.script_root,
+            request.blueprint if endpoint[0] == "." else None,
+            endpoint,
+            tuple(sorted(values.items())) if values else (),
+        )
         try:
             url = urls.get(key)
         except TypeError:  # an unhashable value: rare enough to build each time

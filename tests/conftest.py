@@ -4,6 +4,7 @@ sandbox) served over real HTTP for the whole session.
 The database is SQLite in a temporary folder, or the PostgreSQL server named by DATABASE_URL
 (``postgresql+psycopg://...``) when that is set: ``.ci/run`` runs the suite both ways.
 """
+
 import os
 import re
 import shutil
@@ -17,13 +18,12 @@ import requests
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask.testing import FlaskClient
+from servers import POSTGRES_URL, TEST_LIMITS, Gunicorn
 from werkzeug.serving import make_server
 
 from storefront import create_app
 from storefront.config import DEMO_SANDBOX_PATH
 from storefront.extensions import db as _db
-
-from servers import POSTGRES_URL, TEST_LIMITS, Gunicorn
 
 TEST_SECRETS = {
     "SECRET_KEY": "test-secret-key",
@@ -63,8 +63,14 @@ def seeded_sqlite(tmp_path_factory) -> Path:
 
     Made the way every start makes it: ``create_app`` runs the migrations and seeds."""
     path = tmp_path_factory.mktemp("template") / "shop.db"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "POINTS_API_URL": "http://points.invalid/api",
-                      "POINTS_DEMO_MODE": False, **TEST_SECRETS})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "POINTS_API_URL": "http://points.invalid/api",
+            "POINTS_DEMO_MODE": False,
+            **TEST_SECRETS,
+        }
+    )
     with app.app_context():
         _db.engine.dispose()
     return path
@@ -101,8 +107,10 @@ class OneContextPerRequest(FlaskClient):
 
     def open(self, *args, **kwargs):
         if not self.preserve_context and has_app_context() and current_app._get_current_object() is self.application:
-            raise RuntimeError("a request sent inside `with app.app_context()` would share that context's g: "
-                               "read the database before or after the request, in a block of its own")
+            raise RuntimeError(
+                "a request sent inside `with app.app_context()` would share that context's g: "
+                "read the database before or after the request, in a block of its own"
+            )
         return super().open(*args, **kwargs)
 
 
@@ -142,6 +150,7 @@ def runner(app):
 
 
 # --- Real HTTP ----------------------------------------------------------------------------------
+
 
 class ServerThread:
     """A real threaded HTTP server for a WSGI app on a free local port."""
@@ -189,9 +198,17 @@ class LiveShop:
     def pay(self, session, phone="0500000001", name="Sara Al-Qahtani", city="Riyadh", address_line="King Fahd Rd 1"):
         """Press Pay with Points; returns the response without following the redirect."""
         token = self.csrf_token(session, "/checkout")
-        return session.post(f"{self.url}/checkout", allow_redirects=False, data={
-            "csrf_token": token, "phone": phone, "name": name, "city": city, "address_line": address_line,
-        })
+        return session.post(
+            f"{self.url}/checkout",
+            allow_redirects=False,
+            data={
+                "csrf_token": token,
+                "phone": phone,
+                "name": name,
+                "city": city,
+                "address_line": address_line,
+            },
+        )
 
     def start_checkout(self, session, slug="sukkari-dates", quantity=1, **customer) -> str:
         """Add a product and press Pay; returns the sandbox checkout_url."""
@@ -203,8 +220,10 @@ class LiveShop:
     # The sandbox's control endpoints, as a demo or a test drives them.
     def complete(self, checkout_url: str, phone="500000001", points=0, card_number="4111111111111111") -> dict:
         session_id = checkout_url.rstrip("/").rsplit("/", 1)[-1]
-        response = requests.post(f"{self.sandbox_url}/_control/sessions/{session_id}/complete",
-                                 json={"phone_number": phone, "points": points, "card_number": card_number})
+        response = requests.post(
+            f"{self.sandbox_url}/_control/sessions/{session_id}/complete",
+            json={"phone_number": phone, "points": points, "card_number": card_number},
+        )
         assert response.status_code == 200, response.text[:500]
         return response.json()
 
@@ -215,9 +234,17 @@ class LiveShop:
 
     def calm(self) -> None:
         """Every chaos switch off."""
-        self.chaos(webhook_delay_seconds=0, webhook_duplicate=False, webhook_reverse=False,
-                   webhook_drop_next=0, checkout_fail_status=None, checkout_fail_next=0,
-                   callback_params=True, forbid_merchant=False, forbid_ip=False)
+        self.chaos(
+            webhook_delay_seconds=0,
+            webhook_duplicate=False,
+            webhook_reverse=False,
+            webhook_drop_next=0,
+            checkout_fail_status=None,
+            checkout_fail_next=0,
+            callback_params=True,
+            forbid_merchant=False,
+            forbid_ip=False,
+        )
 
     def drain_webhooks(self, timeout: float = 10.0) -> dict:
         """Wait until the sandbox has delivered (or given up on) every webhook."""
@@ -226,8 +253,9 @@ class LiveShop:
 
     def points_api(self, method: str, path: str, **kwargs) -> requests.Response:
         """Call the sandbox's merchant API as the merchant's server would (private key)."""
-        return requests.request(method, f"{self.sandbox_url}/api{path}",
-                                headers={"x-api-key": TEST_SECRETS["POINTS_PRIVATE_KEY"]}, **kwargs)
+        return requests.request(
+            method, f"{self.sandbox_url}/api{path}", headers={"x-api-key": TEST_SECRETS["POINTS_PRIVATE_KEY"]}, **kwargs
+        )
 
     # Reading the shop's database, as a test asserts.
     def order(self, order_number=None, *, token=None):
@@ -235,7 +263,9 @@ class LiveShop:
 
         with self.app.app_context():
             query = sa.select(Order)
-            query = query.where(Order.order_number == order_number) if order_number else query.where(Order.token == token)
+            query = (
+                query.where(Order.order_number == order_number) if order_number else query.where(Order.token == token)
+            )
             order = _db.session.scalar(query)
             if order is not None:
                 _db.session.expunge(order)
@@ -266,21 +296,30 @@ def live_shop(tmp_path_factory):
     from points_sandbox.mount import mount
 
     folder = tmp_path_factory.mktemp("live")
-    shop_db = (_ensure_postgres_database(POSTGRES_URL, "storefront_live") if POSTGRES_URL
-               else f"sqlite:///{folder / 'shop.db'}")
-    shop = create_app({
-        "SQLALCHEMY_DATABASE_URI": shop_db,
-        "POINTS_API_URL": None,
-        "POINTS_DEMO_MODE": True,
-        "WTF_CSRF_ENABLED": True,
-        **TEST_SECRETS,
-        **TEST_LIMITS,
-    })
-    sandbox = mount(shop, at=DEMO_SANDBOX_PATH, config={
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'points_sandbox.db'}",
-        "SANDBOX_WEBHOOK_RETRY_DELAYS": [0.2, 0.5],
-        "SANDBOX_REDIRECT_SECONDS": 1,
-    })
+    shop_db = (
+        _ensure_postgres_database(POSTGRES_URL, "storefront_live")
+        if POSTGRES_URL
+        else f"sqlite:///{folder / 'shop.db'}"
+    )
+    shop = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": shop_db,
+            "POINTS_API_URL": None,
+            "POINTS_DEMO_MODE": True,
+            "WTF_CSRF_ENABLED": True,
+            **TEST_SECRETS,
+            **TEST_LIMITS,
+        }
+    )
+    sandbox = mount(
+        shop,
+        at=DEMO_SANDBOX_PATH,
+        config={
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'points_sandbox.db'}",
+            "SANDBOX_WEBHOOK_RETRY_DELAYS": [0.2, 0.5],
+            "SANDBOX_REDIRECT_SECONDS": 1,
+        },
+    )
     server = ServerThread(shop.wsgi_app)
     shop.config["SHOP_BASE_URL"] = server.url  # as an operator sets it for CLI commands in demo mode
     live = LiveShop(shop, sandbox, server)
@@ -300,10 +339,19 @@ def live(live_shop):
 def served_app(tmp_path_factory):
     """The shop alone (no Points, no demo) over its own database, served by a real threaded server
     on a free loopback port: for tests that fire concurrent HTTP requests at it. Yields (app, url)."""
-    url = (_ensure_postgres_database(POSTGRES_URL, "storefront_served") if POSTGRES_URL
-           else f"sqlite:///{tmp_path_factory.mktemp('served') / 'shop.db'}")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "POINTS_API_URL": "http://points.invalid/api",
-                      "POINTS_DEMO_MODE": False, **TEST_SECRETS})
+    url = (
+        _ensure_postgres_database(POSTGRES_URL, "storefront_served")
+        if POSTGRES_URL
+        else f"sqlite:///{tmp_path_factory.mktemp('served') / 'shop.db'}"
+    )
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "POINTS_API_URL": "http://points.invalid/api",
+            "POINTS_DEMO_MODE": False,
+            **TEST_SECRETS,
+        }
+    )
     server = ServerThread(app)
     yield app, server.url
     server.stop()
@@ -312,6 +360,7 @@ def served_app(tmp_path_factory):
 
 
 # --- Real servers in their own processes -------------------------------------------------------
+
 
 @pytest.fixture
 def start_gunicorn(tmp_path):
@@ -330,6 +379,7 @@ def start_gunicorn(tmp_path):
 
 # --- Orders made directly in the database ------------------------------------------------------
 
+
 @pytest.fixture
 def make_order(app):
     """Create an order as if the shopper had pressed Pay: lines, totals, a pending status.
@@ -347,15 +397,27 @@ def make_order(app):
         with _in_app_context(app):
             products = {p.slug: p for p in _db.session.scalars(sa.select(Product))}
             n = next(counter)
-            order = Order(order_number=f"PTS-2026-{900000 + n:06d}", status=status, customer_name="Sara",
-                          phone="500000001", city="Riyadh", address_line="King Fahd Rd 1",
-                          subtotal=Decimal("0.00"), shipping_amount=Decimal(shipping), total=Decimal("0.00"),
-                          points_uuid=points_uuid, **fields)
+            order = Order(
+                order_number=f"PTS-2026-{900000 + n:06d}",
+                status=status,
+                customer_name="Sara",
+                phone="500000001",
+                city="Riyadh",
+                address_line="King Fahd Rd 1",
+                subtotal=Decimal("0.00"),
+                shipping_amount=Decimal(shipping),
+                total=Decimal("0.00"),
+                points_uuid=points_uuid,
+                **fields,
+            )
             for slug, quantity in lines:
                 product = products[slug]
-                order.lines.append(OrderLine(product_id=product.id, product_name=product.name,
-                                             unit_price=product.price, quantity=quantity))
-            order.subtotal = sum((l.unit_price * l.quantity for l in order.lines), Decimal("0.00"))
+                order.lines.append(
+                    OrderLine(
+                        product_id=product.id, product_name=product.name, unit_price=product.price, quantity=quantity
+                    )
+                )
+            order.subtotal = sum((line.unit_price * line.quantity for line in order.lines), Decimal("0.00"))
             order.total = order.subtotal + order.shipping_amount
             order.transitions.append(OrderTransition(from_status=None, to_status=status, source="checkout"))
             _db.session.add(order)
@@ -371,15 +433,19 @@ def _read_order(order_id: int):
 
     from storefront.models import Order
 
-    return _db.session.scalar(sa.select(Order).where(Order.id == order_id)
-                              .options(selectinload(Order.lines), selectinload(Order.transitions))
-                              .execution_options(populate_existing=True))
+    return _db.session.scalar(
+        sa.select(Order)
+        .where(Order.id == order_id)
+        .options(selectinload(Order.lines), selectinload(Order.transitions))
+        .execution_options(populate_existing=True)
+    )
 
 
 @pytest.fixture
 def reload(app):
     """``reload(order)``: the order as the database holds it now, with its lines and transitions;
     in the test's app context if it holds one, else read in one of its own and returned detached."""
+
     def read(order):
         with _in_app_context(app):
             return _read_order(order.id)
@@ -396,8 +462,9 @@ def staff_client(app, client):
     from storefront.models import AdminUser
 
     with app.app_context():
-        user = AdminUser(email="staff@example.test",
-                         password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000"))
+        user = AdminUser(
+            email="staff@example.test", password_hash=generate_password_hash("x", method="pbkdf2:sha256:1000")
+        )
         _db.session.add(user)
         _db.session.commit()
         with client.session_transaction() as session:
@@ -409,8 +476,12 @@ def staff_client(app, client):
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -419,8 +490,11 @@ def playwright_session():
     if not os.path.exists(CHROMIUM):
         reason = f"Chromium not found at {CHROMIUM}: browser tests skipped"
         if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium not found at {CHROMIUM}, and CI must run the browser tests "
-                        "(apt-get install chromium, or set CHROMIUM_PATH)", pytrace=False)
+            pytest.fail(
+                f"Chromium not found at {CHROMIUM}, and CI must run the browser tests "
+                "(apt-get install chromium, or set CHROMIUM_PATH)",
+                pytrace=False,
+            )
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 

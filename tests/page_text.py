@@ -3,6 +3,7 @@
 Money is drawn with the riyal sign as an SVG and the words "SAR" for screen readers, so an
 amount reads ``1,234.50 SAR`` in the text, not in the markup.
 """
+
 import html as html_lib
 import re
 

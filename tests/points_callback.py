@@ -5,6 +5,7 @@ Points appends query parameters to callback_url whose names are undocumented; ou
 without them, so a test that follows the way back drops them first, and a test about the
 callback's uuid hint adds one itself (as Points might) instead of relying on the sandbox's guess.
 """
+
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SANDBOX_APPENDED = ("order_uuid", "status")

@@ -2,6 +2,7 @@
 
 Plain helpers (the fixtures are in conftest.py); test modules import them as ``from servers import ...``.
 """
+
 import itertools
 import os
 import re
@@ -66,14 +67,23 @@ class Gunicorn:
         self.workers = int(argv[argv.index("--workers") + 1])
         self.url = "http://" + argv[argv.index("--bind") + 1]
         self.log_path = folder / f"gunicorn-{next(_fresh_databases)}.log"
-        keep = {k: v for k, v in os.environ.items()
-                if k in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "TMPDIR", "PYTHONDONTWRITEBYTECODE")}
+        keep = {
+            k: v
+            for k, v in os.environ.items()
+            if k in ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "TMPDIR", "PYTHONDONTWRITEBYTECODE")
+        }
         # Its control socket in the test's folder, not the shared default under ~/.gunicorn.
         keep["GUNICORN_CMD_ARGS"] = f"--control-socket {folder / 'gunicorn.ctl'}"
         self.started = time.monotonic()
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", *argv], cwd=REPO, env={**keep, **env},
-                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", *argv],
+                cwd=REPO,
+                env={**keep, **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -1,20 +1,25 @@
 """Staff in the live back office over real HTTP, as a browser does it: log in with CSRF, fill in a
 form as the order page rendered it (CSRF token, one-time submission key), and land back on the
 order page, which every staff action answers with a 303 to."""
+
 import html
 import re
 
 import requests
 
-from storefront.config import DEMO_ADMIN_EMAIL as DEMO_EMAIL, DEMO_ADMIN_PASSWORD as DEMO_PASSWORD
+from storefront.config import DEMO_ADMIN_EMAIL as DEMO_EMAIL
+from storefront.config import DEMO_ADMIN_PASSWORD as DEMO_PASSWORD
 
 
 def log_in(live) -> requests.Session:
     """A browser session logged in as the seeded demo account."""
     session = requests.Session()
     token = live.csrf_token(session, "/admin/login")
-    response = session.post(f"{live.url}/admin/login", allow_redirects=False,
-                            data={"csrf_token": token, "email": DEMO_EMAIL, "password": DEMO_PASSWORD})
+    response = session.post(
+        f"{live.url}/admin/login",
+        allow_redirects=False,
+        data={"csrf_token": token, "email": DEMO_EMAIL, "password": DEMO_PASSWORD},
+    )
     assert response.status_code == 302, response.text[:300]
     return session
 
@@ -42,8 +47,11 @@ def act(live, staff, order, action, **form) -> str:
     """Fill in and press an action's button on the order page: returns the page staff see next.
     For a form the page does not offer, posts with the page's CSRF token (as a stale tab would)."""
     page = order_page(live, staff, order)
-    hidden = rendered_form(page, action) if f'/{action}"' in page else {
-        "csrf_token": live.csrf_token(staff, f"/admin/orders/{order.order_number}")}
+    hidden = (
+        rendered_form(page, action)
+        if f'/{action}"' in page
+        else {"csrf_token": live.csrf_token(staff, f"/admin/orders/{order.order_number}")}
+    )
     return submit(live, staff, order, action, {**hidden, **form})
 
 

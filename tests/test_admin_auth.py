@@ -1,4 +1,5 @@
 """Who gets into /admin: staff with a password, never a shopper; slow-down on repeated failures."""
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -28,21 +29,23 @@ def login(client, email=EMAIL, password=PASSWORD, **kwargs):
     return client.post("/admin/login", data={"email": email, "password": password}, **kwargs)
 
 
-@pytest.mark.parametrize("method, path", [
-    ("get", "/admin/"),
-    ("get", "/admin/orders"),
-    ("get", "/admin/orders/PTS-2026-900001"),
-    ("get", "/admin/webhooks"),
-    ("post", "/admin/orders/PTS-2026-900001/shipping"),
-    ("post", "/admin/orders/PTS-2026-900001/cancel"),
-    ("post", "/admin/orders/PTS-2026-900001/refund"),
-    ("post", "/admin/orders/PTS-2026-900001/reconcile"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/admin/"),
+        ("get", "/admin/orders"),
+        ("get", "/admin/orders/PTS-2026-900001"),
+        ("get", "/admin/webhooks"),
+        ("post", "/admin/orders/PTS-2026-900001/shipping"),
+        ("post", "/admin/orders/PTS-2026-900001/cancel"),
+        ("post", "/admin/orders/PTS-2026-900001/refund"),
+        ("post", "/admin/orders/PTS-2026-900001/reconcile"),
+    ],
+)
 def test_every_admin_page_needs_a_login(client, method, path):
     response = getattr(client, method)(path)
     assert response.status_code == 302
-    assert response.headers["Location"] == ("/admin/login?next=" + path if method == "get"
-                                            else "/admin/login")
+    assert response.headers["Location"] == ("/admin/login?next=" + path if method == "get" else "/admin/login")
 
 
 def test_a_shoppers_session_never_reaches_the_admin(client, staff):
@@ -112,7 +115,7 @@ def test_after_the_slow_down_one_attempt_a_minute_is_evaluated(app, client, staf
         login(client, password="wrong")
     _a_minute_passes(app)
     assert login(client, password="wrong").status_code == 200  # evaluated (and wrong)
-    assert login(client).status_code == 429                     # the next one waits again
+    assert login(client).status_code == 429  # the next one waits again
 
 
 def test_failures_for_many_emails_from_one_address_are_slowed_down_too(client, staff):
@@ -179,9 +182,12 @@ def test_failures_older_than_fifteen_minutes_do_not_count(app, client, staff):
     for _ in range(5):
         login(client, password="wrong")
     with app.app_context():
-        db.session.execute(sa.update(RateLimit).values(
-            window_started_at=RateLimit.window_started_at - timedelta(minutes=16),
-            last_hit_at=RateLimit.last_hit_at - timedelta(minutes=16)))
+        db.session.execute(
+            sa.update(RateLimit).values(
+                window_started_at=RateLimit.window_started_at - timedelta(minutes=16),
+                last_hit_at=RateLimit.last_hit_at - timedelta(minutes=16),
+            )
+        )
         db.session.commit()
     assert login(client).status_code == 302
 
@@ -238,6 +244,7 @@ def test_logout_needs_its_csrf_token(csrf_on, client, staff):
 
 # --- Staff sessions end: logout everywhere, a new password, idleness, a maximum age ----------
 
+
 def _cookie(client):
     return client.get_cookie("session").value
 
@@ -270,8 +277,12 @@ def test_logout_ends_every_session_of_that_account(app, staff):
 
 def test_logout_of_one_account_leaves_another_accounts_sessions_open(app, client, staff):
     with app.app_context():
-        db.session.add(AdminUser(email="other@example.test",
-                                 password_hash=generate_password_hash("other-pass", method="pbkdf2:sha256:1000")))
+        db.session.add(
+            AdminUser(
+                email="other@example.test",
+                password_hash=generate_password_hash("other-pass", method="pbkdf2:sha256:1000"),
+            )
+        )
         db.session.commit()
     other = app.test_client()
     login(other, email="other@example.test", password="other-pass")
@@ -308,16 +319,17 @@ def clock(monkeypatch):
 
     def advance(**kwargs):
         offset[0] += timedelta(**kwargs)
+
     return advance
 
 
 def test_a_staff_session_ends_after_30_idle_minutes(client, staff, clock):
     login(client)
     clock(minutes=29)
-    assert client.get("/admin/orders").status_code == 200   # activity keeps it open ...
+    assert client.get("/admin/orders").status_code == 200  # activity keeps it open ...
     clock(minutes=29)
     assert client.get("/admin/orders").status_code == 200
-    clock(minutes=31)                                        # ... idleness ends it
+    clock(minutes=31)  # ... idleness ends it
     response = client.get("/admin/orders")
     assert response.status_code == 302 and response.headers["Location"].startswith("/admin/login")
     assert b"Your session ended" in client.get(response.headers["Location"]).data
@@ -325,10 +337,10 @@ def test_a_staff_session_ends_after_30_idle_minutes(client, staff, clock):
 
 def test_a_staff_session_ends_after_12_hours_however_active(client, staff, clock):
     login(client)
-    for _ in range(28):                                      # 11 h 40 min of steady work
+    for _ in range(28):  # 11 h 40 min of steady work
         clock(minutes=25)
         assert client.get("/admin/orders").status_code == 200
-    clock(minutes=25)                                        # 12 h 05 min after login
+    clock(minutes=25)  # 12 h 05 min after login
     assert client.get("/admin/orders").status_code == 302
 
 
@@ -342,14 +354,15 @@ def test_the_idle_and_maximum_ages_are_settings(short_sessions, client, staff, c
     clock(minutes=6)
     assert client.get("/admin/orders").status_code == 302
     login(client)
-    for _ in range(14):                                      # 56 minutes of steady work
+    for _ in range(14):  # 56 minutes of steady work
         clock(minutes=4)
         assert client.get("/admin/orders").status_code == 200
-    clock(minutes=8)                                         # 64 minutes after login
+    clock(minutes=8)  # 64 minutes after login
     assert client.get("/admin/orders").status_code == 302
 
 
 # --- The operator command ----------------------------------------------------------------------
+
 
 def test_create_admin_stores_a_hash_and_the_account_can_log_in(app, runner, client):
     result = runner.invoke(args=["create-admin", "New.Staff@Example.test"], input="s3cret-pass\ns3cret-pass\n")
@@ -371,6 +384,7 @@ def test_the_demo_account_is_seeded_in_demo_mode(app_config):
 
     app_config["POINTS_DEMO_MODE"] = True
     demo = create_app(app_config)
-    response = demo.test_client().post("/admin/login", data={"email": "demo@points-storefront.test",
-                                                              "password": "demo-password"})
+    response = demo.test_client().post(
+        "/admin/login", data={"email": "demo@points-storefront.test", "password": "demo-password"}
+    )
     assert response.status_code == 302

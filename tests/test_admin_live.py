@@ -1,5 +1,6 @@
 """The back office against the embedded Points sandbox over real HTTP: staff log in with CSRF,
 act through the Points API, and the order changes when the sandbox's webhook lands."""
+
 import json
 import threading
 from decimal import Decimal
@@ -7,11 +8,12 @@ from decimal import Decimal
 import pytest
 import requests
 import sqlalchemy as sa
-
 from points_callback import with_uuid_hint
 from staff_pages import DEMO_EMAIL, DEMO_PASSWORD, act, flash, log_in, order_page, rendered_form, submit
+
 from storefront.extensions import db
 from storefront.models import OrderTransition, PointsApiCall, WebhookReceipt
+
 
 @pytest.fixture
 def staff(live):
@@ -28,14 +30,18 @@ def paid_order(live, slug="sukkari-dates", quantity=1):
 
 def calls(live, order, path_end=""):
     with live.app.app_context():
-        return db.session.scalars(sa.select(PointsApiCall).where(
-            PointsApiCall.order_id == order.id, PointsApiCall.path.endswith(path_end)).order_by(PointsApiCall.id)).all()
+        return db.session.scalars(
+            sa.select(PointsApiCall)
+            .where(PointsApiCall.order_id == order.id, PointsApiCall.path.endswith(path_end))
+            .order_by(PointsApiCall.id)
+        ).all()
 
 
 def receipts(live, order, event):
     with live.app.app_context():
-        return db.session.scalars(sa.select(WebhookReceipt).where(
-            WebhookReceipt.order_id == order.id, WebhookReceipt.event == event)).all()
+        return db.session.scalars(
+            sa.select(WebhookReceipt).where(WebhookReceipt.order_id == order.id, WebhookReceipt.event == event)
+        ).all()
 
 
 def remote(live, order):
@@ -46,12 +52,14 @@ def remote(live, order):
 
 # --- Login ---------------------------------------------------------------------------------------
 
+
 def test_the_login_page_shows_the_demo_account_and_needs_csrf(live):
     session = requests.Session()
     page = session.get(f"{live.url}/admin/login").text
     assert DEMO_EMAIL in page and DEMO_PASSWORD in page
-    response = session.post(f"{live.url}/admin/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD},
-                            allow_redirects=False)
+    response = session.post(
+        f"{live.url}/admin/login", data={"email": DEMO_EMAIL, "password": DEMO_PASSWORD}, allow_redirects=False
+    )
     assert response.status_code == 400
     assert session.get(f"{live.url}/admin/orders", allow_redirects=False).status_code == 302
 
@@ -65,10 +73,18 @@ def test_a_shopper_with_a_cart_is_sent_to_the_login(live):
 
 # --- Shipping ------------------------------------------------------------------------------------
 
+
 def test_staff_set_the_shipping_status_and_points_webhook_follows(live, staff):
     order = paid_order(live)
-    page = act(live, staff, order, "shipping", status="delivery_is_in_progress",
-               name_en="Out for delivery", name_ar="خرج للتوصيل")
+    page = act(
+        live,
+        staff,
+        order,
+        "shipping",
+        status="delivery_is_in_progress",
+        name_en="Out for delivery",
+        name_ar="خرج للتوصيل",
+    )
     assert "is now out for delivery (Out for delivery)" in flash(page)
     assert live.order(order.order_number).shipping_status == "delivery_is_in_progress"
     assert remote(live, order)["custom_status"] == {"ar": "خرج للتوصيل", "en": "Out for delivery"}
@@ -97,6 +113,7 @@ def test_a_shipping_status_points_rejects_shows_its_field_errors(live, staff):
 
 # --- Cancel --------------------------------------------------------------------------------------
 
+
 def sandbox_session(live, checkout_url: str) -> dict:
     return requests.get(f"{live.sandbox_url}/_control/sessions/{checkout_url.rstrip('/').rsplit('/', 1)[-1]}").json()
 
@@ -111,7 +128,11 @@ def pending_order_known_to_points(live, staff):
     page = act(live, staff, order, "reconcile")
     assert "Points says new; ignored" in flash(page), flash(page)
     order = live.order(order.order_number)
-    assert (order.status, order.points_uuid, order.points_order_status) == ("pending_payment", session["order_uuid"], "new")
+    assert (order.status, order.points_uuid, order.points_order_status) == (
+        "pending_payment",
+        session["order_uuid"],
+        "new",
+    )
     return order, checkout_url
 
 
@@ -124,8 +145,9 @@ def test_staff_cancel_an_unpaid_order_and_the_cancelled_webhook_cancels_it(live,
     assert cancelled.status_reason == "Customer asked to cancel"
     assert remote(live, order)["order_status"] == "cancelled"
     with live.app.app_context():
-        last = db.session.scalars(sa.select(OrderTransition).where(OrderTransition.order_id == order.id)
-                                  .order_by(OrderTransition.id.desc())).first()
+        last = db.session.scalars(
+            sa.select(OrderTransition).where(OrderTransition.order_id == order.id).order_by(OrderTransition.id.desc())
+        ).first()
     assert (last.to_status, last.source) == ("cancelled", "webhook")
 
 
@@ -149,6 +171,7 @@ def test_when_points_refuses_a_cancel_staff_see_why_and_nothing_changes(live, st
 
 
 # --- Refund --------------------------------------------------------------------------------------
+
 
 def test_partial_refunds_add_up_and_show_once_the_refunded_webhook_lands(live, staff):
     order = paid_order(live, "sukkari-dates", 2)  # 2 x 79.00 + 25.00 shipping = 183.00
@@ -201,6 +224,7 @@ def test_when_points_refuses_a_refund_staff_see_why_and_nothing_changes(live, st
 
 # --- Reconciliation of a lost webhook ----------------------------------------------------------
 
+
 def test_a_lost_approved_webhook_is_reconciled_by_the_button(live, staff):
     live.chaos(webhook_drop_next=1)
     shopper = live.shopper()
@@ -217,8 +241,9 @@ def test_a_lost_approved_webhook_is_reconciled_by_the_button(live, staff):
     paid = live.order(order.order_number)
     assert (paid.status, paid.points_uuid) == ("paid", result["order_uuid"])
     with live.app.app_context():
-        [to_paid] = db.session.scalars(sa.select(OrderTransition).where(
-            OrderTransition.order_id == order.id, OrderTransition.to_status == "paid")).all()
+        [to_paid] = db.session.scalars(
+            sa.select(OrderTransition).where(OrderTransition.order_id == order.id, OrderTransition.to_status == "paid")
+        ).all()
     assert to_paid.source == "reconciliation"
     assert [c.method for c in calls(live, order, result["order_uuid"])] == ["GET"]
     assert f"GET /v1/orders/{result['order_uuid']}" in page
@@ -247,6 +272,7 @@ def test_a_lost_approved_webhook_is_reconciled_by_the_command(live):
 
 # --- One submission, one call to Points ----------------------------------------------------------
 
+
 def test_the_same_refund_form_submitted_twice_at_once_refunds_once(live, staff):
     from concurrent.futures import ThreadPoolExecutor
 
@@ -266,11 +292,13 @@ def test_the_same_refund_form_submitted_twice_at_once_refunds_once(live, staff):
     assert [a.status_code for a in answers] == [303, 303]
     assert [c.response_status for c in calls(live, order, "/refund")] == [200]
     live.drain_webhooks()
-    refunds = requests.get(f"{live.sandbox_url}/_control/deliveries",
-                           params={"order_number": order.order_number, "event": "refunded"}).json()["deliveries"]
-    assert [(json.loads(d["payload"])["order"]["refund_amount"], json.loads(d["payload"])["order"]["left_amount"])
-            for d in refunds] == [
-        (10.0, 173.0)]  # Points refunded 10.00 once, not 20.00
+    refunds = requests.get(
+        f"{live.sandbox_url}/_control/deliveries", params={"order_number": order.order_number, "event": "refunded"}
+    ).json()["deliveries"]
+    assert [
+        (json.loads(d["payload"])["order"]["refund_amount"], json.loads(d["payload"])["order"]["left_amount"])
+        for d in refunds
+    ] == [(10.0, 173.0)]  # Points refunded 10.00 once, not 20.00
     live.wait_for_status(order.order_number, "partially_refunded")
     assert live.order(order.order_number).refunded_amount == Decimal("10.00")
 
@@ -283,8 +311,10 @@ def test_reloading_a_refund_that_went_through_does_not_refund_again(live, staff)
 
     again = submit(live, staff, order, "refund", form)  # the browser's "resend the form?"
 
-    assert flash(again) == ("This refund form was already submitted, so it was not sent to Points again. "
-                            "Refund of 5.00 SAR requested; the order updates when Points' webhook arrives.")
+    assert flash(again) == (
+        "This refund form was already submitted, so it was not sent to Points again. "
+        "Refund of 5.00 SAR requested; the order updates when Points' webhook arrives."
+    )
     assert len(calls(live, order, "/refund")) == 1
     fresh = rendered_form(order_page(live, staff, order), "refund")
     assert fresh["submission_key"] != form["submission_key"]  # a new refund is a new form

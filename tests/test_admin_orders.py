@@ -1,4 +1,5 @@
 """What staff see: the orders table, one order's timeline, and the webhooks that matched no order."""
+
 import json
 from datetime import timedelta
 from decimal import Decimal
@@ -17,9 +18,14 @@ def page_text(response) -> str:
 
 # --- The orders table -------------------------------------------------------------------------
 
+
 def test_the_orders_table_shows_the_facts_with_the_phone_masked(staff_client, make_order):
-    order = make_order("paid", points_uuid="0b6f6c1e-0000-4000-8000-000000000001",
-                       points_reference_number="REF-2026-000777", shipping_status="ready_shipping")
+    order = make_order(
+        "paid",
+        points_uuid="0b6f6c1e-0000-4000-8000-000000000001",
+        points_reference_number="REF-2026-000777",
+        shipping_status="ready_shipping",
+    )
     html = page_text(staff_client.get("/admin/orders"))
     assert order.order_number in html and "REF-2026-000777" in html
     assert "5****0001" in html and "500000001" not in html
@@ -73,9 +79,14 @@ def test_an_unknown_order_is_a_404(staff_client):
 
 # --- One order and its timeline ----------------------------------------------------------------
 
+
 def test_an_order_shows_its_lines_totals_and_points_uuid(staff_client, make_order):
-    order = make_order("paid", lines=(("sukkari-dates", 2),), points_uuid="0b6f6c1e-0000-4000-8000-0000000000aa",
-                       points_order_status="approved")
+    order = make_order(
+        "paid",
+        lines=(("sukkari-dates", 2),),
+        points_uuid="0b6f6c1e-0000-4000-8000-0000000000aa",
+        points_order_status="approved",
+    )
     html = page_text(staff_client.get(f"/admin/orders/{order.order_number}"))
     line = order.lines[0]
     assert line.product_name in html and f"{line.line_total:,.2f}" in html
@@ -88,30 +99,74 @@ def add_story(order, secret="whsec_sandbox_demo", private_key="sk_sandbox_demo")
     """A checkout call, an approved webhook, its duplicate, two more, and the status change it made."""
     start = order.created_at
     at = iter(start + timedelta(seconds=n) for n in range(1, 100))
-    db.session.add_all([
-        PointsApiCall(order_id=order.id, method="POST", path="/v1/orders/checkout/pk_sandbox_demo",
-                      request_body=json.dumps({"order_number": order.order_number, "phone_number": "500000001",
-                                               "note": f"leaked {private_key}"}),
-                      response_status=200, response_body=json.dumps({"data": {"checkout_url": "https://x/c/1"}}),
-                      duration_ms=42, created_at=next(at)),
-        WebhookReceipt(order_id=order.id, event="approved", order_number=order.order_number,
-                       headers=json.dumps({"X-Webhook-Event": "approved", "X-Webhook-Secret": secret}),
-                       body=json.dumps({"event": "approved", "order": {"order_number": order.order_number}}),
-                       response_status=200, outcome="applied", detail="approved -> paid", dedupe_key="k1",
-                       received_at=next(at)),
-        WebhookReceipt(order_id=order.id, event="approved", order_number=order.order_number,
-                       headers=json.dumps({"X-Webhook-Secret": secret}), body="{}",
-                       response_status=200, outcome="duplicate", detail="already processed; nothing changed",
-                       received_at=next(at)),
-        WebhookReceipt(order_id=order.id, event="cancelled", order_number=order.order_number, headers="{}",
-                       body="{}", response_status=200, outcome="late",
-                       detail="order is already paid; a late cancel does not undo it", received_at=next(at)),
-        WebhookReceipt(order_id=order.id, event="captured", order_number=order.order_number, headers="{}",
-                       body="{}", response_status=200, outcome="amount_mismatch", detail="Points total 1.00 != 2.00",
-                       received_at=next(at)),
-        OrderTransition(order_id=order.id, from_status="pending_payment", to_status="paid", source="webhook",
-                        created_at=next(at)),
-    ])
+    db.session.add_all(
+        [
+            PointsApiCall(
+                order_id=order.id,
+                method="POST",
+                path="/v1/orders/checkout/pk_sandbox_demo",
+                request_body=json.dumps(
+                    {"order_number": order.order_number, "phone_number": "500000001", "note": f"leaked {private_key}"}
+                ),
+                response_status=200,
+                response_body=json.dumps({"data": {"checkout_url": "https://x/c/1"}}),
+                duration_ms=42,
+                created_at=next(at),
+            ),
+            WebhookReceipt(
+                order_id=order.id,
+                event="approved",
+                order_number=order.order_number,
+                headers=json.dumps({"X-Webhook-Event": "approved", "X-Webhook-Secret": secret}),
+                body=json.dumps({"event": "approved", "order": {"order_number": order.order_number}}),
+                response_status=200,
+                outcome="applied",
+                detail="approved -> paid",
+                dedupe_key="k1",
+                received_at=next(at),
+            ),
+            WebhookReceipt(
+                order_id=order.id,
+                event="approved",
+                order_number=order.order_number,
+                headers=json.dumps({"X-Webhook-Secret": secret}),
+                body="{}",
+                response_status=200,
+                outcome="duplicate",
+                detail="already processed; nothing changed",
+                received_at=next(at),
+            ),
+            WebhookReceipt(
+                order_id=order.id,
+                event="cancelled",
+                order_number=order.order_number,
+                headers="{}",
+                body="{}",
+                response_status=200,
+                outcome="late",
+                detail="order is already paid; a late cancel does not undo it",
+                received_at=next(at),
+            ),
+            WebhookReceipt(
+                order_id=order.id,
+                event="captured",
+                order_number=order.order_number,
+                headers="{}",
+                body="{}",
+                response_status=200,
+                outcome="amount_mismatch",
+                detail="Points total 1.00 != 2.00",
+                received_at=next(at),
+            ),
+            OrderTransition(
+                order_id=order.id,
+                from_status="pending_payment",
+                to_status="paid",
+                source="webhook",
+                created_at=next(at),
+            ),
+        ]
+    )
     db.session.commit()
 
 
@@ -154,19 +209,38 @@ def test_a_paid_order_offers_shipping_and_refund(staff_client, make_order):
 
 # --- Webhooks that matched no order -----------------------------------------------------------
 
+
 def test_unmatched_and_unverified_webhooks_have_their_own_page(app, staff_client, make_order):
     order = make_order()
     with app.app_context():
-        db.session.add_all([
-            WebhookReceipt(event="approved", order_number="PTS-1999-000001", headers="{}", body='{"event": "approved"}',
-                           response_status=404, outcome="unknown_order",
-                           detail="no order 'PTS-1999-000001' here (yet)"),
-            WebhookReceipt(order_id=order.id, event="approved", order_number="MATCHED-ONE", headers="{}", body="{}",
-                           response_status=200, outcome="applied"),
-        ])
+        db.session.add_all(
+            [
+                WebhookReceipt(
+                    event="approved",
+                    order_number="PTS-1999-000001",
+                    headers="{}",
+                    body='{"event": "approved"}',
+                    response_status=404,
+                    outcome="unknown_order",
+                    detail="no order 'PTS-1999-000001' here (yet)",
+                ),
+                WebhookReceipt(
+                    order_id=order.id,
+                    event="approved",
+                    order_number="MATCHED-ONE",
+                    headers="{}",
+                    body="{}",
+                    response_status=200,
+                    outcome="applied",
+                ),
+            ]
+        )
         db.session.commit()
-    forged = staff_client.post("/webhooks/points", json={"event": "approved", "order": {"order_number": order.order_number}},
-                               headers={"X-Webhook-Secret": "whsec_guess", "X-Webhook-Event": "approved"})
+    forged = staff_client.post(
+        "/webhooks/points",
+        json={"event": "approved", "order": {"order_number": order.order_number}},
+        headers={"X-Webhook-Secret": "whsec_guess", "X-Webhook-Event": "approved"},
+    )
     assert forged.status_code == 401
     html = page_text(staff_client.get("/admin/webhooks"))
     assert "PTS-1999-000001" in html and "no such order" in html

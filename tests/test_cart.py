@@ -1,17 +1,18 @@
 """The cart: lines, quantities and totals, always priced from the database."""
+
 import re
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy.record_queries import get_recorded_queries
+from page_text import text
 
 from storefront import create_app
 from storefront.cart import service
 from storefront.catalogue import CATALOGUE
 from storefront.extensions import db
 from storefront.models import CartLine, Product
-from page_text import text
 
 PRICES = {slug: Decimal(price) for slug, _n, _c, price, _d in CATALOGUE}
 
@@ -23,13 +24,17 @@ def product_id(app, slug: str) -> int:
 
 def cart_lines(app) -> list[tuple[str, int]]:
     with app.app_context():  # a fresh session: what the database holds now
-        return [(line.product.slug, line.quantity)
-                for line in db.session.scalars(sa.select(CartLine).order_by(CartLine.id))]
+        return [
+            (line.product.slug, line.quantity) for line in db.session.scalars(sa.select(CartLine).order_by(CartLine.id))
+        ]
 
 
 def summary(html: str) -> dict:
     """The order summary's figures, as shown."""
-    return {name: text(re.search(rf"<dd data-{name}>(.*?)</dd>", html).group(1)) for name in ("subtotal", "shipping", "total")}
+    return {
+        name: text(re.search(rf"<dd data-{name}>(.*?)</dd>", html).group(1))
+        for name in ("subtotal", "shipping", "total")
+    }
 
 
 def test_an_empty_cart_says_so_and_links_back_to_the_shop(client):
@@ -50,11 +55,14 @@ def test_cart_shows_lines_and_totals_in_sar_with_checkout_link(client):
     assert 'href="/checkout">Proceed to checkout</a>' in html
 
 
-@pytest.mark.parametrize("quantity, subtotal, shipping, total, hint", [
-    (1, "36.00 SAR", "25.00 SAR", "61.00 SAR", "Add 264.00 SAR more to get it."),
-    (8, "288.00 SAR", "25.00 SAR", "313.00 SAR", "Add 12.00 SAR more to get it."),
-    (9, "324.00 SAR", "Free", "324.00 SAR", "Your order ships free."),
-])
+@pytest.mark.parametrize(
+    "quantity, subtotal, shipping, total, hint",
+    [
+        (1, "36.00 SAR", "25.00 SAR", "61.00 SAR", "Add 264.00 SAR more to get it."),
+        (8, "288.00 SAR", "25.00 SAR", "313.00 SAR", "Add 12.00 SAR more to get it."),
+        (9, "324.00 SAR", "Free", "324.00 SAR", "Your order ships free."),
+    ],
+)
 def test_shipping_is_flat_below_the_threshold_and_free_from_it(client, quantity, subtotal, shipping, total, hint):
     client.post("/products/rose-water", data={"quantity": quantity})
     html = client.get("/cart").get_data(as_text=True)
@@ -62,9 +70,16 @@ def test_shipping_is_flat_below_the_threshold_and_free_from_it(client, quantity,
     assert hint in text(html)
 
 
-@pytest.mark.parametrize("subtotal, shipping", [
-    ("0.00", "0.00"), ("0.01", "25.00"), ("299.99", "25.00"), ("300.00", "0.00"), ("1500.00", "0.00"),
-])
+@pytest.mark.parametrize(
+    "subtotal, shipping",
+    [
+        ("0.00", "0.00"),
+        ("0.01", "25.00"),
+        ("299.99", "25.00"),
+        ("300.00", "0.00"),
+        ("1500.00", "0.00"),
+    ],
+)
 def test_shipping_for_uses_the_configured_rate_and_threshold(app_context, subtotal, shipping):
     assert service.shipping_for(Decimal(subtotal)) == Decimal(shipping)
 
@@ -84,8 +99,9 @@ def test_posted_price_is_ignored_and_total_comes_from_the_database(app, client):
 
 def test_changing_a_quantity_updates_the_line_and_the_totals(app, client):
     client.post("/products/maamoul-assortment", data={"quantity": 1})
-    response = client.post(f"/cart/lines/{product_id(app, 'maamoul-assortment')}", data={"quantity": 4},
-                           follow_redirects=True)
+    response = client.post(
+        f"/cart/lines/{product_id(app, 'maamoul-assortment')}", data={"quantity": 4}, follow_redirects=True
+    )
     html = response.get_data(as_text=True)
     assert "Maamoul Assortment: quantity set to 4." in html
     assert summary(html) == {"subtotal": "232.00 SAR", "shipping": "25.00 SAR", "total": "257.00 SAR"}
@@ -95,8 +111,9 @@ def test_changing_a_quantity_updates_the_line_and_the_totals(app, client):
 @pytest.mark.parametrize("quantity", ["0", "21", "-1", "many", ""])
 def test_a_bad_quantity_update_is_refused_with_a_message_and_changes_nothing(app, client, quantity):
     client.post("/products/maamoul-assortment", data={"quantity": 3})
-    response = client.post(f"/cart/lines/{product_id(app, 'maamoul-assortment')}", data={"quantity": quantity},
-                           follow_redirects=True)
+    response = client.post(
+        f"/cart/lines/{product_id(app, 'maamoul-assortment')}", data={"quantity": quantity}, follow_redirects=True
+    )
     assert "Choose a quantity from 1 to 20." in response.get_data(as_text=True)
     assert cart_lines(app) == [("maamoul-assortment", 3)]
 
@@ -175,12 +192,15 @@ def csrf_client(app_config):
     return shop, client
 
 
-@pytest.mark.parametrize("path, data", [
-    ("/products/dallah-brass", {"quantity": "5"}),
-    ("/products/rose-water", {"quantity": "1"}),
-    ("/cart/lines/{id}", {"quantity": "7"}),
-    ("/cart/lines/{id}/remove", {}),
-])
+@pytest.mark.parametrize(
+    "path, data",
+    [
+        ("/products/dallah-brass", {"quantity": "5"}),
+        ("/products/rose-water", {"quantity": "1"}),
+        ("/cart/lines/{id}", {"quantity": "7"}),
+        ("/cart/lines/{id}/remove", {}),
+    ],
+)
 def test_a_post_without_csrf_token_is_refused_and_changes_nothing(csrf_client, path, data):
     shop, client = csrf_client
     response = client.post(path.format(id=product_id(shop, "dallah-brass")), data=data)

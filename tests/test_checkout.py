@@ -4,12 +4,13 @@ These tests need no Points at all: bad input must never reach it. The calls them
 tested against the real sandbox over HTTP in test_flow.py, and Points' error answers here with
 requests-mock standing in for the Points server.
 """
+
 import pytest
 import sqlalchemy as sa
+from page_text import text
 
 from storefront.extensions import db
 from storefront.models import Order, PointsApiCall
-from page_text import text
 
 GOOD = {"phone": "0551234567", "name": "Sara Al-Qahtani", "city": "Riyadh", "address_line": "King Fahd Rd 1"}
 POINTS_CHECKOUT = "http://points.invalid/api/v1/orders/checkout/pk_sandbox_demo"
@@ -40,18 +41,22 @@ def test_checkout_page_shows_the_summary_and_the_pay_button(cart_with_dates):
     assert 'data-testid="pay-with-points"' in page
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("phone", "", "Enter your mobile number."),
-    ("phone", "0112345678", "Enter a Saudi mobile number"),
-    ("phone", "+971501234567", "Enter a Saudi mobile number"),
-    ("phone", "05123", "Enter a Saudi mobile number"),
-    ("name", "  ", "Enter your name."),
-    ("city", "", "Enter your city."),
-    ("address_line", "", "Enter your street address."),
-    ("name", "x" * 256, "Field cannot be longer than 255 characters."),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("phone", "", "Enter your mobile number."),
+        ("phone", "0112345678", "Enter a Saudi mobile number"),
+        ("phone", "+971501234567", "Enter a Saudi mobile number"),
+        ("phone", "05123", "Enter a Saudi mobile number"),
+        ("name", "  ", "Enter your name."),
+        ("city", "", "Enter your city."),
+        ("address_line", "", "Enter your street address."),
+        ("name", "x" * 256, "Field cannot be longer than 255 characters."),
+    ],
+)
 def test_bad_input_rerenders_with_the_error_next_to_the_field_and_calls_nobody(
-        app, cart_with_dates, requests_mock, field, value, message):
+    app, cart_with_dates, requests_mock, field, value, message
+):
     response = cart_with_dates.post("/checkout", data={**GOOD, field: value})
     assert response.status_code == 200  # re-rendered (200 keeps the browser console clean)
     page = response.get_data(as_text=True)
@@ -72,14 +77,28 @@ def test_csrf_protects_the_pay_button(app_config):
         assert count(Order) == 0
 
 
-@pytest.mark.parametrize("phone,normalised", [
-    ("+966 55 123 4567", "551234567"), ("00966551234567", "551234567"), ("966-55-123-4567", "551234567"),
-    ("055 123 4567", "551234567"), ("551234567", "551234567"),
-])
+@pytest.mark.parametrize(
+    "phone,normalised",
+    [
+        ("+966 55 123 4567", "551234567"),
+        ("00966551234567", "551234567"),
+        ("966-55-123-4567", "551234567"),
+        ("055 123 4567", "551234567"),
+        ("551234567", "551234567"),
+    ],
+)
 def test_pay_sends_the_normalised_phone_and_redirects_303_to_the_checkout_url(
-        app, cart_with_dates, requests_mock, phone, normalised):
-    requests_mock.post(POINTS_CHECKOUT, json={"status": True, "message": "", "appended_data": {},
-                                              "data": {"checkout_url": "https://pay.example/session/abc"}})
+    app, cart_with_dates, requests_mock, phone, normalised
+):
+    requests_mock.post(
+        POINTS_CHECKOUT,
+        json={
+            "status": True,
+            "message": "",
+            "appended_data": {},
+            "data": {"checkout_url": "https://pay.example/session/abc"},
+        },
+    )
     response = cart_with_dates.post("/checkout", data={**GOOD, "phone": phone})
     assert response.status_code == 303 and response.headers["Location"] == "https://pay.example/session/abc"
     assert requests_mock.last_request.json()["phone_number"] == normalised
@@ -88,17 +107,37 @@ def test_pay_sends_the_normalised_phone_and_redirects_303_to_the_checkout_url(
         assert order.status == "pending_payment" and order.phone == normalised
 
 
-@pytest.mark.parametrize("status,body,reason", [
-    (400, {"status": False, "message": "Invalid or inactive API key", "appended_data": {}}, "could not start the payment"),
-    (403, {"status": False, "message": "Merchant is not allowed", "appended_data": {}}, "could not start the payment"),
-    (422, {"status": False, "message": "The total price field is required.", "appended_data": {},
-           "errors": {"total_price": ["The total price field is required."]}}, "could not start the payment"),
-    (429, {"status": False, "message": "Too many requests", "appended_data": {}}, "Points is busy right now."),
-    (500, "<html>oops</html>", "Points had a problem on its side."),
-    (503, {"status": False, "message": "Down", "appended_data": {}}, "Points had a problem on its side."),
-])
-def test_points_errors_end_on_a_clear_page_that_keeps_the_cart(app, cart_with_dates, requests_mock, status, body,
-                                                               reason):
+@pytest.mark.parametrize(
+    "status,body,reason",
+    [
+        (
+            400,
+            {"status": False, "message": "Invalid or inactive API key", "appended_data": {}},
+            "could not start the payment",
+        ),
+        (
+            403,
+            {"status": False, "message": "Merchant is not allowed", "appended_data": {}},
+            "could not start the payment",
+        ),
+        (
+            422,
+            {
+                "status": False,
+                "message": "The total price field is required.",
+                "appended_data": {},
+                "errors": {"total_price": ["The total price field is required."]},
+            },
+            "could not start the payment",
+        ),
+        (429, {"status": False, "message": "Too many requests", "appended_data": {}}, "Points is busy right now."),
+        (500, "<html>oops</html>", "Points had a problem on its side."),
+        (503, {"status": False, "message": "Down", "appended_data": {}}, "Points had a problem on its side."),
+    ],
+)
+def test_points_errors_end_on_a_clear_page_that_keeps_the_cart(
+    app, cart_with_dates, requests_mock, status, body, reason
+):
     kwargs = {"json": body} if isinstance(body, dict) else {"text": body}
     requests_mock.post(POINTS_CHECKOUT, status_code=status, **kwargs)
     response = cart_with_dates.post("/checkout", data=GOOD)
@@ -113,9 +152,16 @@ def test_points_errors_end_on_a_clear_page_that_keeps_the_cart(app, cart_with_da
 
 
 def test_points_rejecting_the_phone_shows_it_next_to_the_phone_field(cart_with_dates, requests_mock):
-    requests_mock.post(POINTS_CHECKOUT, status_code=422, json={
-        "status": False, "message": "The phone number format is invalid.", "appended_data": {},
-        "errors": {"phone_number": ["The phone number format is invalid."]}})
+    requests_mock.post(
+        POINTS_CHECKOUT,
+        status_code=422,
+        json={
+            "status": False,
+            "message": "The phone number format is invalid.",
+            "appended_data": {},
+            "errors": {"phone_number": ["The phone number format is invalid."]},
+        },
+    )
     response = cart_with_dates.post("/checkout", data=GOOD)
     assert response.status_code == 200  # re-rendered (200 keeps the browser console clean)
     assert 'id="phone-error"' in response.get_data(as_text=True)
@@ -142,19 +188,32 @@ def test_unknown_callback_token_is_a_404_page(client):
     assert client.get("/checkout/callback").status_code == 404
 
 
-@pytest.mark.parametrize("status,testid", [
-    ("pending_payment", "payment-pending"), ("authorized", "payment-pending"), ("paid", "payment-confirmed"),
-    ("cancelled", "payment-failed"), ("needs_review", "payment-review"), ("refunded", "order-status"),
-    ("partially_refunded", "order-status"),
-])
+@pytest.mark.parametrize(
+    "status,testid",
+    [
+        ("pending_payment", "payment-pending"),
+        ("authorized", "payment-pending"),
+        ("paid", "payment-confirmed"),
+        ("cancelled", "payment-failed"),
+        ("needs_review", "payment-review"),
+        ("refunded", "order-status"),
+        ("partially_refunded", "order-status"),
+    ],
+)
 def test_callback_page_shows_what_our_database_says(client, make_order, status, testid):
     order = make_order(status=status)
     page = client.get(f"/checkout/callback?order={order.token}", follow_redirects=True).get_data(as_text=True)
     assert f'data-testid="{testid}"' in page
 
 
-@pytest.mark.parametrize("query", ["&status=approved", "&status=paid&order_uuid=6b1d1c9e-0000-4000-8000-000000000000",
-                                   "&status=captured&paid=1&total_price=0"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "&status=approved",
+        "&status=paid&order_uuid=6b1d1c9e-0000-4000-8000-000000000000",
+        "&status=captured&paid=1&total_price=0",
+    ],
+)
 def test_callback_query_parameters_never_change_the_order(app, client, make_order, query):
     order = make_order()
     page = client.get(f"/checkout/callback?order={order.token}{query}").get_data(as_text=True)

@@ -8,6 +8,7 @@ refreshes itself, so the thread that serves the winner's call to the sandbox (de
 Each race runs against the live shop (werkzeug, threaded) and against the README's demo command
 under gunicorn (worker processes with threads), on a fresh database.
 """
+
 import html
 import re
 import secrets
@@ -20,8 +21,8 @@ from urllib.parse import urljoin
 import pytest
 import requests
 import sqlalchemy as sa
-
 from servers import BACKENDS, TEST_LIMITS, Gunicorn, fresh_database, readme_gunicorn_commands
+
 from storefront.extensions import db
 from storefront.models import Order, PointsApiCall, utcnow
 
@@ -32,6 +33,7 @@ CUSTOMER = {"phone": "0500000001", "name": "Sara Al-Qahtani", "city": "Riyadh", 
 
 # --- A shopper over HTTP, on any server --------------------------------------------------------
 
+
 def csrf_token(shopper: requests.Session, url: str) -> str:
     page = shopper.get(url, timeout=30)
     assert page.status_code == 200, page.text[:300]
@@ -41,8 +43,10 @@ def csrf_token(shopper: requests.Session, url: str) -> str:
 def cart_quantities(shopper: requests.Session, base: str) -> dict[str, int]:
     """The cart page as the shopper sees it: product name -> quantity."""
     page = shopper.get(base + "/cart", timeout=30).text
-    return {html.unescape(name): int(quantity) for name, quantity in
-            re.findall(r'Quantity of ([^<]+)</label>\s*<input[^>]*value="(\d+)"', page)}
+    return {
+        html.unescape(name): int(quantity)
+        for name, quantity in re.findall(r'Quantity of ([^<]+)</label>\s*<input[^>]*value="(\d+)"', page)
+    }
 
 
 def product_id_on_cart_page(shopper: requests.Session, base: str, name: str) -> int:
@@ -74,18 +78,23 @@ def tab_of(shopper: requests.Session) -> requests.Session:
 
 # --- The servers ---------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def demo_gunicorn(tmp_path_factory):
     """The README's demo command under gunicorn, on a fresh shop database and a fresh sandbox."""
     folder = tmp_path_factory.mktemp("demo-gunicorn")
     _production, demo = readme_gunicorn_commands()
-    server = Gunicorn(demo, {
-        "DATABASE_URL": fresh_database(BACKENDS[-1], folder),
-        "POINTS_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'points_sandbox.db'}",
-        # The Pay limit would answer most of the 20 presses 429 (tested in test_security.py);
-        # here every press must reach the checkout and its single-claim rule.
-        **{name: str(limit) for name, limit in TEST_LIMITS.items()},
-    }, folder)
+    server = Gunicorn(
+        demo,
+        {
+            "DATABASE_URL": fresh_database(BACKENDS[-1], folder),
+            "POINTS_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'points_sandbox.db'}",
+            # The Pay limit would answer most of the 20 presses 429 (tested in test_security.py);
+            # here every press must reach the checkout and its single-claim rule.
+            **{name: str(limit) for name, limit in TEST_LIMITS.items()},
+        },
+        folder,
+    )
     try:
         server.wait_until_every_worker_is_ready()
         yield server
@@ -102,9 +111,11 @@ def shop_url(request) -> str:
 
 # --- The cart --------------------------------------------------------------------------------------
 
+
 def add(tab: requests.Session, base: str, slug: str, quantity: int, token: str) -> int:
-    return tab.post(f"{base}/products/{slug}", data={"quantity": quantity, "csrf_token": token},
-                    allow_redirects=False, timeout=30).status_code
+    return tab.post(
+        f"{base}/products/{slug}", data={"quantity": quantity, "csrf_token": token}, allow_redirects=False, timeout=30
+    ).status_code
 
 
 @pytest.mark.slow
@@ -151,10 +162,15 @@ def test_simultaneous_changes_and_removes_end_in_one_of_the_asked_states(shop_ur
     def change(i):
         tab = tab_of(shopper)
         if i == 0:
-            return tab.post(f"{shop_url}/cart/lines/{line}/remove", data={"csrf_token": token},
-                            allow_redirects=False, timeout=30).status_code
-        return tab.post(f"{shop_url}/cart/lines/{line}", data={"quantity": i, "csrf_token": token},
-                        allow_redirects=False, timeout=30).status_code
+            return tab.post(
+                f"{shop_url}/cart/lines/{line}/remove", data={"csrf_token": token}, allow_redirects=False, timeout=30
+            ).status_code
+        return tab.post(
+            f"{shop_url}/cart/lines/{line}",
+            data={"quantity": i, "csrf_token": token},
+            allow_redirects=False,
+            timeout=30,
+        ).status_code
 
     statuses, _ = all_at_once(10, change)
     assert statuses == [302] * 10
@@ -189,6 +205,7 @@ def test_two_first_adds_from_a_browser_with_no_cart_yet_both_succeed(shop_url):
 
 
 # --- Pay, pressed many times at once ------------------------------------------------------------------
+
 
 def checkout_url_after(base: str, location: str, tab: requests.Session, timeout: float = 15) -> str:
     """Follow the preparing page (it refreshes itself) until it sends the shopper to Points."""
@@ -236,22 +253,34 @@ def test_twenty_simultaneous_pay_presses_under_gunicorn_get_one_points_order(dem
     shop_db = sa.create_engine(demo_gunicorn.env["DATABASE_URL"])
     with shop_db.connect() as connection:
         order_number = connection.scalar(sa.text("SELECT order_number FROM orders ORDER BY id DESC LIMIT 1"))
-        shop_calls = connection.scalar(sa.text("SELECT count(*) FROM points_api_call WHERE path LIKE '/v1/orders/checkout/%'"))
+        shop_calls = connection.scalar(
+            sa.text("SELECT count(*) FROM points_api_call WHERE path LIKE '/v1/orders/checkout/%'")
+        )
     shop_db.dispose()
     assert shop_calls == 1
     assert sandbox_orders_for(base, order_number) == 1
-    print(f"\n20 Pay presses under gunicorn: slowest answer {max(seconds):.2f}s, median "
-          f"{sorted(seconds)[10]:.2f}s; all 20 at checkout_url after {everyone_sent_to_points:.2f}s; "
-          f"{sandbox_orders_for(base, order_number)} sandbox order for {order_number}")
+    print(
+        f"\n20 Pay presses under gunicorn: slowest answer {max(seconds):.2f}s, median "
+        f"{sorted(seconds)[10]:.2f}s; all 20 at checkout_url after {everyone_sent_to_points:.2f}s; "
+        f"{sandbox_orders_for(base, order_number)} sandbox order for {order_number}"
+    )
 
 
 # --- The preparing page, with the test client -----------------------------------------------------------
 
+
 @pytest.fixture
 def order_being_started(app, client, requests_mock):
     """An order whose Points call another request has claimed and is making right now."""
-    requests_mock.post(POINTS_CHECKOUT, json={"status": True, "message": "ok", "appended_data": {},
-                                              "data": {"checkout_url": "https://points.example/checkout/1"}})
+    requests_mock.post(
+        POINTS_CHECKOUT,
+        json={
+            "status": True,
+            "message": "ok",
+            "appended_data": {},
+            "data": {"checkout_url": "https://points.example/checkout/1"},
+        },
+    )
     assert client.post("/products/sukkari-dates", data={"quantity": 2}).status_code == 302
     assert client.post("/checkout", data=CUSTOMER).status_code == 303
     with app.app_context():
@@ -292,8 +321,9 @@ def test_the_preparing_page_refreshes_itself_without_script_while_the_call_runs(
     assert "<script" not in page
 
 
-def test_the_preparing_page_sends_the_shopper_to_points_once_the_first_press_has_the_url(app, client,
-                                                                                         order_being_started):
+def test_the_preparing_page_sends_the_shopper_to_points_once_the_first_press_has_the_url(
+    app, client, order_being_started
+):
     change(app, order_being_started, checkout_url="https://points.example/checkout/1")
     response = client.get(f"/checkout/preparing/{order_being_started.token}")
     assert response.status_code == 303 and response.headers["Location"] == "https://points.example/checkout/1"
@@ -326,12 +356,14 @@ def test_an_unknown_preparing_token_is_a_404(client):
 
 
 @pytest.mark.parametrize("claimed_seconds_ago, taken_over", [(12, False), (40, True)])
-def test_a_claim_is_taken_over_only_once_its_request_must_have_died(app, client, order_being_started,
-                                                                     claimed_seconds_ago, taken_over):
+def test_a_claim_is_taken_over_only_once_its_request_must_have_died(
+    app, client, order_being_started, claimed_seconds_ago, taken_over
+):
     """The call times out after POINTS_TIMEOUT_SECONDS (10 s): a claim younger than that plus a
     margin may still be making its call, and a second call would make a second Points order."""
     change(app, order_being_started, checkout_started_at=utcnow() - timedelta(seconds=claimed_seconds_ago))
     response = client.post("/checkout", data=CUSTOMER)
     assert points_calls(app) == (2 if taken_over else 1)
-    assert response.headers["Location"] == ("https://points.example/checkout/1" if taken_over
-                                            else f"/checkout/preparing/{order_being_started.token}")
+    assert response.headers["Location"] == (
+        "https://points.example/checkout/1" if taken_over else f"/checkout/preparing/{order_being_started.token}"
+    )

@@ -9,6 +9,7 @@ the decisions allow, with every change applied exactly once.
 Each event carries its own ``updated_at`` second: what is pinned here is the locking, not the
 de-duplication of same-second events (tests/test_order_properties.py covers that).
 """
+
 import itertools
 import json
 import threading
@@ -39,11 +40,20 @@ class ServedShop:
         self.count += 1
         with self.app.app_context():
             product = db.session.scalar(sa.select(Product).where(Product.slug == "sukkari-dates"))
-            order = Order(order_number=f"PTS-2026-{800000 + self.count:06d}", status=status, customer_name="Sara",
-                          phone="500000001", city="Riyadh", address_line="King Fahd Rd 1",
-                          subtotal=product.price, shipping_amount=Decimal("25.00"), total=product.price + 25)
-            order.lines.append(OrderLine(product_id=product.id, product_name=product.name,
-                                         unit_price=product.price, quantity=1))
+            order = Order(
+                order_number=f"PTS-2026-{800000 + self.count:06d}",
+                status=status,
+                customer_name="Sara",
+                phone="500000001",
+                city="Riyadh",
+                address_line="King Fahd Rd 1",
+                subtotal=product.price,
+                shipping_amount=Decimal("25.00"),
+                total=product.price + 25,
+            )
+            order.lines.append(
+                OrderLine(product_id=product.id, product_name=product.name, unit_price=product.price, quantity=1)
+            )
             order.transitions.append(OrderTransition(from_status=None, to_status=status, source="checkout"))
             db.session.add(order)
             db.session.commit()
@@ -54,12 +64,15 @@ class ServedShop:
         """The order, its statuses in order (checkout's first), and the outcome of each delivery."""
         with self.app.app_context():
             order = db.session.scalar(sa.select(Order).where(Order.order_number == order_number))
-            transitions = db.session.scalars(sa.select(OrderTransition).where(OrderTransition.order_id == order.id)
-                                             .order_by(OrderTransition.id)).all()
-            assert all(a.to_status == b.from_status for a, b in itertools.pairwise(transitions)), \
-                [(t.from_status, t.to_status) for t in transitions]
-            outcomes = db.session.scalars(sa.select(WebhookReceipt.outcome).where(WebhookReceipt.order_id == order.id)
-                                          .order_by(WebhookReceipt.id)).all()
+            transitions = db.session.scalars(
+                sa.select(OrderTransition).where(OrderTransition.order_id == order.id).order_by(OrderTransition.id)
+            ).all()
+            assert all(a.to_status == b.from_status for a, b in itertools.pairwise(transitions)), [
+                (t.from_status, t.to_status) for t in transitions
+            ]
+            outcomes = db.session.scalars(
+                sa.select(WebhookReceipt.outcome).where(WebhookReceipt.order_id == order.id).order_by(WebhookReceipt.id)
+            ).all()
             db.session.expunge(order)
             return order, [t.to_status for t in transitions], sorted(outcomes)
 
@@ -70,8 +83,11 @@ class ServedShop:
 
         def send(n, payload):
             body = json.dumps(payload)
-            headers = {"Content-Type": "application/json", "X-Webhook-Event": payload["event"],
-                       "X-Webhook-Secret": SECRET}
+            headers = {
+                "Content-Type": "application/json",
+                "X-Webhook-Event": payload["event"],
+                "X-Webhook-Secret": SECRET,
+            }
             with requests.Session() as session:
                 barrier.wait(timeout=30)
                 responses[n] = session.post(self.endpoint, data=body, headers=headers, timeout=60)
@@ -93,23 +109,42 @@ def served_shop(served_app):
 def webhook(event, order_number, uuid, second, **extra) -> dict:
     """A Points webhook as reference §5.4/§5.5 shapes it, stamped to the second."""
     stamp = f"2026-04-18T10:{5 + second // 60:02d}:{second % 60:02d}.000000Z"
-    order = {"id": uuid, "reference_number": "REF-2026-000777", "order_number": order_number, "type": "replacing",
-             "total_price": float(TOTAL), "total_points": 0, "payment_status": "fully_paid", "order_status": event,
-             "metadata": {"source": "web"}, "created_at": "2026-04-18T10:00:00.000000Z", "updated_at": stamp}
+    order = {
+        "id": uuid,
+        "reference_number": "REF-2026-000777",
+        "order_number": order_number,
+        "type": "replacing",
+        "total_price": float(TOTAL),
+        "total_points": 0,
+        "payment_status": "fully_paid",
+        "order_status": event,
+        "metadata": {"source": "web"},
+        "created_at": "2026-04-18T10:00:00.000000Z",
+        "updated_at": stamp,
+    }
     order.update(extra)
     return {"event": event, "order": order, "timestamp": stamp}
 
 
 def refund(order_number, uuid, second, left: Decimal, before: Decimal) -> dict:
-    return webhook("refunded", order_number, uuid, second, left_amount=float(left), refund_amount=float(before - left),
-                   order_status="fully_refunded" if left == 0 else "partially_refunded", reason="Returned")
+    return webhook(
+        "refunded",
+        order_number,
+        uuid,
+        second,
+        left_amount=float(left),
+        refund_amount=float(before - left),
+        order_status="fully_refunded" if left == 0 else "partially_refunded",
+        reason="Returned",
+    )
 
 
 def test_approved_and_cancelled_at_once_never_both_apply(served_shop):
     for _ in range(ROUNDS):
         number, uuid = served_shop.new_order()
-        served_shop.at_once(webhook("approved", number, uuid, 1),
-                            webhook("cancelled", number, uuid, 2, reason="checkout expired"))
+        served_shop.at_once(
+            webhook("approved", number, uuid, 1), webhook("cancelled", number, uuid, 2, reason="checkout expired")
+        )
         order, statuses, outcomes = served_shop.history(number)
         # Approved first: paid, and the cancel is late. Cancelled first: money moved after the
         # order was cancelled, so it goes to review ("Paid after we gave up"). Never both moves.
@@ -125,20 +160,26 @@ def test_authorized_and_captured_at_once_end_paid_never_stuck_authorized(served_
         order, statuses, outcomes = served_shop.history(number)
         assert order.status == "paid"
         # Captured first: paid, and the authorization is late. Authorized first: one step each.
-        assert (statuses, outcomes) in ((["pending_payment", "paid"], ["applied", "late"]),
-                                        (["pending_payment", "authorized", "paid"], ["applied", "applied"])), statuses
+        assert (statuses, outcomes) in (
+            (["pending_payment", "paid"], ["applied", "late"]),
+            (["pending_payment", "authorized", "paid"], ["applied", "applied"]),
+        ), statuses
 
 
 def test_a_full_and_a_partial_refund_at_once_end_refunded(served_shop):
     for _ in range(ROUNDS):
         number, uuid = served_shop.new_order(status="paid")
-        served_shop.at_once(refund(number, uuid, 1, left=Decimal("60.00"), before=TOTAL),
-                            refund(number, uuid, 2, left=Decimal("0.00"), before=Decimal("60.00")))
+        served_shop.at_once(
+            refund(number, uuid, 1, left=Decimal("60.00"), before=TOTAL),
+            refund(number, uuid, 2, left=Decimal("0.00"), before=Decimal("60.00")),
+        )
         order, statuses, outcomes = served_shop.history(number)
         assert (order.status, order.refunded_amount) == ("refunded", TOTAL)
         # The full refund first: the partial one is late. The partial first: one step each.
-        assert (statuses, outcomes) in ((["paid", "refunded"], ["applied", "late"]),
-                                        (["paid", "partially_refunded", "refunded"], ["applied", "applied"])), statuses
+        assert (statuses, outcomes) in (
+            (["paid", "refunded"], ["applied", "late"]),
+            (["paid", "partially_refunded", "refunded"], ["applied", "applied"]),
+        ), statuses
 
 
 def test_fifty_partial_refunds_at_once_each_count_once(served_shop):

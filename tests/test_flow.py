@@ -1,5 +1,6 @@
 """The whole redeem flow over real HTTP: the shop's pages, the embedded Points sandbox's API and
 webhooks, and the shop's database — no mocks anywhere."""
+
 import time
 from decimal import Decimal
 from urllib.parse import urljoin
@@ -7,8 +8,8 @@ from urllib.parse import urljoin
 import pytest
 import requests
 import sqlalchemy as sa
-
 from points_callback import with_uuid_hint, without_points_params
+
 from storefront.extensions import db
 from storefront.models import Order, PointsApiCall, WebhookReceipt
 
@@ -44,7 +45,8 @@ def test_paying_with_points_and_card_confirms_the_order_only_through_the_webhook
     remote = points_order(live, paid.points_uuid)
     assert remote["order_number"] == order.order_number and remote["total_price"] == 183.0
     assert [(i["product_name"], i["product_price"], i["quantity"]) for i in remote["items"]] == [
-        ("Sukkari Dates Box", 79.0, 2)]
+        ("Sukkari Dates Box", 79.0, 2)
+    ]
 
 
 def test_checkout_call_carries_the_cart_and_no_private_key(live):
@@ -63,12 +65,26 @@ def test_checkout_call_carries_the_cart_and_no_private_key(live):
 def test_prices_posted_by_the_browser_are_ignored(live):
     shopper = live.shopper()
     token = live.csrf_token(shopper, "/products/oud-incense")
-    shopper.post(f"{live.url}/products/oud-incense",
-                 data={"quantity": 1, "csrf_token": token, "price": "1.00", "product_price": "1.00"})
+    shopper.post(
+        f"{live.url}/products/oud-incense",
+        data={"quantity": 1, "csrf_token": token, "price": "1.00", "product_price": "1.00"},
+    )
     token = live.csrf_token(shopper, "/checkout")
-    response = shopper.post(f"{live.url}/checkout", allow_redirects=False, data={
-        "csrf_token": token, "phone": "500000001", "name": "Sara", "city": "Riyadh", "address_line": "1 Rd",
-        "total_price": "1.00", "total": "1.00", "subtotal": "1.00", "shipping": "0"})
+    response = shopper.post(
+        f"{live.url}/checkout",
+        allow_redirects=False,
+        data={
+            "csrf_token": token,
+            "phone": "500000001",
+            "name": "Sara",
+            "city": "Riyadh",
+            "address_line": "1 Rd",
+            "total_price": "1.00",
+            "total": "1.00",
+            "subtotal": "1.00",
+            "shipping": "0",
+        },
+    )
     assert response.status_code == 303
     order = live.latest_order()
     assert order.total == Decimal("265.00")  # 240.00 from the database + 25.00 shipping
@@ -141,8 +157,9 @@ def test_duplicated_and_reversed_webhooks_leave_the_order_right(live):
     live.wait_for_status(order.order_number, "paid")
     live.drain_webhooks()
     with live.app.app_context():
-        outcomes = db.session.scalars(sa.select(WebhookReceipt.outcome).where(
-            WebhookReceipt.order_id == order.id).order_by(WebhookReceipt.id)).all()
+        outcomes = db.session.scalars(
+            sa.select(WebhookReceipt.outcome).where(WebhookReceipt.order_id == order.id).order_by(WebhookReceipt.id)
+        ).all()
     assert outcomes.count("applied") == 1 and "duplicate" in outcomes
     assert live.order(order.order_number).status == "paid"
 
@@ -246,10 +263,12 @@ def test_a_forged_host_header_does_not_send_the_shops_points_calls_elsewhere(liv
     live.add_to_cart(shopper, "cardamom-blend", 1)
     token = live.csrf_token(shopper, "/checkout")
     cookie = "; ".join(f"{c.name}={c.value}" for c in shopper.cookies)  # requests files cookies by Host
-    response = requests.post(f"{live.url}/checkout", allow_redirects=False,
-                            headers={"Host": "attacker.example:9", "Cookie": cookie},
-                            data={"csrf_token": token, "phone": "0500000001", "name": "Sara", "city": "Riyadh",
-                                  "address_line": "1 Rd"})
+    response = requests.post(
+        f"{live.url}/checkout",
+        allow_redirects=False,
+        headers={"Host": "attacker.example:9", "Cookie": cookie},
+        data={"csrf_token": token, "phone": "0500000001", "name": "Sara", "city": "Riyadh", "address_line": "1 Rd"},
+    )
     assert response.status_code == 303
     assert response.headers["Location"].startswith(live.sandbox_url + "/checkout/")
 
@@ -263,10 +282,25 @@ def test_the_same_webhook_delivered_concurrently_is_applied_once(live):
     order = live.latest_order()
     result = live.complete(url, points=0)
     paid = live.wait_for_status(order.order_number, "paid")
-    body = json.dumps({"event": "refunded", "timestamp": "2026-11-26T12:00:00Z", "order": {
-        "id": result["order_uuid"], "order_number": order.order_number, "order_status": "partially_refunded",
-        "total_price": float(paid.total), "refund_amount": 10.0, "updated_at": "2026-11-26T12:00:00.123456Z"}})
-    headers = {"Content-Type": "application/json", "X-Webhook-Secret": "whsec_sandbox_demo", "X-Webhook-Event": "refunded"}
+    body = json.dumps(
+        {
+            "event": "refunded",
+            "timestamp": "2026-11-26T12:00:00Z",
+            "order": {
+                "id": result["order_uuid"],
+                "order_number": order.order_number,
+                "order_status": "partially_refunded",
+                "total_price": float(paid.total),
+                "refund_amount": 10.0,
+                "updated_at": "2026-11-26T12:00:00.123456Z",
+            },
+        }
+    )
+    headers = {
+        "Content-Type": "application/json",
+        "X-Webhook-Secret": "whsec_sandbox_demo",
+        "X-Webhook-Event": "refunded",
+    }
 
     def deliver(_):
         return requests.post(f"{live.url}/webhooks/points", data=body, headers=headers).status_code
@@ -276,6 +310,9 @@ def test_the_same_webhook_delivered_concurrently_is_applied_once(live):
     refunded = live.order(order.order_number)
     assert refunded.status == "partially_refunded" and refunded.refunded_amount == Decimal("10.00")
     with live.app.app_context():
-        outcomes = db.session.scalars(sa.select(WebhookReceipt.outcome).where(
-            WebhookReceipt.order_id == order.id, WebhookReceipt.event == "refunded")).all()
+        outcomes = db.session.scalars(
+            sa.select(WebhookReceipt.outcome).where(
+                WebhookReceipt.order_id == order.id, WebhookReceipt.event == "refunded"
+            )
+        ).all()
     assert sorted(outcomes) == ["applied"] + ["duplicate"] * 5

@@ -1,5 +1,6 @@
 """Arabic and English: every page in both, right to left in Arabic, nothing left untranslated,
 money, VAT and Riyadh time as a Saudi shopper reads them, the switch between the languages."""
+
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -37,7 +38,8 @@ def msgids_in_the_code() -> set:
         method_map, options_map = parse_mapping_cfg(handle)
     found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=KEYWORDS):
+        str(ROOT), method_map, options_map, keywords=KEYWORDS
+    ):
         found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -45,13 +47,19 @@ def msgids_in_the_code() -> set:
 ENGLISH = sorted({m.id if isinstance(m.id, str) else m.id[0] for m in po_catalogue() if m.id})
 # Sentences of the shop's own English that would give away a page left untranslated (the
 # one-word ones, such as "Points" or "SAR", also stand inside technical names and are left out).
-ENGLISH_PHRASES = sorted({
-    re.sub(r"<[^>]+>", "", msgid).replace("%%", "%") for msgid in ENGLISH
-    if " " in msgid and "%(" not in msgid and "{" not in msgid
-}, key=len, reverse=True)
+ENGLISH_PHRASES = sorted(
+    {
+        re.sub(r"<[^>]+>", "", msgid).replace("%%", "%")
+        for msgid in ENGLISH
+        if " " in msgid and "%(" not in msgid and "{" not in msgid
+    },
+    key=len,
+    reverse=True,
+)
 
 
 # --- The catalogue ------------------------------------------------------------------------------
+
 
 def test_every_message_in_the_code_has_an_arabic_translation_that_is_not_fuzzy():
     catalogue = po_catalogue()
@@ -85,11 +93,18 @@ def test_arabic_plurals_follow_the_six_arabic_forms(app):
 
     with app.test_request_context(), force_locale("ar"):
         said = {n: ngettext("Cart, %(num)d item", "Cart, %(num)d items", n) for n in (0, 1, 2, 3, 11, 100)}
-    assert said == {0: "السلة، لا منتجات", 1: "السلة، منتج واحد", 2: "السلة، منتجان", 3: "السلة، 3 منتجات",
-                    11: "السلة، 11 منتجًا", 100: "السلة، 100 منتج"}
+    assert said == {
+        0: "السلة، لا منتجات",
+        1: "السلة، منتج واحد",
+        2: "السلة، منتجان",
+        3: "السلة، 3 منتجات",
+        11: "السلة، 11 منتجًا",
+        100: "السلة، 100 منتج",
+    }
 
 
 # --- Choosing the language ----------------------------------------------------------------------
+
 
 def html_attributes(html: str) -> tuple[str, str]:
     match = re.search(r'<html lang="([^"]+)" dir="([^"]+)">', html)
@@ -97,13 +112,16 @@ def html_attributes(html: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-@pytest.mark.parametrize("accept, expected", [
-    ("ar-SA,ar;q=0.9,en;q=0.8", ("ar", "rtl")),
-    ("ar", ("ar", "rtl")),
-    ("en-GB,en;q=0.9,ar;q=0.5", ("en", "ltr")),
-    ("fr-FR,fr;q=0.9", ("en", "ltr")),  # neither: the default
-    (None, ("en", "ltr")),
-])
+@pytest.mark.parametrize(
+    "accept, expected",
+    [
+        ("ar-SA,ar;q=0.9,en;q=0.8", ("ar", "rtl")),
+        ("ar", ("ar", "rtl")),
+        ("en-GB,en;q=0.9,ar;q=0.5", ("en", "ltr")),
+        ("fr-FR,fr;q=0.9", ("en", "ltr")),  # neither: the default
+        (None, ("en", "ltr")),
+    ],
+)
 def test_the_first_visit_follows_accept_language(client, accept, expected):
     headers = {"Accept-Language": accept} if accept else {}
     response = client.get("/", headers=headers)
@@ -128,15 +146,24 @@ def test_the_switch_remembers_the_choice_over_the_browsers_language(client):
 
 def test_every_page_links_to_itself_in_the_other_language(client):
     page = client.get("/products/ajwa-dates?ref=1", headers={"Accept-Language": "ar"}).get_data(as_text=True)
-    assert ('href="/language/en?next=/products/ajwa-dates?ref%3D1" lang="en" hreflang="en"' in page)
+    assert 'href="/language/en?next=/products/ajwa-dates?ref%3D1" lang="en" hreflang="en"' in page
     page = client.get("/cart").get_data(as_text=True)
     assert 'href="/language/ar?next=/cart"' in page and ">العربية</a>" in page
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example/", "//evil.example/x", "/\\evil.example", "\\\\evil.example", "javascript:alert(1)",
-    "http:/evil.example", "", None,
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "",
+        None,
+    ],
+)
 def test_the_switch_never_sends_the_shopper_off_the_site(client, target):
     query = {} if target is None else {"next": target}
     response = client.get("/language/ar", query_string=query)
@@ -152,9 +179,11 @@ def test_an_unknown_language_changes_nothing(client):
 
 # --- Every page in both languages ---------------------------------------------------------------
 
+
 @pytest.fixture
 def arabic_order(app, make_order):
     """make_order in the shopper's language: the names as they would have been sent to Points."""
+
     def make(lang, status="paid", **fields):
         who = {key: fields.pop(key) for key in ("customer_name", "phone", "city", "address_line") if key in fields}
         if lang == "ar":
@@ -168,25 +197,43 @@ def arabic_order(app, make_order):
                 line.product_name = name_in(db.session.get(Product, line.product_id), lang)
             db.session.commit()
         return order
+
     return make
 
 
 def shop_pages(client, requests_mock, arabic_order, lang):
     """(name, response) for every page a shopper can reach, in ``lang``."""
     headers = {"Accept-Language": ACCEPT[lang]}
-    get = lambda path: client.get(path, headers=headers)
-    pages = [("catalogue", get("/")), ("category", get("/?category=Coffee")), ("product", get("/products/ajwa-dates")),
-             ("empty cart", get("/cart"))]
-    pages.append(("product with an error", client.post("/products/ajwa-dates", data={"quantity": "0"}, headers=headers)))
+
+    def get(path):
+        return client.get(path, headers=headers)
+
+    pages = [
+        ("catalogue", get("/")),
+        ("category", get("/?category=Coffee")),
+        ("product", get("/products/ajwa-dates")),
+        ("empty cart", get("/cart")),
+    ]
+    pages.append(
+        ("product with an error", client.post("/products/ajwa-dates", data={"quantity": "0"}, headers=headers))
+    )
     client.post("/products/ajwa-dates", data={"quantity": 2}, headers=headers)
     pages += [("cart", get("/cart")), ("checkout", get("/checkout"))]
     pages.append(("checkout with field errors", client.post("/checkout", data={"phone": "123"}, headers=headers)))
     requests_mock.post(POINTS_CHECKOUT, status_code=503, json={"status": False, "message": "Down", "appended_data": {}})
-    good = {"phone": "0551234567", "name": "سارة" if lang == "ar" else "Sara", "city": "جدة" if lang == "ar" else "Jeddah",
-            "address_line": "حي الروضة" if lang == "ar" else "Al Rawdah"}
+    good = {
+        "phone": "0551234567",
+        "name": "سارة" if lang == "ar" else "Sara",
+        "city": "جدة" if lang == "ar" else "Jeddah",
+        "address_line": "حي الروضة" if lang == "ar" else "Al Rawdah",
+    }
     pages.append(("checkout could not start", client.post("/checkout", data=good, headers=headers)))
-    for status, name in [("pending_payment", "waiting"), ("paid", "confirmation"), ("cancelled", "failed"),
-                         ("needs_review", "under review")]:
+    for status, name in [
+        ("pending_payment", "waiting"),
+        ("paid", "confirmation"),
+        ("cancelled", "failed"),
+        ("needs_review", "under review"),
+    ]:
         order = arabic_order(lang, status, status_reason="checkout abandoned" if status == "cancelled" else None)
         pages.append((name, get(f"/checkout/callback?order={order.token}")))
     paid = arabic_order(lang, "paid", points_reference_number="REF-2026-000777", shipping_status="ready_shipping")
@@ -199,11 +246,18 @@ def shop_pages(client, requests_mock, arabic_order, lang):
 
 def admin_pages(client, arabic_order, lang):
     headers = {"Accept-Language": ACCEPT[lang]}
-    order = arabic_order(lang, "partially_refunded", points_uuid="0b6f6c1e-0000-4000-8000-000000000001",
-                         refunded_amount=Decimal("10.00"), shipping_status="delivered")
-    return [("admin orders", client.get("/admin/orders", headers=headers)),
-            ("admin order", client.get(f"/admin/orders/{order.order_number}", headers=headers)),
-            ("admin webhooks", client.get("/admin/webhooks", headers=headers))]
+    order = arabic_order(
+        lang,
+        "partially_refunded",
+        points_uuid="0b6f6c1e-0000-4000-8000-000000000001",
+        refunded_amount=Decimal("10.00"),
+        shipping_status="delivered",
+    )
+    return [
+        ("admin orders", client.get("/admin/orders", headers=headers)),
+        ("admin order", client.get(f"/admin/orders/{order.order_number}", headers=headers)),
+        ("admin webhooks", client.get("/admin/webhooks", headers=headers)),
+    ]
 
 
 def latin_runs(page_text: str) -> list[str]:
@@ -249,14 +303,22 @@ def test_the_admin_has_its_own_page_without_the_shops_header_or_cart(staff_clien
 
 # --- Money, VAT and time ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("total, share", [
-    ("115.00", "15.00"), ("104.00", "13.57"), ("246.00", "32.09"), ("0.00", "0.00"), ("1.00", "0.13"),
-    ("0.23", "0.03"),    # 0.03 exactly: 0.23 x 15/115
-    ("10.35", "1.35"),   # 1.35 exactly
-    ("0.50", "0.07"),    # 0.0652... rounds up
-    ("3.45", "0.45"),    # 0.45 exactly
-    ("1.15", "0.15"),
-])
+
+@pytest.mark.parametrize(
+    "total, share",
+    [
+        ("115.00", "15.00"),
+        ("104.00", "13.57"),
+        ("246.00", "32.09"),
+        ("0.00", "0.00"),
+        ("1.00", "0.13"),
+        ("0.23", "0.03"),  # 0.03 exactly: 0.23 x 15/115
+        ("10.35", "1.35"),  # 1.35 exactly
+        ("0.50", "0.07"),  # 0.0652... rounds up
+        ("3.45", "0.45"),  # 0.45 exactly
+        ("1.15", "0.15"),
+    ],
+)
 def test_the_vat_share_is_fifteen_of_every_hundred_and_fifteen_rounded_half_up(total, share):
     assert vat_share(Decimal(total)) == Decimal(share)
 
@@ -278,7 +340,10 @@ def test_money_reads_with_two_decimals_and_the_riyal_in_each_language(client, ap
 
 def test_the_cart_checkout_and_receipt_say_incl_vat_and_show_the_vat_share(client, requests_mock, arabic_order):
     client.post("/products/sukkari-dates", data={"quantity": 1})  # 79.00 + 25.00 shipping = 104.00
-    cart, checkout = text(client.get("/cart").get_data(as_text=True)), text(client.get("/checkout").get_data(as_text=True))
+    cart, checkout = (
+        text(client.get("/cart").get_data(as_text=True)),
+        text(client.get("/checkout").get_data(as_text=True)),
+    )
     for page in (cart, checkout):
         assert "Total incl. VAT104.00 SAR" in page and "of which VAT (15%)13.57 SAR" in page
     order = arabic_order("en", "paid")  # 79.00 + 25.00
@@ -286,24 +351,34 @@ def test_the_cart_checkout_and_receipt_say_incl_vat_and_show_the_vat_share(clien
         page = text(client.get(path).get_data(as_text=True))
         assert "Total incl. VAT104.00 SAR" in page and "of which VAT (15%)13.57 SAR" in page
     arabic = text(client.get(f"/orders/{order.token}", headers={"Accept-Language": "ar"}).get_data(as_text=True))
-    assert "الإجمالي شامل الضريبة104.00 ريال سعودي" in arabic and "منها ضريبة القيمة المضافة (15%)13.57 ريال سعودي" in arabic
+    assert (
+        "الإجمالي شامل الضريبة104.00 ريال سعودي" in arabic
+        and "منها ضريبة القيمة المضافة (15%)13.57 ريال سعودي" in arabic
+    )
 
 
 def test_what_goes_to_points_adds_up_with_no_tax_amount_as_prices_include_vat(client, requests_mock):
-    requests_mock.post(POINTS_CHECKOUT, json={"status": True, "message": "", "appended_data": {},
-                                              "data": {"checkout_url": "https://pay.example/s/1"}})
+    requests_mock.post(
+        POINTS_CHECKOUT,
+        json={"status": True, "message": "", "appended_data": {}, "data": {"checkout_url": "https://pay.example/s/1"}},
+    )
     client.post("/products/sukkari-dates", data={"quantity": 2})
     client.post("/checkout", data={"phone": "0551234567", "name": "Sara", "city": "Riyadh", "address_line": "1 Rd"})
     body = requests_mock.last_request.json()
     assert "tax_amount" not in body
     lines = sum(Decimal(str(p["product_price"])) * p["quantity"] for p in body["products"])
-    assert lines + Decimal(str(body.get("shipping_amount", 0))) == Decimal(str(body["total_price"])) == Decimal("183.00")
+    assert (
+        lines + Decimal(str(body.get("shipping_amount", 0))) == Decimal(str(body["total_price"])) == Decimal("183.00")
+    )
 
 
-@pytest.mark.parametrize("lang, placed", [
-    ("en", "Mar 2, 2026, 12:30 AM"),     # 21:30 UTC on 1 March is half past midnight in Riyadh
-    ("ar", "2 مارس 2026، 12:30 ص"),
-])
+@pytest.mark.parametrize(
+    "lang, placed",
+    [
+        ("en", "Mar 2, 2026, 12:30 AM"),  # 21:30 UTC on 1 March is half past midnight in Riyadh
+        ("ar", "2 مارس 2026، 12:30 ص"),
+    ],
+)
 def test_the_order_page_shows_the_time_in_riyadh(client, arabic_order, lang, placed):
     order = arabic_order(lang, "paid", created_at=datetime(2026, 3, 1, 21, 30))
     html = client.get(f"/orders/{order.token}", headers={"Accept-Language": ACCEPT[lang]}).get_data(as_text=True)
@@ -320,13 +395,19 @@ def test_the_admin_shows_riyadh_time_to_the_second(staff_client, arabic_order):
 
 # --- What the shopper's language changes beyond the words ----------------------------------------
 
+
 def test_an_arabic_shopper_sends_points_arabic_product_names_and_the_locale(client, requests_mock):
-    requests_mock.post(POINTS_CHECKOUT, json={"status": True, "message": "", "appended_data": {},
-                                              "data": {"checkout_url": "https://pay.example/s/1"}})
+    requests_mock.post(
+        POINTS_CHECKOUT,
+        json={"status": True, "message": "", "appended_data": {}, "data": {"checkout_url": "https://pay.example/s/1"}},
+    )
     headers = {"Accept-Language": "ar"}
     client.post("/products/sukkari-dates", data={"quantity": 1}, headers=headers)
-    client.post("/checkout", data={"phone": "0551234567", "name": "سارة", "city": "الرياض", "address_line": "1"},
-                headers=headers)
+    client.post(
+        "/checkout",
+        data={"phone": "0551234567", "name": "سارة", "city": "الرياض", "address_line": "1"},
+        headers=headers,
+    )
     body = requests_mock.last_request.json()
     assert [p["product_name"] for p in body["products"]] == ["علبة تمر سكري"]
     assert body["metadata"]["locale"] == "ar"
@@ -337,23 +418,37 @@ def test_an_arabic_shopper_sends_points_arabic_product_names_and_the_locale(clie
 
 def test_try_again_brings_back_the_phone_name_city_and_address(client, arabic_order):
     client.get("/")  # a session
-    failed = arabic_order("en", "cancelled", customer_name="Noura Al-Harbi", phone="551234567", city="Dammam",
-                          address_line="Prince Mohammed St 7", status_reason="checkout abandoned")
+    failed = arabic_order(
+        "en",
+        "cancelled",
+        customer_name="Noura Al-Harbi",
+        phone="551234567",
+        city="Dammam",
+        address_line="Prince Mohammed St 7",
+        status_reason="checkout abandoned",
+    )
     response = client.post(f"/checkout/retry/{failed.token}")
     assert response.status_code == 302 and response.headers["Location"].endswith("/checkout")
     page = client.get("/checkout").get_data(as_text=True)
-    for name, value in {"phone": "0551234567", "name": "Noura Al-Harbi", "city": "Dammam",
-                        "address_line": "Prince Mohammed St 7"}.items():
+    for name, value in {
+        "phone": "0551234567",
+        "name": "Noura Al-Harbi",
+        "city": "Dammam",
+        "address_line": "Prince Mohammed St 7",
+    }.items():
         assert re.search(rf'name="{name}"[^>]*value="{value}"', page), name
     with client.session_transaction() as session:
         assert "551234567" not in str(dict(session))  # the phone never goes into the cookie
 
 
-@pytest.mark.parametrize("shipping_status, done", [
-    (None, ["Order received"]),
-    ("new", ["Order received"]),
-    ("delivery_is_in_progress", ["Order received", "Ready to ship", "Out for delivery"]),
-])
+@pytest.mark.parametrize(
+    "shipping_status, done",
+    [
+        (None, ["Order received"]),
+        ("new", ["Order received"]),
+        ("delivery_is_in_progress", ["Order received", "Ready to ship", "Out for delivery"]),
+    ],
+)
 def test_the_delivery_tracker_marks_order_received_once_paid(client, arabic_order, shipping_status, done):
     order = arabic_order("en", "paid", shipping_status=shipping_status)
     html = client.get(f"/orders/{order.token}").get_data(as_text=True)
@@ -370,23 +465,36 @@ def test_order_numbers_and_names_do_not_break_at_their_hyphens(client, arabic_or
 
 
 def test_the_shipping_status_the_shopper_reads_is_in_their_language(client, arabic_order):
-    order = arabic_order("ar", "paid", shipping_status="delivery_is_in_progress",
-                         shipping_label_ar="خرج للتوصيل مع سمسا", shipping_label_en="Out for delivery with SMSA")
+    order = arabic_order(
+        "ar",
+        "paid",
+        shipping_status="delivery_is_in_progress",
+        shipping_label_ar="خرج للتوصيل مع سمسا",
+        shipping_label_en="Out for delivery with SMSA",
+    )
     arabic = client.get(f"/orders/{order.token}", headers={"Accept-Language": "ar"}).get_data(as_text=True)
     english = client.get(f"/orders/{order.token}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<dd data-testid="shipping-status">خرج للتوصيل مع سمسا</dd>' in arabic
     assert '<dd data-testid="shipping-status">Out for delivery with SMSA</dd>' in english
 
 
-@pytest.mark.parametrize("reason", [
-    "checkout abandoned", "checkout expired",
-    "The cart changed before payment; a new order replaced this one.",
-    "The contact or delivery details changed before payment; a new order replaced this one.",
-    "checkout never started: Points gave no checkout_url, so the shopper saw no checkout",
-])
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "checkout abandoned",
+        "checkout expired",
+        "The cart changed before payment; a new order replaced this one.",
+        "The contact or delivery details changed before payment; a new order replaced this one.",
+        "checkout never started: Points gave no checkout_url, so the shopper saw no checkout",
+    ],
+)
 def test_why_an_order_was_cancelled_reads_in_the_shoppers_language(client, arabic_order, reason):
     order = arabic_order("ar", "cancelled", status_reason=reason)
-    arabic = text(client.get(f"/checkout/callback?order={order.token}", headers={"Accept-Language": "ar"}).get_data(as_text=True))
+    arabic = text(
+        client.get(f"/checkout/callback?order={order.token}", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    )
     assert f"أُلغي الطلب {order.order_number}:" in arabic and not latin_runs(arabic)
-    english = text(client.get(f"/checkout/callback?order={order.token}", headers={"Accept-Language": "en"}).get_data(as_text=True))
+    english = text(
+        client.get(f"/checkout/callback?order={order.token}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    )
     assert f"Order {order.order_number} was cancelled: " in english

@@ -1,4 +1,5 @@
 """Staff see Points' latest word about the merchant account, and the deliveries about no order of ours."""
+
 import re
 
 from points_webhooks import deliver, merchant_event, order_event, points_order
@@ -16,10 +17,20 @@ def health_panel(html: str) -> str:
 
 
 def test_the_orders_page_shows_the_latest_merchant_event_as_the_accounts_health(staff_client):
-    deliver(staff_client, merchant_event("debt_exceeded", current_balance="-5250.50",
-                                         timestamp="2026-04-18T15:00:00.000000Z"))
-    deliver(staff_client, merchant_event("low_balance_warning", current_balance="1500.00", max_debt_allowed="5000.00",
-                                         balance_after_order="1200.00", timestamp="2026-04-18T16:00:00.000000Z"))
+    deliver(
+        staff_client,
+        merchant_event("debt_exceeded", current_balance="-5250.50", timestamp="2026-04-18T15:00:00.000000Z"),
+    )
+    deliver(
+        staff_client,
+        merchant_event(
+            "low_balance_warning",
+            current_balance="1500.00",
+            max_debt_allowed="5000.00",
+            balance_after_order="1200.00",
+            timestamp="2026-04-18T16:00:00.000000Z",
+        ),
+    )
     panel = health_panel(page(staff_client, "/admin/orders"))
     assert "Points balance low: 1,500.00 SAR left" in panel
     assert "5,000.00" in panel and "1,200.00" in panel and "low_balance_warning" in panel

@@ -7,13 +7,14 @@ it up in the Points dashboard (decisions: "No word from Points").
 Live tests never open callback_url with what the sandbox appends: a shopper who closed the tab
 never comes back, and the shop must work without the callback's parameters.
 """
+
 import uuid as uuidlib
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-
 from staff_pages import act, field_errors, flash, log_in, order_page, rendered_form, submit
+
 from storefront import backoffice, orders
 from storefront.extensions import db
 from storefront.models import Order, OrderTransition, PointsApiCall
@@ -72,8 +73,12 @@ def no_word_order(live):
 
 def transitions(live, order):
     with live.app.app_context():
-        return [(t.from_status, t.to_status, t.source, t.reason) for t in db.session.scalars(
-            sa.select(OrderTransition).where(OrderTransition.order_id == order.id).order_by(OrderTransition.id))]
+        return [
+            (t.from_status, t.to_status, t.source, t.reason)
+            for t in db.session.scalars(
+                sa.select(OrderTransition).where(OrderTransition.order_id == order.id).order_by(OrderTransition.id)
+            )
+        ]
 
 
 def snapshot(live, order):
@@ -145,8 +150,9 @@ def test_the_uuid_of_another_order_is_refused_and_changes_nothing(live, staff):
 
     page = act(live, staff, order, "points-uuid", points_uuid=other_uuid)
 
-    assert (f"Points order {other_uuid} belongs to {other.order_number}, not to {order.order_number}: "
-            "nothing changed.") in flash(page)
+    assert (
+        f"Points order {other_uuid} belongs to {other.order_number}, not to {order.order_number}: nothing changed."
+    ) in flash(page)
     assert snapshot(live, order) == before
     assert live.order(other.order_number).status == "pending_payment"
     assert [c.response_status for c in calls(live, order, "GET")] == [200]  # the question, on the timeline
@@ -169,7 +175,10 @@ def test_staff_close_an_order_not_in_the_points_dashboard_as_unpaid(live, staff)
 
     assert f"{order.order_number} is closed as unpaid (cancelled)." in flash(page)
     closed = live.order(order.order_number)
-    assert (closed.status, closed.status_reason) == ("cancelled", "Closed as unpaid after review: Not in the Points dashboard")
+    assert (closed.status, closed.status_reason) == (
+        "cancelled",
+        "Closed as unpaid after review: Not in the Points dashboard",
+    )
     assert transitions(live, order)[-1][:3] == ("needs_review", "cancelled", "admin")
 
 
@@ -187,8 +196,11 @@ def test_a_second_tab_entering_the_uuid_again_is_told_and_changes_nothing(live, 
 
 def calls(live, order, method):
     with live.app.app_context():
-        return db.session.scalars(sa.select(PointsApiCall).where(
-            PointsApiCall.order_id == order.id, PointsApiCall.method == method).order_by(PointsApiCall.id)).all()
+        return db.session.scalars(
+            sa.select(PointsApiCall)
+            .where(PointsApiCall.order_id == order.id, PointsApiCall.method == method)
+            .order_by(PointsApiCall.id)
+        ).all()
 
 
 # --- The state machine and the staff actions, Points simulated (requests-mock) -----------------
@@ -199,20 +211,41 @@ SECRET = "whsec_sandbox_demo"
 
 
 def under_review_for_no_word(make_order, **fields):
-    return make_order("needs_review", status_reason=NO_WORD_FROM_POINTS,
-                      checkout_url="https://points.invalid/checkout/s1", **fields)
+    return make_order(
+        "needs_review", status_reason=NO_WORD_FROM_POINTS, checkout_url="https://points.invalid/checkout/s1", **fields
+    )
 
 
 def points_says(order, **fields):
-    return {"status": True, "message": "", "appended_data": {}, "data": {
-        "id": 7, "uuid": UUID, "order_number": order.order_number, "reference_number": "REF-7",
-        "order_status": "approved", "total_price": float(order.total), **fields}}
+    return {
+        "status": True,
+        "message": "",
+        "appended_data": {},
+        "data": {
+            "id": 7,
+            "uuid": UUID,
+            "order_number": order.order_number,
+            "reference_number": "REF-7",
+            "order_status": "approved",
+            "total_price": float(order.total),
+            **fields,
+        },
+    }
 
 
 def webhook(client, order, event, **fields):
-    body = {"event": event, "timestamp": "2026-11-26T10:00:00.000000Z", "order": {
-        "id": UUID, "order_number": order.order_number, "order_status": event, "total_price": float(order.total),
-        "updated_at": "2026-11-26T10:00:00.000000Z", **fields}}
+    body = {
+        "event": event,
+        "timestamp": "2026-11-26T10:00:00.000000Z",
+        "order": {
+            "id": UUID,
+            "order_number": order.order_number,
+            "order_status": event,
+            "total_price": float(order.total),
+            "updated_at": "2026-11-26T10:00:00.000000Z",
+            **fields,
+        },
+    }
     return client.post("/webhooks/points", json=body, headers={"X-Webhook-Secret": SECRET, "X-Webhook-Event": event})
 
 
@@ -229,8 +262,13 @@ def test_a_late_cancelled_webhook_cancels_an_order_under_review_for_no_word(clie
     assert (reload(order).status, reload(order).status_reason) == ("cancelled", "checkout expired")
 
 
-@pytest.mark.parametrize("reason", ["Amount mismatch: Points says 1.00 SAR, the order total is 104.00 SAR.",
-                                    "Points reports the order approved after the shop cancelled it: refund it or fulfil it."])
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "Amount mismatch: Points says 1.00 SAR, the order total is 104.00 SAR.",
+        "Points reports the order approved after the shop cancelled it: refund it or fulfil it.",
+    ],
+)
 def test_a_late_cancelled_webhook_does_not_close_a_review_where_money_moved(client, make_order, reload, reason):
     order = make_order("needs_review", status_reason=reason, points_uuid=UUID)
     webhook(client, order, "cancelled")
@@ -251,8 +289,9 @@ def test_an_entered_uuid_whose_amount_differs_becomes_an_amount_review(app_conte
         backoffice.close_as_unpaid(order, "gone")
 
 
-def test_an_entered_uuid_points_still_has_as_new_keeps_the_review_and_can_be_reconciled_later(app_context, make_order,
-                                                                                              requests_mock, reload):
+def test_an_entered_uuid_points_still_has_as_new_keeps_the_review_and_can_be_reconciled_later(
+    app_context, make_order, requests_mock, reload
+):
     order = under_review_for_no_word(make_order)
     requests_mock.get(f"{API}/v1/orders/{UUID}", json=points_says(order, order_status="new"))
     assert "Points says new; ignored" in backoffice.settle_with_points_uuid(order, UUID)
@@ -268,8 +307,9 @@ def test_the_entered_uuid_is_checked_before_any_call(app_context, make_order, re
     assert requests_mock.call_count == 0
 
 
-def test_an_order_under_review_for_no_word_cannot_be_accepted_or_refunded(app_context, make_order, requests_mock,
-                                                                          reload):
+def test_an_order_under_review_for_no_word_cannot_be_accepted_or_refunded(
+    app_context, make_order, requests_mock, reload
+):
     order = under_review_for_no_word(make_order)
     with pytest.raises(backoffice.ActionError, match="Points never said .* was paid, so it cannot be accepted"):
         backoffice.accept_after_review(order, "looks fine")
@@ -279,8 +319,9 @@ def test_an_order_under_review_for_no_word_cannot_be_accepted_or_refunded(app_co
 
 
 @pytest.mark.parametrize("status", ["pending_payment", "paid", "cancelled"])
-def test_only_an_order_under_review_for_no_word_takes_a_uuid_or_is_closed_as_unpaid(app_context, make_order,
-                                                                                    requests_mock, reload, status):
+def test_only_an_order_under_review_for_no_word_takes_a_uuid_or_is_closed_as_unpaid(
+    app_context, make_order, requests_mock, reload, status
+):
     order = make_order(status)
     with pytest.raises(backoffice.ActionError, match="entered only for an order Points never said a word about"):
         backoffice.settle_with_points_uuid(order, UUID)

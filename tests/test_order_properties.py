@@ -25,6 +25,7 @@ storefront/orders.py):
 - ``completed`` changes nothing; ``shipping_status_updated`` sets the shipping status only (its
   ``status: cancelled`` is about the parcel, not the money).
 """
+
 import itertools
 import json
 from collections import Counter
@@ -40,8 +41,14 @@ from storefront.models import Order, OrderTransition
 
 SECRET = "whsec_sandbox_demo"
 TOTAL = Decimal("104.00")  # make_order's default: one Sukkari Dates Box (79.00) + 25.00 shipping
-SHIPPING_STATUSES = ("new", "license_in_progress", "ready_shipping", "delivery_is_in_progress", "delivered",
-                     "cancelled")
+SHIPPING_STATUSES = (
+    "new",
+    "license_in_progress",
+    "ready_shipping",
+    "delivery_is_in_progress",
+    "delivered",
+    "cancelled",
+)
 INF = float("inf")
 
 
@@ -80,8 +87,9 @@ class Scenario:
 
 @st.composite
 def scenarios(draw) -> Scenario:
-    events = [Event(name) for name in ("approved", "authorized", "captured", "cancelled", "completed")
-              if draw(st.booleans())]
+    events = [
+        Event(name) for name in ("approved", "authorized", "captured", "cancelled", "completed") if draw(st.booleans())
+    ]
     if draw(st.booleans()):  # refunds half the time, so the cases without one are explored as well
         cents = draw(st.lists(st.integers(1, int(TOTAL * 100) - 1), unique=True, max_size=3))
         lefts = sorted((Decimal(c) / 100 for c in cents), reverse=True)
@@ -90,8 +98,10 @@ def scenarios(draw) -> Scenario:
             events.append(Event("refunded", left=Decimal("0.00")))
         if draw(st.booleans()):
             events.append(Event("auto_refunded"))
-    events += [Event("shipping_status_updated", shipping=s)
-               for s in draw(st.lists(st.sampled_from(SHIPPING_STATUSES), unique=True, max_size=2))]
+    events += [
+        Event("shipping_status_updated", shipping=s)
+        for s in draw(st.lists(st.sampled_from(SHIPPING_STATUSES), unique=True, max_size=2))
+    ]
     arrivals = draw(st.permutations(range(len(events))))
     if events:
         for again in draw(st.lists(st.integers(0, len(events) - 1), max_size=len(events) + 2)):
@@ -101,6 +111,7 @@ def scenarios(draw) -> Scenario:
 
 
 # --- The oracle, from points-decisions.md ---------------------------------------------------------
+
 
 @dataclass
 class End:
@@ -150,6 +161,7 @@ def expected_end(events: list[Event], arrivals: list[int]) -> End:
 
 # --- Payloads as Points sends them (reference §5.4/§5.5) -----------------------------------------
 
+
 def stamp(second: int) -> str:
     return f"2026-04-18T10:05:{12 + second:02d}.000000Z"
 
@@ -157,10 +169,17 @@ def stamp(second: int) -> str:
 def payload(order: Order, uuid: str, event: Event, events: list[Event], second: int) -> dict:
     """The webhook for ``event``: the order resource plus the event's extra fields."""
     body = {
-        "id": uuid, "reference_number": f"REF-2026-{order.id:06d}", "order_number": order.order_number,
-        "type": "replacing", "total_price": float(TOTAL), "total_points": 0, "payment_status": "fully_paid",
+        "id": uuid,
+        "reference_number": f"REF-2026-{order.id:06d}",
+        "order_number": order.order_number,
+        "type": "replacing",
+        "total_price": float(TOTAL),
+        "total_points": 0,
+        "payment_status": "fully_paid",
         "order_status": {"completed": "approved", "shipping_status_updated": "approved"}.get(event.name, event.name),
-        "metadata": {"source": "web"}, "created_at": "2026-04-18T10:00:00.000000Z", "updated_at": stamp(second),
+        "metadata": {"source": "web"},
+        "created_at": "2026-04-18T10:00:00.000000Z",
+        "updated_at": stamp(second),
     }
     if event.name == "cancelled":
         body["reason"] = "checkout expired"
@@ -168,11 +187,17 @@ def payload(order: Order, uuid: str, event: Event, events: list[Event], second: 
         body.update(status=event.shipping, status_label=event.shipping.replace("_", " ").capitalize())
     elif event.is_refund:
         # What was left before this refund: the previous refund's left_amount, or the whole total.
-        before = min((e.left for e in events if e.name == "refunded" and e.left is not None and e.left > (event.left or 0)),
-                     default=TOTAL)
+        before = min(
+            (e.left for e in events if e.name == "refunded" and e.left is not None and e.left > (event.left or 0)),
+            default=TOTAL,
+        )
         left = event.left if event.left is not None else Decimal("0.00")
-        body.update(order_status="fully_refunded" if event.is_full_refund else "partially_refunded",
-                    refund_amount=float(before - left), refund_points=0, reason="One line item returned")
+        body.update(
+            order_status="fully_refunded" if event.is_full_refund else "partially_refunded",
+            refund_amount=float(before - left),
+            refund_points=0,
+            reason="One line item returned",
+        )
         if event.name == "refunded":
             body.update(left_amount=float(left), left_points=0)
         else:
@@ -182,18 +207,39 @@ def payload(order: Order, uuid: str, event: Event, events: list[Event], second: 
 
 # --- The property -------------------------------------------------------------------------------
 
-@settings(max_examples=80, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(scenario=scenarios())
 # The cases the decisions name, always tried (0 = the first event listed, and so on).
 @example(Scenario([Event("approved"), Event("cancelled")], [0, 1, 0], [0, 0], False))  # a late cancel
 @example(Scenario([Event("cancelled"), Event("captured")], [0, 1, 1], [0, 0], True))  # paid after we gave up
 @example(Scenario([Event("cancelled"), Event("authorized")], [0, 1], [0, 0], False))  # a reservation after the cancel
-@example(Scenario([Event("approved"), Event("refunded", left=Decimal("0.00"))], [1, 0], [0, 0], False))  # refunded first
-@example(Scenario([Event("authorized"), Event("captured"), Event("refunded", left=Decimal("60.00")),
-                   Event("refunded", left=Decimal("30.00"))], [3, 2, 3, 1, 0, 2], [0, 0, 0, 0], False))  # one second
-@example(Scenario([Event("cancelled"), Event("refunded", left=Decimal("4.00")), Event("approved")],
-                  [0, 1, 2], [0, 1, 2], False))  # a refund on a cancelled order, then its payment
+@example(
+    Scenario([Event("approved"), Event("refunded", left=Decimal("0.00"))], [1, 0], [0, 0], False)
+)  # refunded first
+@example(
+    Scenario(
+        [
+            Event("authorized"),
+            Event("captured"),
+            Event("refunded", left=Decimal("60.00")),
+            Event("refunded", left=Decimal("30.00")),
+        ],
+        [3, 2, 3, 1, 0, 2],
+        [0, 0, 0, 0],
+        False,
+    )
+)  # one second
+@example(
+    Scenario(
+        [Event("cancelled"), Event("refunded", left=Decimal("4.00")), Event("approved")], [0, 1, 2], [0, 1, 2], False
+    )
+)  # a refund on a cancelled order, then its payment
 def test_any_arrival_order_with_redeliveries_ends_where_the_decisions_say(app, client, make_order, scenario):
     order = make_order()  # a fresh pending order per example, 104.00
     assert order.total == TOTAL
@@ -205,8 +251,11 @@ def test_any_arrival_order_with_redeliveries_ends_where_the_decisions_say(app, c
         if redelivery and scenario.fresh_envelope:
             body["timestamp"] = f"2026-04-18T10:{10 + n // 60:02d}:{n % 60:02d}.000000Z"
         seen.add(i)
-        response = client.post("/webhooks/points", data=json.dumps(body), headers={
-            "Content-Type": "application/json", "X-Webhook-Secret": SECRET, "X-Webhook-Event": events[i].name})
+        response = client.post(
+            "/webhooks/points",
+            data=json.dumps(body),
+            headers={"Content-Type": "application/json", "X-Webhook-Secret": SECRET, "X-Webhook-Event": events[i].name},
+        )
         assert response.status_code == 200, (events[i], response.get_json())
         # A redelivery is a duplicate; a distinct event never is, even within the same second.
         assert (response.get_json()["outcome"] == "duplicate") == redelivery, (events[i], response.get_json())
@@ -214,8 +263,9 @@ def test_any_arrival_order_with_redeliveries_ends_where_the_decisions_say(app, c
     expected = expected_end(events, scenario.arrivals)
     with app.app_context():
         got = db.session.get(Order, order.id)
-        history = db.session.scalars(sa.select(OrderTransition).where(OrderTransition.order_id == order.id)
-                                     .order_by(OrderTransition.id)).all()
+        history = db.session.scalars(
+            sa.select(OrderTransition).where(OrderTransition.order_id == order.id).order_by(OrderTransition.id)
+        ).all()
     counted = dict(Counter(t.to_status for t in history[1:]))  # [0] is the checkout's pending_payment
     trail = [(t.from_status, t.to_status) for t in history]
 

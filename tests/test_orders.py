@@ -1,4 +1,5 @@
 """The order state machine: the table of allowed moves and apply_points_status."""
+
 from decimal import Decimal
 
 import pytest
@@ -8,14 +9,26 @@ from storefront.models import Order
 
 
 def order_in(status, total="104.00", refunded="0.00"):
-    return Order(order_number="PTS-2026-000001", status=status, total=Decimal(total),
-                 refunded_amount=Decimal(refunded), transitions=[])
+    return Order(
+        order_number="PTS-2026-000001",
+        status=status,
+        total=Decimal(total),
+        refunded_amount=Decimal(refunded),
+        transitions=[],
+    )
 
 
-@pytest.mark.parametrize("start,target", [
-    ("paid", "pending_payment"), ("paid", "cancelled"), ("refunded", "paid"),
-    ("cancelled", "paid"), ("partially_refunded", "paid"), ("refunded", "partially_refunded"),
-])
+@pytest.mark.parametrize(
+    "start,target",
+    [
+        ("paid", "pending_payment"),
+        ("paid", "cancelled"),
+        ("refunded", "paid"),
+        ("cancelled", "paid"),
+        ("partially_refunded", "paid"),
+        ("refunded", "partially_refunded"),
+    ],
+)
 def test_illegal_moves_are_refused_and_change_nothing(start, target):
     order = order_in(start)
     with pytest.raises(orders.IllegalMove):
@@ -33,26 +46,33 @@ def test_a_move_is_recorded_with_its_source_and_reason():
     orders.move(order, "cancelled", source="shop", reason="cart changed")
     [transition] = order.transitions
     assert (transition.from_status, transition.to_status, transition.source, transition.reason) == (
-        "pending_payment", "cancelled", "shop", "cart changed")
+        "pending_payment",
+        "cancelled",
+        "shop",
+        "cart changed",
+    )
 
 
-@pytest.mark.parametrize("start,points_status,expected_status,expected_outcome", [
-    ("pending_payment", "approved", "paid", "applied"),
-    ("pending_payment", "captured", "paid", "applied"),
-    ("pending_payment", "authorized", "authorized", "applied"),
-    ("authorized", "captured", "paid", "applied"),
-    ("paid", "approved", "paid", "late"),
-    ("paid", "authorized", "paid", "late"),
-    ("paid", "cancelled", "paid", "late"),
-    ("refunded", "cancelled", "refunded", "late"),
-    ("refunded", "approved", "refunded", "late"),
-    ("needs_review", "approved", "needs_review", "late"),
-    ("cancelled", "approved", "needs_review", "paid_after_cancel"),
-    ("cancelled", "captured", "needs_review", "paid_after_cancel"),
-    ("cancelled", "cancelled", "cancelled", "late"),
-    ("pending_payment", "new", "pending_payment", "ignored"),
-    ("pending_payment", "fully_refunded", "refunded", "applied"),
-])
+@pytest.mark.parametrize(
+    "start,points_status,expected_status,expected_outcome",
+    [
+        ("pending_payment", "approved", "paid", "applied"),
+        ("pending_payment", "captured", "paid", "applied"),
+        ("pending_payment", "authorized", "authorized", "applied"),
+        ("authorized", "captured", "paid", "applied"),
+        ("paid", "approved", "paid", "late"),
+        ("paid", "authorized", "paid", "late"),
+        ("paid", "cancelled", "paid", "late"),
+        ("refunded", "cancelled", "refunded", "late"),
+        ("refunded", "approved", "refunded", "late"),
+        ("needs_review", "approved", "needs_review", "late"),
+        ("cancelled", "approved", "needs_review", "paid_after_cancel"),
+        ("cancelled", "captured", "needs_review", "paid_after_cancel"),
+        ("cancelled", "cancelled", "cancelled", "late"),
+        ("pending_payment", "new", "pending_payment", "ignored"),
+        ("pending_payment", "fully_refunded", "refunded", "applied"),
+    ],
+)
 def test_points_status_moves_the_order_only_forward(start, points_status, expected_status, expected_outcome):
     order = order_in(start)
     outcome = orders.apply_points_status(order, points_status, source="webhook", total_price="104.00")

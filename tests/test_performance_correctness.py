@@ -5,6 +5,7 @@ in the browser for a year: none of that may ever show a stale price, a stale or 
 count, anything of another shopper, or let a shared cache keep a page. And however big the
 catalogue, a page makes the same number of queries.
 """
+
 import hashlib
 import re
 import shutil
@@ -13,12 +14,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy.record_queries import get_recorded_queries
+from page_text import text
 
 from storefront import create_app, shopper
 from storefront.browser_cache import ONE_YEAR
 from storefront.extensions import db
 from storefront.models import CartLine, CatalogueVersion, Product
-from page_text import text
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -27,8 +28,16 @@ def add_products(app, count: int, category: str = "Coffee") -> None:
     with app.app_context():
         start = db.session.scalar(sa.select(sa.func.count(Product.id)))
         for n in range(start, start + count):
-            db.session.add(Product(slug=f"extra-{n}", name=f"Extra {n}", category=category,
-                                   price=Decimal("10.00"), image="products/dallah-brass.svg", position=100 + n))
+            db.session.add(
+                Product(
+                    slug=f"extra-{n}",
+                    name=f"Extra {n}",
+                    category=category,
+                    price=Decimal("10.00"),
+                    image="products/dallah-brass.svg",
+                    position=100 + n,
+                )
+            )
         db.session.commit()
 
 
@@ -40,8 +49,9 @@ def set_price(app, slug: str, price: str, how: str = "orm") -> None:
         elif how == "update":
             db.session.execute(sa.update(Product).where(Product.slug == slug).values(price=Decimal(price)))
         else:
-            db.session.execute(sa.text("UPDATE product SET price = :price WHERE slug = :slug"),
-                               {"price": price, "slug": slug})
+            db.session.execute(
+                sa.text("UPDATE product SET price = :price WHERE slug = :slug"), {"price": price, "slug": slug}
+            )
         db.session.commit()
 
 
@@ -74,6 +84,7 @@ def count_queries(monkeypatch):
 
 # --- Queries: constant, whatever the size of the catalogue -------------------------------------
 
+
 @pytest.mark.parametrize("url", ["/", "/?category=Coffee", "/products/finjan-set", "/cart"])
 def test_a_page_makes_as_many_queries_with_1000_products_as_with_16(app, client, count_queries, url):
     client.post("/products/dallah-brass", data={"quantity": 1})  # a cart: the header counts it
@@ -101,6 +112,7 @@ def test_a_page_makes_as_many_queries_with_12_cart_lines_as_with_2(app, client, 
 
 
 # --- Pages of the catalogue ---------------------------------------------------------------------
+
 
 def product_links(page: str) -> list[str]:
     return re.findall(r'<h3 class="product-name"><a href="/products/([^"]+)"', page)
@@ -147,6 +159,7 @@ def test_a_catalogue_that_fits_one_page_has_no_pager(client):
 
 # --- Never a stale price -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("how", ["orm", "update", "sql"])
 def test_a_price_changed_in_the_database_shows_on_every_page_at_once(app, client, how):
     client.post("/products/sukkari-dates", data={"quantity": 1})
@@ -162,8 +175,16 @@ def test_a_price_changed_in_the_database_shows_on_every_page_at_once(app, client
 def test_products_added_renamed_or_deleted_show_at_once(app, client):
     html(client, "/")
     with app.app_context():
-        db.session.add(Product(slug="tea", name="Saudi Red Tea", category="Tea", price=Decimal("12.00"),
-                               image="products/rose-water.svg", position=-1))
+        db.session.add(
+            Product(
+                slug="tea",
+                name="Saudi Red Tea",
+                category="Tea",
+                price=Decimal("12.00"),
+                image="products/rose-water.svg",
+                position=-1,
+            )
+        )
         db.session.scalar(sa.select(Product).where(Product.slug == "finjan-set")).name = "Finjan Set of Eight"
         db.session.delete(db.session.scalar(sa.select(Product).where(Product.slug == "rose-water")))
         db.session.commit()
@@ -181,12 +202,17 @@ def test_seed_puts_the_demo_prices_back_on_the_pages(app, client, runner):
     assert "68.00 SAR" in text(page) and '<span class="sar-amount">1.00</span>' not in page
 
 
-@pytest.mark.parametrize("statement", [
-    ("INSERT INTO product (slug, name, category, description, price, image, position) "
-     "VALUES ('x', 'X', 'Coffee', '', 1, 'products/x.svg', 99)"),
-    "UPDATE product SET name = 'Renamed' WHERE slug = 'ajwa-dates'",
-    "DELETE FROM product WHERE slug = 'ajwa-dates'",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        (
+            "INSERT INTO product (slug, name, category, description, price, image, position) "
+            "VALUES ('x', 'X', 'Coffee', '', 1, 'products/x.svg', 99)"
+        ),
+        "UPDATE product SET name = 'Renamed' WHERE slug = 'ajwa-dates'",
+        "DELETE FROM product WHERE slug = 'ajwa-dates'",
+    ],
+)
 def test_every_write_to_product_moves_the_catalogue_version(app_context, statement):
     version = db.session.scalar(sa.select(CatalogueVersion.version))
     db.session.execute(sa.text(statement))
@@ -206,6 +232,7 @@ def test_without_its_version_row_the_shop_reads_everything_afresh(app, client):
 
 
 # --- Never a stale or borrowed cart count, never another shopper's anything -----------------------
+
 
 def test_the_header_count_follows_the_cart_on_pages_kept_for_everyone(client):
     assert header_count(html(client, "/")) == 0
@@ -263,8 +290,10 @@ def test_each_shopper_gets_their_own_csrf_token_on_a_kept_product_page(csrf_app)
 
 # --- What browsers and proxies may keep ------------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["/", "/?page=1", "/products/ajwa-dates", "/cart", "/checkout", "/nope",
-                                 "/admin/login"])
+
+@pytest.mark.parametrize(
+    "url", ["/", "/?page=1", "/products/ajwa-dates", "/cart", "/checkout", "/nope", "/admin/login"]
+)
 def test_no_html_page_may_be_kept_by_a_shared_cache(client, url):
     client.post("/products/ajwa-dates", data={"quantity": 1})
     response = client.get(url, follow_redirects=True)
@@ -305,7 +334,7 @@ def test_static_files_have_their_content_hash_in_the_url_and_are_kept_a_year(app
     assert any(url.startswith("/static/css/shop.css?v=") for url in urls)
     for url in urls:
         path, version = url.split("?v=")
-        content = (app.static_folder + path.removeprefix("/static"))
+        content = app.static_folder + path.removeprefix("/static")
         with open(content, "rb") as file:
             assert version == hashlib.sha256(file.read()).hexdigest()[:12], url
         response = client.get(url)
@@ -326,8 +355,9 @@ def test_a_static_url_without_the_current_hash_is_revalidated_not_kept(client, q
 def test_a_changed_static_file_gets_a_new_url(app_config, tmp_path):
     def stylesheet_url(shop):
         with shop.test_request_context("/"):
-            return re.search(r'href="(/static/css/shop.css\?v=[^"]+)"',
-                             shop.test_client().get("/").get_data(as_text=True)).group(1)
+            return re.search(
+                r'href="(/static/css/shop.css\?v=[^"]+)"', shop.test_client().get("/").get_data(as_text=True)
+            ).group(1)
 
     shop = create_app(app_config)
     shutil.copytree(shop.static_folder, tmp_path / "static")

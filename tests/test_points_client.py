@@ -1,4 +1,5 @@
 """PointsClient on the wire (requests-mock), and the CheckoutRequest body the shop sends."""
+
 import json
 import logging
 from decimal import Decimal
@@ -21,11 +22,22 @@ CHECKOUT_URL = f"{BASE}/v1/orders/checkout/{PUBLIC_KEY}"
 WEBHOOKS_URL = f"{BASE}/v1/webhooks"
 
 ORDER = {
-    "id": 42, "uuid": UUID, "reference_number": "REF-2026-001234", "order_status": "approved",
-    "order_number": "PTS-2026-000123", "type": 2, "total_price": 150.5, "status_label": "Delivered",
+    "id": 42,
+    "uuid": UUID,
+    "reference_number": "REF-2026-001234",
+    "order_status": "approved",
+    "order_number": "PTS-2026-000123",
+    "type": 2,
+    "total_price": 150.5,
+    "status_label": "Delivered",
 }
-WEBHOOK = {"uuid": "wh-1", "merchant_id": 123, "name": "Shop", "url": "https://shop.test/webhooks/points",
-           "secret": "whsec_from_points_0123456789"}
+WEBHOOK = {
+    "uuid": "wh-1",
+    "merchant_id": 123,
+    "name": "Shop",
+    "url": "https://shop.test/webhooks/points",
+    "secret": "whsec_from_points_0123456789",
+}
 CHECKOUT_BODY = {
     "order_number": "PTS-2026-000123",
     "total_price": 65.5,
@@ -59,27 +71,60 @@ def client(calls):
 # Every call but the checkout: (call, method, url, JSON body sent or None, resource answered).
 PRIVATE_CALLS = {
     "get_order": (lambda c: c.get_order(UUID), "GET", ORDER_URL, None, ORDER),
-    "shipping_status": (lambda c: c.update_shipping_status(UUID, "delivered"), "POST", ORDER_URL + "/status",
-                        {"status": "delivered"}, ORDER),
+    "shipping_status": (
+        lambda c: c.update_shipping_status(UUID, "delivered"),
+        "POST",
+        ORDER_URL + "/status",
+        {"status": "delivered"},
+        ORDER,
+    ),
     "shipping_status_en_label": (
         lambda c: c.update_shipping_status(UUID, "delivery_is_in_progress", name_en="Out for delivery"),
-        "POST", ORDER_URL + "/status", {"status": "delivery_is_in_progress", "name_en": "Out for delivery"}, ORDER),
+        "POST",
+        ORDER_URL + "/status",
+        {"status": "delivery_is_in_progress", "name_en": "Out for delivery"},
+        ORDER,
+    ),
     "shipping_status_both_labels": (
         lambda c: c.update_shipping_status(UUID, "delivered", name_ar="تم التوصيل", name_en="Delivered"),
-        "POST", ORDER_URL + "/status", {"status": "delivered", "name_ar": "تم التوصيل", "name_en": "Delivered"}, ORDER),
+        "POST",
+        ORDER_URL + "/status",
+        {"status": "delivered", "name_ar": "تم التوصيل", "name_en": "Delivered"},
+        ORDER,
+    ),
     "cancel": (lambda c: c.cancel_order(UUID), "POST", ORDER_URL + "/cancel", {}, ORDER),
-    "cancel_with_reason": (lambda c: c.cancel_order(UUID, "Customer asked"), "POST", ORDER_URL + "/cancel",
-                           {"reason": "Customer asked"}, ORDER),
+    "cancel_with_reason": (
+        lambda c: c.cancel_order(UUID, "Customer asked"),
+        "POST",
+        ORDER_URL + "/cancel",
+        {"reason": "Customer asked"},
+        ORDER,
+    ),
     "refund_everything_left": (lambda c: c.refund_order(UUID), "POST", ORDER_URL + "/refund", {}, ORDER),
-    "refund_part": (lambda c: c.refund_order(UUID, Decimal("25.005"), "One line returned"), "POST",
-                    ORDER_URL + "/refund", {"amount": 25.01, "reason": "One line returned"}, ORDER),
-    "create_webhook": (lambda c: c.create_webhook("Shop", "https://shop.test/webhooks/points"), "POST",
-                       WEBHOOKS_URL, {"name": "Shop", "url": "https://shop.test/webhooks/points"}, WEBHOOK),
+    "refund_part": (
+        lambda c: c.refund_order(UUID, Decimal("25.005"), "One line returned"),
+        "POST",
+        ORDER_URL + "/refund",
+        {"amount": 25.01, "reason": "One line returned"},
+        ORDER,
+    ),
+    "create_webhook": (
+        lambda c: c.create_webhook("Shop", "https://shop.test/webhooks/points"),
+        "POST",
+        WEBHOOKS_URL,
+        {"name": "Shop", "url": "https://shop.test/webhooks/points"},
+        WEBHOOK,
+    ),
     "list_webhooks": (lambda c: c.list_webhooks(), "GET", WEBHOOKS_URL, None, [WEBHOOK]),
 }
 ALL_CALLS = {
-    "create_checkout": (lambda c: c.create_checkout(CHECKOUT_BODY), "POST", CHECKOUT_URL, CHECKOUT_BODY,
-                        {"checkout_url": "https://pay.test/session/abc"}),
+    "create_checkout": (
+        lambda c: c.create_checkout(CHECKOUT_BODY),
+        "POST",
+        CHECKOUT_URL,
+        CHECKOUT_BODY,
+        {"checkout_url": "https://pay.test/session/abc"},
+    ),
     **PRIVATE_CALLS,
 }
 
@@ -89,6 +134,7 @@ def call_ids(calls_table):
 
 
 # --- What goes on the wire -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("base_url", [BASE, BASE + "/"])
 def test_checkout_posts_the_body_unchanged_to_the_public_key_path_without_an_api_key(requests_mock, base_url):
@@ -109,8 +155,9 @@ def test_checkout_posts_the_body_unchanged_to_the_public_key_path_without_an_api
 
 @pytest.mark.parametrize("base_url", [BASE, BASE + "/"])
 @call_ids(PRIVATE_CALLS)
-def test_server_side_calls_send_the_private_key_to_the_exact_openapi_path(requests_mock, base_url, call, method,
-                                                                         url, body, resource):
+def test_server_side_calls_send_the_private_key_to_the_exact_openapi_path(
+    requests_mock, base_url, call, method, url, body, resource
+):
     requests_mock.register_uri(method, url, json=envelope(resource))
 
     call(PointsClient(base_url, PUBLIC_KEY, PRIVATE_KEY, timeout=TIMEOUT))
@@ -147,24 +194,37 @@ def test_partial_refund_amount_is_a_json_number_rounded_half_up(requests_mock, c
     assert '"amount": 25.01' in requests_mock.last_request.text  # a number, not the string "25.01"
 
 
-@pytest.mark.parametrize("amount, wire", [
-    (Decimal("25.005"), 25.01), (Decimal("25.004"), 25.0), (Decimal("0.005"), 0.01),
-    (Decimal("150.75"), 150.75), (Decimal("10"), 10.0),
-])
+@pytest.mark.parametrize(
+    "amount, wire",
+    [
+        (Decimal("25.005"), 25.01),
+        (Decimal("25.004"), 25.0),
+        (Decimal("0.005"), 0.01),
+        (Decimal("150.75"), 150.75),
+        (Decimal("10"), 10.0),
+    ],
+)
 def test_money_leaves_the_shop_rounded_half_up_to_two_places(amount, wire):
     assert points.to_wire_amount(amount) == wire
 
 
 # --- Envelopes ---------------------------------------------------------------------------------------
 
+
 def test_get_order_reads_the_resource_under_data(requests_mock, client):
     requests_mock.get(ORDER_URL, json=envelope(ORDER))
 
     order = client.get_order(UUID)
 
-    assert order == PointsOrder(uuid=UUID, order_number="PTS-2026-000123", order_status="approved",
-                                total_price=Decimal("150.5"), reference_number="REF-2026-001234",
-                                status_label="Delivered", raw=ORDER)
+    assert order == PointsOrder(
+        uuid=UUID,
+        order_number="PTS-2026-000123",
+        order_status="approved",
+        total_price=Decimal("150.5"),
+        reference_number="REF-2026-001234",
+        status_label="Delivered",
+        raw=ORDER,
+    )
 
 
 @pytest.mark.parametrize("answer", [ORDER, {"status": True, "message": "", **ORDER}], ids=["bare", "envelope-keys"])
@@ -202,11 +262,19 @@ HTTP_ERRORS = {
     "bad-key": (400, error_envelope("Invalid or inactive API key"), "auth", "Invalid or inactive API key"),
     "missing-key": (400, error_envelope("API key is required"), "auth", "API key is required"),
     "business-rule": (400, error_envelope("Order cannot be refunded"), "rejected", "Order cannot be refunded"),
-    "forbidden": (403, error_envelope("Your IP address is not allowed to access this API."), "forbidden",
-                  "Your IP address is not allowed to access this API."),
+    "forbidden": (
+        403,
+        error_envelope("Your IP address is not allowed to access this API."),
+        "forbidden",
+        "Your IP address is not allowed to access this API.",
+    ),
     "not-found": (404, error_envelope("Not found"), "not_found", "Not found"),
-    "validation": (422, error_envelope("The given data was invalid.", errors={"total_price": ["Required."]}),
-                   "validation", "The given data was invalid."),
+    "validation": (
+        422,
+        error_envelope("The given data was invalid.", errors={"total_price": ["Required."]}),
+        "validation",
+        "The given data was invalid.",
+    ),
     "rate-limited": (429, error_envelope("Too many requests"), "rate_limited", "Too many requests"),
     "500": (500, error_envelope("Server Error"), "server", "Server Error"),
     "502-html": (502, "<html><body>Bad Gateway</body></html>", "server", "502"),
@@ -239,11 +307,14 @@ def test_a_validation_error_carries_points_field_errors(requests_mock, client):
     assert (caught.value.kind, caught.value.errors) == ("validation", errors)
 
 
-@pytest.mark.parametrize("exc, kind", [
-    (requests.exceptions.ConnectTimeout, "timeout"),
-    (requests.exceptions.ReadTimeout, "timeout"),
-    (requests.exceptions.ConnectionError, "connection"),
-])
+@pytest.mark.parametrize(
+    "exc, kind",
+    [
+        (requests.exceptions.ConnectTimeout, "timeout"),
+        (requests.exceptions.ReadTimeout, "timeout"),
+        (requests.exceptions.ConnectionError, "connection"),
+    ],
+)
 def test_network_failures_are_points_errors_of_their_kind(requests_mock, client, exc, kind):
     requests_mock.get(ORDER_URL, exc=exc)
 
@@ -274,12 +345,16 @@ def test_an_order_answer_without_uuid_or_status_is_a_bad_response(requests_mock,
     assert caught.value.kind == "bad_response"
 
 
-@pytest.mark.parametrize("status, answer, kind", [
-    (400, error_envelope(["Invalid or inactive API key"]), "auth"),
-    (400, error_envelope({"en": "Order cannot be refunded"}), "rejected"),
-    (200, error_envelope(["Order cannot be refunded"]), "rejected"),
-    (200, envelope({**ORDER, "total_price": "n/a"}), "bad_response"),
-], ids=["400-list-message", "400-dict-message", "200-list-message", "non-numeric-total"])
+@pytest.mark.parametrize(
+    "status, answer, kind",
+    [
+        (400, error_envelope(["Invalid or inactive API key"]), "auth"),
+        (400, error_envelope({"en": "Order cannot be refunded"}), "rejected"),
+        (200, error_envelope(["Order cannot be refunded"]), "rejected"),
+        (200, envelope({**ORDER, "total_price": "n/a"}), "bad_response"),
+    ],
+    ids=["400-list-message", "400-dict-message", "200-list-message", "non-numeric-total"],
+)
 def test_an_unexpected_shape_is_a_points_error_not_a_crash(requests_mock, client, calls, status, answer, kind):
     requests_mock.get(ORDER_URL, status_code=status, json=answer)
 
@@ -292,14 +367,16 @@ def test_an_unexpected_shape_is_a_points_error_not_a_crash(requests_mock, client
 
 # --- Secrets, PII and the recorder ---------------------------------------------------------------------
 
+
 def test_repr_of_the_client_shows_neither_key():
     text = repr(PointsClient(BASE, PUBLIC_KEY, PRIVATE_KEY))
     assert PRIVATE_KEY not in text and BASE in text
 
 
 @call_ids(ALL_CALLS)
-def test_the_private_key_is_never_recorded_or_logged(requests_mock, client, calls, caplog, call, method, url,
-                                                     body, resource):
+def test_the_private_key_is_never_recorded_or_logged(
+    requests_mock, client, calls, caplog, call, method, url, body, resource
+):
     caplog.set_level(logging.DEBUG)
     requests_mock.register_uri(method, url, json=envelope(resource))
 
@@ -315,8 +392,9 @@ FAILURES = {
     **{name: answered(status, answer) for name, (status, answer, _, _) in HTTP_ERRORS.items()},
     # A proxy or a debug error page that echoes the request's headers back.
     "echoes-the-key": dict(status_code=500, json=error_envelope(f"Unhandled: x-api-key={PRIVATE_KEY}")),
-    "echoes-the-key-in-errors": dict(status_code=422, json=error_envelope(
-        "The given data was invalid.", errors={"x": [f"bad header {PRIVATE_KEY}"]})),
+    "echoes-the-key-in-errors": dict(
+        status_code=422, json=error_envelope("The given data was invalid.", errors={"x": [f"bad header {PRIVATE_KEY}"]})
+    ),
     "timeout": dict(exc=requests.exceptions.ReadTimeout(f"read timed out, headers x-api-key: {PRIVATE_KEY}")),
     "connection": dict(exc=requests.exceptions.ConnectionError(f"refused {PRIVATE_KEY}")),
 }
@@ -365,21 +443,33 @@ def clock(monkeypatch):
     monkeypatch.setattr(points.time, "monotonic", lambda: next(ticks))
 
 
-def test_the_recorder_gets_one_record_per_successful_call_with_status_and_duration(requests_mock, client, calls,
-                                                                                   clock):
+def test_the_recorder_gets_one_record_per_successful_call_with_status_and_duration(requests_mock, client, calls, clock):
     requests_mock.get(ORDER_URL, json=envelope(ORDER))
 
     client.get_order(UUID)
 
-    assert calls == [CallRecord(method="GET", path=f"/v1/orders/{UUID}", request_body=None, response_status=200,
-                                response_body=envelope(ORDER), error=None, duration_ms=250)]
+    assert calls == [
+        CallRecord(
+            method="GET",
+            path=f"/v1/orders/{UUID}",
+            request_body=None,
+            response_status=200,
+            response_body=envelope(ORDER),
+            error=None,
+            duration_ms=250,
+        )
+    ]
 
 
-@pytest.mark.parametrize("failure, status", [
-    (dict(status_code=404, json=error_envelope("Not found")), 404),
-    (dict(status_code=200, text="<html></html>"), 200),
-    (dict(exc=requests.exceptions.ConnectTimeout), None),
-], ids=["http-error", "bad-response", "timeout"])
+@pytest.mark.parametrize(
+    "failure, status",
+    [
+        (dict(status_code=404, json=error_envelope("Not found")), 404),
+        (dict(status_code=200, text="<html></html>"), 200),
+        (dict(exc=requests.exceptions.ConnectTimeout), None),
+    ],
+    ids=["http-error", "bad-response", "timeout"],
+)
 def test_the_recorder_gets_one_record_for_a_failed_call_too(requests_mock, client, calls, clock, failure, status):
     requests_mock.post(ORDER_URL + "/cancel", **failure)
 
@@ -387,8 +477,11 @@ def test_the_recorder_gets_one_record_for_a_failed_call_too(requests_mock, clien
         client.cancel_order(UUID, "Customer asked")
 
     [record] = calls
-    assert (record.method, record.path, record.request_body) == ("POST", f"/v1/orders/{UUID}/cancel",
-                                                                 {"reason": "Customer asked"})
+    assert (record.method, record.path, record.request_body) == (
+        "POST",
+        f"/v1/orders/{UUID}/cancel",
+        {"reason": "Customer asked"},
+    )
     assert record.response_status == status
     assert record.error == str(caught.value)
     assert record.duration_ms == 250
@@ -401,13 +494,22 @@ def test_a_client_without_recorder_still_works(requests_mock):
 
 # --- checkout_body: the CheckoutRequest built from an order ------------------------------------------
 
+
 def make_order(lines, shipping="0.00", **fields):
     lines = [OrderLine(product_name=name, unit_price=Decimal(price), quantity=qty) for name, price, qty in lines]
     subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal("0.00"))
     order = Order(
-        id=123, cart_id=7, order_number="PTS-2026-000123", customer_name="Sara Al-Qahtani", phone="512345678",
-        city="Riyadh", address_line="King Fahd Rd 1", subtotal=subtotal, shipping_amount=Decimal(shipping),
-        total=subtotal + Decimal(shipping), **fields,
+        id=123,
+        cart_id=7,
+        order_number="PTS-2026-000123",
+        customer_name="Sara Al-Qahtani",
+        phone="512345678",
+        city="Riyadh",
+        address_line="King Fahd Rd 1",
+        subtotal=subtotal,
+        shipping_amount=Decimal(shipping),
+        total=subtotal + Decimal(shipping),
+        **fields,
     )
     order.lines.extend(lines)
     return order
@@ -426,12 +528,15 @@ def test_checkout_body_lists_every_line_as_a_product():
     ]
 
 
-@pytest.mark.parametrize("lines, shipping, total", [
-    (DATES_AND_COFFEE, "0.00", 119.80),
-    (DATES_AND_COFFEE, "25.00", 144.80),
-    ([("Gift box", "0.10", 3)], "0.20", 0.50),  # 0.1 * 3 + 0.2 != 0.5 in floats, exact in Decimal
-    ([("Oud", "1999.99", 1), ("Bakhoor", "0.01", 1)], "15.50", 2015.50),
-])
+@pytest.mark.parametrize(
+    "lines, shipping, total",
+    [
+        (DATES_AND_COFFEE, "0.00", 119.80),
+        (DATES_AND_COFFEE, "25.00", 144.80),
+        ([("Gift box", "0.10", 3)], "0.20", 0.50),  # 0.1 * 3 + 0.2 != 0.5 in floats, exact in Decimal
+        ([("Oud", "1999.99", 1), ("Bakhoor", "0.01", 1)], "15.50", 2015.50),
+    ],
+)
 def test_checkout_body_total_is_the_sum_of_products_plus_shipping(lines, shipping, total):
     body = checkout_body(make_order(lines, shipping), CALLBACK)
 
@@ -475,5 +580,7 @@ def test_an_order_resource_without_uuid_is_a_bad_response_not_the_integer_id():
     with pytest.raises(PointsError) as caught:
         PointsOrder.from_resource({"id": 42, "order_status": "approved", "order_number": "PTS-2026-000001"})
     assert caught.value.kind == "bad_response"
-    webhook_shape = PointsOrder.from_resource({"id": "550e8400-e29b-41d4-a716-446655440000", "order_status": "approved"})
+    webhook_shape = PointsOrder.from_resource(
+        {"id": "550e8400-e29b-41d4-a716-446655440000", "order_status": "approved"}
+    )
     assert webhook_shape.uuid == "550e8400-e29b-41d4-a716-446655440000"

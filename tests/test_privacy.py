@@ -1,4 +1,5 @@
 """Phone numbers (PII) and secrets stay out of logs, pages and the admin timeline."""
+
 import io
 import logging
 
@@ -7,30 +8,36 @@ import pytest
 from storefront.privacy import PhoneMaskingFilter, mask_phone, mask_phones_in_text, scrub
 
 
-@pytest.mark.parametrize("phone, masked", [
-    ("512345678", "5****5678"),
-    ("0512345678", "5****5678"),
-    ("+966512345678", "5****5678"),
-    ("+966 51 234 5678", "5****5678"),
-    ("12345", "****2345"),
-    ("1234", "****"),
-    ("", ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "phone, masked",
+    [
+        ("512345678", "5****5678"),
+        ("0512345678", "5****5678"),
+        ("+966512345678", "5****5678"),
+        ("+966 51 234 5678", "5****5678"),
+        ("12345", "****2345"),
+        ("1234", "****"),
+        ("", ""),
+        (None, ""),
+    ],
+)
 def test_mask_phone_keeps_only_the_leading_5_and_last_four_digits(phone, masked):
     assert mask_phone(phone) == masked
 
 
-@pytest.mark.parametrize("shape", [
-    "+966512345678",
-    "+966 51 234 5678",
-    "00966512345678",
-    "00966-51-234-5678",
-    "966512345678",
-    "0512345678",
-    "051 234 5678",
-    "512345678",
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "+966512345678",
+        "+966 51 234 5678",
+        "00966512345678",
+        "00966-51-234-5678",
+        "966512345678",
+        "0512345678",
+        "051 234 5678",
+        "512345678",
+    ],
+)
 def test_mask_phones_in_text_masks_every_accepted_shape_inside_a_sentence(shape):
     text = f"Shopper {shape}, asked to pay."
     assert mask_phones_in_text(text) == "Shopper 5****5678, asked to pay."
@@ -41,20 +48,23 @@ def test_mask_phones_in_text_masks_every_number_in_the_text():
     assert mask_phones_in_text(text) == "old 5****5678 new 5****4567"
 
 
-@pytest.mark.parametrize("text", [
-    "Order PTS-2026-000123 was approved",
-    "PTS-2026-500001 and PTS-2026-000512",
-    "paid on 2026-05-12 at 15:30:45",
-    "at 2026-05-12T15:12:34.512345Z",
-    "points uuid 550e8400-e29b-41d4-a716-446655440000",
-    "GET /v1/orders/0b053750-3103-426e-a3ca-fc251d5d762d",  # 05 3750 3103 inside a uuid
-    "uuid 7c0ad4f1-5123-4567-9abc-0512345678ab",
-    "long id 1764115200512345678",
-    "ten digits 5123456789",
-    "ref ord_512345678901",
-    "card 4111 1111 1111 1111",
-    "total 512.34 SAR for 5 items",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order PTS-2026-000123 was approved",
+        "PTS-2026-500001 and PTS-2026-000512",
+        "paid on 2026-05-12 at 15:30:45",
+        "at 2026-05-12T15:12:34.512345Z",
+        "points uuid 550e8400-e29b-41d4-a716-446655440000",
+        "GET /v1/orders/0b053750-3103-426e-a3ca-fc251d5d762d",  # 05 3750 3103 inside a uuid
+        "uuid 7c0ad4f1-5123-4567-9abc-0512345678ab",
+        "long id 1764115200512345678",
+        "ten digits 5123456789",
+        "ref ord_512345678901",
+        "card 4111 1111 1111 1111",
+        "total 512.34 SAR for 5 items",
+    ],
+)
 def test_mask_phones_in_text_leaves_order_numbers_dates_and_long_ids_alone(text):
     assert mask_phones_in_text(text) == text
 

@@ -1,5 +1,6 @@
 """Each request has its own app context, so what a page keeps in ``g`` (the shopper's cart, the
 nav's categories) is never seen by the next request, with no hook in the app to undo it."""
+
 import re
 
 import sqlalchemy as sa

@@ -4,6 +4,7 @@ address from configuration, strict settings, odd input answered 4xx, and Pay pre
 The login and staff-session rules are in ``test_admin_auth.py``. Run these on PostgreSQL too
 (``scripts/with-postgres python -m pytest tests/test_security*.py``): that is where odd input bit.
 """
+
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -19,16 +20,28 @@ from storefront.models import Order, PointsApiCall, RateLimit
 GOOD = {"phone": "0551234567", "name": "Sara Al-Qahtani", "city": "Riyadh", "address_line": "King Fahd Rd 1"}
 POINTS_CHECKOUT = "http://points.invalid/api/v1/orders/checkout/pk_sandbox_demo"
 LIVE_CHECKOUT = "http://points.invalid/api/v1/orders/checkout/pk_live"
-CHECKOUT_ANSWER = {"status": True, "message": "", "appended_data": {}, "data": {"checkout_url": "https://pay.example/s/1"}}
+CHECKOUT_ANSWER = {
+    "status": True,
+    "message": "",
+    "appended_data": {},
+    "data": {"checkout_url": "https://pay.example/s/1"},
+}
 SHOP = "https://shop.example.com"
 
 
 # --- 1. Security headers on every page of the shop ------------------------------------------------
 
+
 def _shop_rules():
     """Every (method, rule) of the shop's URL map: a new page is covered the day it is added."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "POINTS_API_URL": "http://points.invalid/api",
-                      "POINTS_DEMO_MODE": False, "SECRET_KEY": "x" * 32})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "POINTS_API_URL": "http://points.invalid/api",
+            "POINTS_DEMO_MODE": False,
+            "SECRET_KEY": "x" * 32,
+        }
+    )
     rules = []
     for rule in app.url_map.iter_rules():
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -59,7 +72,9 @@ def test_every_shop_page_carries_the_security_headers(shop_page, method, rule):
     client, path_for = shop_page
     response = client.open(path_for(rule), method=method)
     assert response.status_code < 500
-    csp = dict(d.strip().split(" ", 1) for d in response.headers["Content-Security-Policy"].split(";") if " " in d.strip())
+    csp = dict(
+        d.strip().split(" ", 1) for d in response.headers["Content-Security-Policy"].split(";") if " " in d.strip()
+    )
     assert "unsafe-inline" not in csp["script-src"] and "unsafe-inline" not in csp["style-src"]
     assert csp["default-src"] == "'self'" and csp["object-src"] == "'none'" and csp["frame-ancestors"] == "'none'"
     assert csp["base-uri"] == "'none'"
@@ -86,18 +101,26 @@ def test_form_action_allows_the_points_checkout_origin(app, client):
 
 
 def test_form_action_adds_the_configured_checkout_origins(app_config):
-    app = create_app({**app_config, "POINTS_API_URL": "https://sandbox.papp.sa/api",
-                      "POINTS_CHECKOUT_ORIGINS": ["https://pay.papp.sa"],
-                      "SECRET_KEY": "k" * 32, "POINTS_PUBLIC_KEY": "pk_live", "POINTS_PRIVATE_KEY": "sk_live",
-                      "POINTS_WEBHOOK_SECRET": "whsec_live"})
+    app = create_app(
+        {
+            **app_config,
+            "POINTS_API_URL": "https://sandbox.papp.sa/api",
+            "POINTS_CHECKOUT_ORIGINS": ["https://pay.papp.sa"],
+            "SECRET_KEY": "k" * 32,
+            "POINTS_PUBLIC_KEY": "pk_live",
+            "POINTS_PRIVATE_KEY": "sk_live",
+            "POINTS_WEBHOOK_SECRET": "whsec_live",
+        }
+    )
     csp = app.test_client().get("/").headers["Content-Security-Policy"]
     assert "form-action 'self' https://sandbox.papp.sa https://pay.papp.sa;" in csp + ";"
 
 
 def test_in_demo_mode_form_action_allows_the_embedded_sandbox_at_this_servers_own_address(app_config):
     app = create_app({**app_config, "POINTS_API_URL": None, "POINTS_DEMO_MODE": True})
-    response = app.test_client().get("/", base_url="http://localhost:5000",
-                                     environ_overrides={"SERVER_NAME": "127.0.0.1", "SERVER_PORT": "5000"})
+    response = app.test_client().get(
+        "/", base_url="http://localhost:5000", environ_overrides={"SERVER_NAME": "127.0.0.1", "SERVER_PORT": "5000"}
+    )
     assert "form-action 'self' http://127.0.0.1:5000;" in response.headers["Content-Security-Policy"] + ";"
 
 
@@ -118,9 +141,17 @@ def test_a_checkout_url_on_a_listed_origin_logs_nothing(app_config, requests_moc
 
 @pytest.fixture
 def production_config(app_config):
-    return {**app_config, "PRODUCTION": True, "SESSION_COOKIE_SECURE": True, "SHOP_BASE_URL": SHOP,
-            "TRUSTED_HOSTS": ["shop.example.com"], "SECRET_KEY": "p" * 40, "POINTS_PUBLIC_KEY": "pk_live",
-            "POINTS_PRIVATE_KEY": "sk_live", "POINTS_WEBHOOK_SECRET": "whsec_live"}
+    return {
+        **app_config,
+        "PRODUCTION": True,
+        "SESSION_COOKIE_SECURE": True,
+        "SHOP_BASE_URL": SHOP,
+        "TRUSTED_HOSTS": ["shop.example.com"],
+        "SECRET_KEY": "p" * 40,
+        "POINTS_PUBLIC_KEY": "pk_live",
+        "POINTS_PRIVATE_KEY": "sk_live",
+        "POINTS_WEBHOOK_SECRET": "whsec_live",
+    }
 
 
 def test_hsts_is_sent_in_production_only(production_config):
@@ -129,6 +160,7 @@ def test_hsts_is_sent_in_production_only(production_config):
 
 
 # --- 2. The Host header never writes callback_url ----------------------------------------------
+
 
 def _press_pay(client, **kwargs):
     client.post("/products/sukkari-dates", data={"quantity": 1}, **kwargs)
@@ -163,8 +195,11 @@ def test_in_production_forwarded_headers_are_ignored_without_trusted_proxies(pro
 def test_behind_a_trusted_proxy_a_forged_forwarded_host_is_refused(production_config, requests_mock):
     app = create_app({**production_config, "TRUSTED_PROXIES": 1})
     requests_mock.post(LIVE_CHECKOUT, json=CHECKOUT_ANSWER)
-    response = _press_pay(app.test_client(), base_url="http://10.0.0.5:8000",
-                          headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"})
+    response = _press_pay(
+        app.test_client(),
+        base_url="http://10.0.0.5:8000",
+        headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"},
+    )
     assert response.status_code == 400 and requests_mock.call_count == 0
 
 
@@ -191,10 +226,25 @@ def test_points_checkout_origins_are_read_as_origins(monkeypatch):
 
 # --- 5. Settings parsed strictly ----------------------------------------------------------------
 
-@pytest.mark.parametrize("text, value", [
-    ("1", True), ("true", True), ("TRUE", True), ("yes", True), ("Yes", True), ("on", True), ("ON", True),
-    ("0", False), ("false", False), ("False", False), ("no", False), ("off", False), ("", False),
-])
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("1", True),
+        ("true", True),
+        ("TRUE", True),
+        ("yes", True),
+        ("Yes", True),
+        ("on", True),
+        ("ON", True),
+        ("0", False),
+        ("false", False),
+        ("False", False),
+        ("no", False),
+        ("off", False),
+        ("", False),
+    ],
+)
 def test_production_is_read_as_a_boolean_in_every_usual_spelling(monkeypatch, text, value):
     monkeypatch.setenv("PRODUCTION", text)
     config = load_config()
@@ -208,8 +258,15 @@ def test_a_boolean_setting_that_is_not_one_refuses_to_start(monkeypatch, text):
         load_config()
 
 
-@pytest.mark.parametrize("name, text", [("TRUSTED_PROXIES", "one"), ("POINTS_TIMEOUT_SECONDS", "ten"),
-                                        ("SHIPPING_FLAT_RATE", "25,00"), ("CHECKOUT_LIMIT_PER_ADDRESS", "-1")])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("TRUSTED_PROXIES", "one"),
+        ("POINTS_TIMEOUT_SECONDS", "ten"),
+        ("SHIPPING_FLAT_RATE", "25,00"),
+        ("CHECKOUT_LIMIT_PER_ADDRESS", "-1"),
+    ],
+)
 def test_a_number_setting_that_is_not_one_names_the_variable(monkeypatch, name, text):
     monkeypatch.setenv(name, text)
     with pytest.raises(RuntimeError, match=name):
@@ -217,8 +274,16 @@ def test_a_number_setting_that_is_not_one_names_the_variable(monkeypatch, name, 
 
 
 def _real_production(**changes):
-    return {"PRODUCTION": True, "SECRET_KEY": "s" * 32, "POINTS_PUBLIC_KEY": "pk_live", "POINTS_PRIVATE_KEY": "sk_live",
-            "POINTS_WEBHOOK_SECRET": "whsec_live", "POINTS_DEMO_MODE": False, "SHOP_BASE_URL": SHOP, **changes}
+    return {
+        "PRODUCTION": True,
+        "SECRET_KEY": "s" * 32,
+        "POINTS_PUBLIC_KEY": "pk_live",
+        "POINTS_PRIVATE_KEY": "sk_live",
+        "POINTS_WEBHOOK_SECRET": "whsec_live",
+        "POINTS_DEMO_MODE": False,
+        "SHOP_BASE_URL": SHOP,
+        **changes,
+    }
 
 
 def test_production_refuses_a_secret_key_shorter_than_32_characters():
@@ -227,7 +292,9 @@ def test_production_refuses_a_secret_key_shorter_than_32_characters():
         refuse_demo_values_in_production(_real_production(SECRET_KEY="s" * 31))
 
 
-@pytest.mark.parametrize("shop_base_url", ["http://127.0.0.1:5000", "http://shop.example.com", "shop.example.com", None])
+@pytest.mark.parametrize(
+    "shop_base_url", ["http://127.0.0.1:5000", "http://shop.example.com", "shop.example.com", None]
+)
 def test_production_needs_the_shops_own_https_address(shop_base_url):
     with pytest.raises(RuntimeError, match="SHOP_BASE_URL"):
         refuse_demo_values_in_production(_real_production(SHOP_BASE_URL=shop_base_url))
@@ -235,10 +302,20 @@ def test_production_needs_the_shops_own_https_address(shop_base_url):
 
 # --- 6. Odd input is a 400 or a field error, never a 500 (SQLite and PostgreSQL) ----------------
 
-@pytest.mark.parametrize("path", [
-    "/?category=%00", "/?category=Coffee%00", "/?%00=1", "/products/%00", "/products/sukkari%00dates",
-    "/orders/%00", "/checkout/callback?order=%00", "/checkout/callback?order=x&order_uuid=%00",
-])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/?category=%00",
+        "/?category=Coffee%00",
+        "/?%00=1",
+        "/products/%00",
+        "/products/sukkari%00dates",
+        "/orders/%00",
+        "/checkout/callback?order=%00",
+        "/checkout/callback?order=x&order_uuid=%00",
+    ],
+)
 def test_a_nul_byte_in_a_path_or_query_is_a_400(client, path):
     response = client.get(path)
     assert response.status_code == 400
@@ -269,8 +346,9 @@ def test_a_nul_byte_in_a_cart_form_is_a_400(client):
 
 def test_the_webhook_body_is_not_judged_by_the_nul_filter(client):
     # The webhook reads its raw JSON body itself (and answers 401 before reading it unverified).
-    response = client.post("/webhooks/points", data=b'{"event": "order.approved\\u0000"}',
-                           content_type="application/json")
+    response = client.post(
+        "/webhooks/points", data=b'{"event": "order.approved\\u0000"}', content_type="application/json"
+    )
     assert response.status_code == 401
 
 
@@ -295,8 +373,9 @@ def test_a_huge_quantity_is_a_field_error(client, quantity):
 
 
 @pytest.mark.parametrize("amount", ["1e309", "-1e309", "1E+400", "NaN", "sNaN", "Infinity", "-Infinity", "1e-400"])
-def test_an_absurd_refund_amount_is_a_field_error_and_calls_nobody(app, staff_client, make_order, requests_mock,
-                                                                   amount):
+def test_an_absurd_refund_amount_is_a_field_error_and_calls_nobody(
+    app, staff_client, make_order, requests_mock, amount
+):
     order = make_order("paid", points_uuid="0b5c3f8e-6a43-4a1c-9d1c-7f0e1b2a3c4d")
     response = staff_client.post(f"/admin/orders/{order.order_number}/refund", data={"amount": amount, "reason": "x"})
     assert response.status_code == 303  # post/redirect/get: the order page shows the field error
@@ -306,6 +385,7 @@ def test_an_absurd_refund_amount_is_a_field_error_and_calls_nobody(app, staff_cl
 
 
 # --- 7. Pay presses are limited per address and per cart ------------------------------------
+
 
 @pytest.fixture
 def limits(app_config):
@@ -322,7 +402,7 @@ def _new_shopper(app, address):
 
 def test_the_eleventh_pay_press_in_a_minute_from_one_address_gets_a_friendly_429(limits, app, requests_mock):
     requests_mock.post(POINTS_CHECKOUT, json=CHECKOUT_ANSWER)
-    for n in range(10):
+    for _n in range(10):
         assert _new_shopper(app, "203.0.113.9").post("/checkout", data=GOOD).status_code == 303
     shopper = _new_shopper(app, "203.0.113.9")
     response = shopper.post("/checkout", data=GOOD)
@@ -354,8 +434,9 @@ def test_a_minute_later_pay_works_again(limits, app, requests_mock):
         shopper.post("/checkout", data={**GOOD, "name": f"Sara {n}"})
     assert shopper.post("/checkout", data=GOOD).status_code == 429
     with app.app_context():
-        db.session.execute(sa.update(RateLimit).values(
-            window_started_at=RateLimit.window_started_at - timedelta(seconds=61)))
+        db.session.execute(
+            sa.update(RateLimit).values(window_started_at=RateLimit.window_started_at - timedelta(seconds=61))
+        )
         db.session.commit()
     assert shopper.post("/checkout", data=GOOD).status_code == 303
 
@@ -383,13 +464,16 @@ def test_concurrent_pay_presses_from_one_address_reach_points_at_most_the_limit(
     assert requests_mock.call_count == 10
 
 
-@pytest.mark.parametrize("remote_addr, counted_as", [
-    ("203.0.113.9", "203.0.113.9"),
-    ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
-    ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),
-    ("::ffff:203.0.113.9", "203.0.113.9"),
-    (None, "unknown"),
-])
+@pytest.mark.parametrize(
+    "remote_addr, counted_as",
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff:ffff:ffff:fffe", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+        (None, "unknown"),
+    ],
+)
 def test_an_ipv6_subscriber_is_counted_as_its_whole_64(remote_addr, counted_as):
     from storefront.security import client_address
 

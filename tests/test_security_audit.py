@@ -1,19 +1,27 @@
 """CI's dependency audit (scripts/audit_requirements.py) fails on a known vulnerability and never
 passes an audit of nothing in silence."""
+
 import importlib.util
 from pathlib import Path
 
 import pytest
 
 spec = importlib.util.spec_from_file_location(
-    "audit_requirements", Path(__file__).parents[1] / "scripts" / "audit_requirements.py")
+    "audit_requirements", Path(__file__).parents[1] / "scripts" / "audit_requirements.py"
+)
 audit = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(audit)
 
 CLEAN = {"name": "flask", "version": "3.1.3", "vulns": []}
-VULNERABLE = {"name": "requests", "version": "2.19.0", "vulns": [
-    {"id": "PYSEC-2018-28", "fix_versions": ["2.20.0"], "aliases": ["CVE-2018-18074"], "description": "..."}]}
-SKIPPED = {"name": "gunicorn", "skip_reason": "Dependency not found on PyPI and could not be audited: gunicorn (27.0.1)"}
+VULNERABLE = {
+    "name": "requests",
+    "version": "2.19.0",
+    "vulns": [{"id": "PYSEC-2018-28", "fix_versions": ["2.20.0"], "aliases": ["CVE-2018-18074"], "description": "..."}],
+}
+SKIPPED = {
+    "name": "gunicorn",
+    "skip_reason": "Dependency not found on PyPI and could not be audited: gunicorn (27.0.1)",
+}
 
 
 def test_a_known_vulnerability_fails_the_audit_and_names_the_fix():
@@ -24,7 +32,10 @@ def test_a_known_vulnerability_fails_the_audit_and_names_the_fix():
 
 
 def test_a_clean_audit_passes():
-    assert audit.judge({"dependencies": [CLEAN]}) == (0, ["pip-audit: 1 of 1 packages audited, 0 with a known vulnerability"])
+    assert audit.judge({"dependencies": [CLEAN]}) == (
+        0,
+        ["pip-audit: 1 of 1 packages audited, 0 with a known vulnerability"],
+    )
 
 
 @pytest.mark.parametrize("strict, code", [(False, 0), (True, 1)])

@@ -1,4 +1,5 @@
 """The shopper-facing shop: catalogue, product pages, the layout every page shares."""
+
 import hashlib
 import re
 from decimal import Decimal
@@ -6,13 +7,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 from flask_sqlalchemy.record_queries import get_recorded_queries
+from page_text import text
 
 from storefront import create_app
 from storefront.catalogue import CATALOGUE
 from storefront.extensions import db
-from storefront.models import CartLine, Product
 from storefront.i18n import sar_text
-from page_text import text
+from storefront.models import CartLine, Product
 
 SLUGS = [slug for slug, *_ in CATALOGUE]
 CATEGORIES = sorted({category for _, _, category, *_ in CATALOGUE})
@@ -29,8 +30,16 @@ def page_queries(client, url) -> int:
 def add_products(app, count: int) -> None:
     with app.app_context():
         for n in range(count):
-            db.session.add(Product(slug=f"extra-{n}", name=f"Extra {n}", category="Coffee",
-                                   price=Decimal("10.00"), image="products/dallah-brass.svg", position=100 + n))
+            db.session.add(
+                Product(
+                    slug=f"extra-{n}",
+                    name=f"Extra {n}",
+                    category="Coffee",
+                    price=Decimal("10.00"),
+                    image="products/dallah-brass.svg",
+                    position=100 + n,
+                )
+            )
         db.session.commit()
 
 
@@ -40,6 +49,7 @@ def cart_lines(app) -> list[tuple[str, int]]:
 
 
 # --- Catalogue -----------------------------------------------------------------------------------
+
 
 def test_catalogue_lists_every_seeded_product_with_image_name_price_and_link(client):
     html = client.get("/").get_data(as_text=True)
@@ -77,6 +87,7 @@ def test_an_unknown_category_is_a_404_page(client):
 
 # --- Product page --------------------------------------------------------------------------------
 
+
 def test_product_page_shows_image_description_price_quantity_and_what_points_can_do(client):
     html = client.get("/products/saudi-khawlani-coffee").get_data(as_text=True)
     assert "<h1>Khawlani Coffee Beans</h1>" in html
@@ -106,22 +117,27 @@ def test_a_bad_quantity_shows_the_error_next_to_the_field_and_adds_nothing(app, 
     response = client.post("/products/ajwa-dates", data={"quantity": quantity})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert re.search(r'name="quantity".*?<p class="field-error" id="quantity-error">Choose a quantity from 1 to 20.</p>',
-                     html, re.S)
+    assert re.search(
+        r'name="quantity".*?<p class="field-error" id="quantity-error">Choose a quantity from 1 to 20.</p>', html, re.S
+    )
     assert cart_lines(app) == []
 
 
 # --- Layout and formatting -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("amount, shown", [
-    (Decimal("1234.5"), "1,234.50 SAR"),
-    (Decimal("68"), "68.00 SAR"),
-    (0, "0.00 SAR"),
-    ("42.5", "42.50 SAR"),
-    (Decimal("0.005"), "0.01 SAR"),
-    (Decimal("1000000"), "1,000,000.00 SAR"),
-    (None, ""),
-])
+
+@pytest.mark.parametrize(
+    "amount, shown",
+    [
+        (Decimal("1234.5"), "1,234.50 SAR"),
+        (Decimal("68"), "68.00 SAR"),
+        (0, "0.00 SAR"),
+        ("42.5", "42.50 SAR"),
+        (Decimal("0.005"), "0.01 SAR"),
+        (Decimal("1000000"), "1,000,000.00 SAR"),
+        (None, ""),
+    ],
+)
 def test_sar_shows_two_decimals_and_thousands_separators(app, amount, shown):
     assert sar_text(amount) == shown
 

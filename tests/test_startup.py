@@ -3,6 +3,7 @@ database made before migrations upgraded in place with its data.
 
 These run real gunicorn processes (the README's command lines, as written, on a free port).
 """
+
 import secrets
 from datetime import datetime
 from decimal import Decimal
@@ -13,12 +14,11 @@ import requests
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from servers import BACKENDS, fresh_database, readme_gunicorn_commands
 
 from storefront import create_app
 from storefront.database import BASELINE_REVISION, head_revision
 from storefront.extensions import db
-
-from servers import BACKENDS, fresh_database, readme_gunicorn_commands
 
 SCHEMA_BEFORE_MIGRATIONS = Path(__file__).parent / "fixtures" / "schema_3656917_{dialect}.sql"
 PRODUCT_CARD = '<li class="product-card card">'
@@ -71,8 +71,10 @@ def test_the_readme_gunicorn_command_starts_on_a_fresh_database_every_time(backe
         # The set-up ran once: one worker migrated and seeded, the others found it done.
         assert log.count("Migrating the database") == 1 and log.count("Seeding the demo catalogue") == 1
         server.stop()
-    print(f"\n{backend}: 3 of 3 fresh starts served the catalogue; every worker ready after "
-          + ", ".join(f"{t:.1f}s" for t in timings))
+    print(
+        f"\n{backend}: 3 of 3 fresh starts served the catalogue; every worker ready after "
+        + ", ".join(f"{t:.1f}s" for t in timings)
+    )
 
 
 def test_the_migrations_make_exactly_the_schema_of_the_models(app_context):
@@ -88,6 +90,7 @@ def test_the_app_migrates_an_empty_database_to_the_newest_revision(app_context):
 
 
 # --- A database made before migrations ----------------------------------------------------------
+
 
 def create_schema_before_migrations(url: str) -> None:
     """The tables exactly as ``create_all`` made them at 3656917 (statements kept in tests/fixtures)."""
@@ -105,26 +108,72 @@ def insert_rows(url: str) -> None:
     now = datetime(2026, 3, 1, 12, 0, 0)
     tables = sa.MetaData()
     tables.reflect(engine)
-    product, orders, line, transition = (tables.tables[n] for n in ("product", "orders", "order_line", "order_transition"))
+    product, orders, line, transition = (
+        tables.tables[n] for n in ("product", "orders", "order_line", "order_transition")
+    )
     with engine.begin() as connection:
-        product_id = connection.execute(product.insert(), {
-            "slug": "legacy-oud", "name": "Legacy Oud", "category": "Home & Fragrance",
-            "description": "Sold before migrations.", "price": Decimal("240.00"),
-            "image": "products/oud-incense.svg", "position": 0}).inserted_primary_key[0]
-        order_id = connection.execute(orders.insert(), {
-            "order_number": "PTS-2026-000001", "token": "legacy-token", "status": "paid", "cart_fingerprint": "",
-            "customer_name": "Sara", "phone": "500000001", "city": "Riyadh", "address_line": "King Fahd Rd 1",
-            "subtotal": Decimal("480.00"), "shipping_amount": Decimal("0.00"), "total": Decimal("480.00"),
-            "refunded_amount": Decimal("0.00"), "points_uuid": LEGACY_POINTS_UUID,
-            "created_at": now, "updated_at": now, "paid_at": now}).inserted_primary_key[0]
-        connection.execute(line.insert(), {"order_id": order_id, "product_id": product_id,
-                                           "product_name": "Legacy Oud", "unit_price": Decimal("240.00"), "quantity": 2})
-        connection.execute(transition.insert(), [
-            {"order_id": order_id, "from_status": None, "to_status": "pending_payment", "source": "checkout",
-             "created_at": now},
-            {"order_id": order_id, "from_status": "pending_payment", "to_status": "paid", "source": "webhook",
-             "created_at": now},
-        ])
+        product_id = connection.execute(
+            product.insert(),
+            {
+                "slug": "legacy-oud",
+                "name": "Legacy Oud",
+                "category": "Home & Fragrance",
+                "description": "Sold before migrations.",
+                "price": Decimal("240.00"),
+                "image": "products/oud-incense.svg",
+                "position": 0,
+            },
+        ).inserted_primary_key[0]
+        order_id = connection.execute(
+            orders.insert(),
+            {
+                "order_number": "PTS-2026-000001",
+                "token": "legacy-token",
+                "status": "paid",
+                "cart_fingerprint": "",
+                "customer_name": "Sara",
+                "phone": "500000001",
+                "city": "Riyadh",
+                "address_line": "King Fahd Rd 1",
+                "subtotal": Decimal("480.00"),
+                "shipping_amount": Decimal("0.00"),
+                "total": Decimal("480.00"),
+                "refunded_amount": Decimal("0.00"),
+                "points_uuid": LEGACY_POINTS_UUID,
+                "created_at": now,
+                "updated_at": now,
+                "paid_at": now,
+            },
+        ).inserted_primary_key[0]
+        connection.execute(
+            line.insert(),
+            {
+                "order_id": order_id,
+                "product_id": product_id,
+                "product_name": "Legacy Oud",
+                "unit_price": Decimal("240.00"),
+                "quantity": 2,
+            },
+        )
+        connection.execute(
+            transition.insert(),
+            [
+                {
+                    "order_id": order_id,
+                    "from_status": None,
+                    "to_status": "pending_payment",
+                    "source": "checkout",
+                    "created_at": now,
+                },
+                {
+                    "order_id": order_id,
+                    "from_status": "pending_payment",
+                    "to_status": "paid",
+                    "source": "webhook",
+                    "created_at": now,
+                },
+            ],
+        )
     engine.dispose()
 
 
@@ -146,14 +195,22 @@ def test_a_database_made_before_migrations_is_upgraded_in_place_with_its_data(ba
     engine = sa.create_engine(url)
     with engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == head_revision()
-        order = connection.execute(sa.text(
-            "SELECT id, order_number, status, total, points_uuid FROM orders WHERE token = 'legacy-token'")).one()
-        assert (order.order_number, order.status, Decimal(str(order.total))) == ("PTS-2026-000001", "paid", Decimal("480.00"))
+        order = connection.execute(
+            sa.text("SELECT id, order_number, status, total, points_uuid FROM orders WHERE token = 'legacy-token'")
+        ).one()
+        assert (order.order_number, order.status, Decimal(str(order.total))) == (
+            "PTS-2026-000001",
+            "paid",
+            Decimal("480.00"),
+        )
         assert order.points_uuid == LEGACY_POINTS_UUID
-        assert connection.execute(sa.text("SELECT product_name, quantity FROM order_line WHERE order_id = :id"),
-                                  {"id": order.id}).all() == [("Legacy Oud", 2)]
-        assert connection.scalar(sa.text("SELECT count(*) FROM order_transition WHERE order_id = :id"),
-                                 {"id": order.id}) == 2
+        assert connection.execute(
+            sa.text("SELECT product_name, quantity FROM order_line WHERE order_id = :id"), {"id": order.id}
+        ).all() == [("Legacy Oud", 2)]
+        assert (
+            connection.scalar(sa.text("SELECT count(*) FROM order_transition WHERE order_id = :id"), {"id": order.id})
+            == 2
+        )
     engine.dispose()
 
 

@@ -1,14 +1,14 @@
 """The timeline knows what caused each status change: the webhook delivery, the call to Points whose
 answer was applied, or the staff member who decided. It shows each change right after its cause,
 whatever the clocks say."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
+from points_webhooks import deliver, for_order
 
 from storefront.extensions import db
 from storefront.models import AdminUser, Order, PointsApiCall, WebhookReceipt
-
-from points_webhooks import deliver, for_order
 
 API = "http://points.invalid/api"
 UUID = "0b6f6c1e-0000-4000-8000-000000000001"
@@ -50,8 +50,15 @@ def test_the_timeline_shows_each_change_right_after_its_cause_whatever_the_clock
         change = reloaded(order).transitions[-1]
         # A clock that says the change came a minute before its delivery, and a later call in between.
         change.created_at = receipt.received_at - timedelta(minutes=1)
-        db.session.add(PointsApiCall(order_id=order.id, method="GET", path=f"/v1/orders/{UUID}", response_status=200,
-                                     created_at=receipt.received_at + timedelta(seconds=5)))
+        db.session.add(
+            PointsApiCall(
+                order_id=order.id,
+                method="GET",
+                path=f"/v1/orders/{UUID}",
+                response_status=200,
+                created_at=receipt.received_at + timedelta(seconds=5),
+            )
+        )
         db.session.commit()
 
     kinds, html = kinds_and_titles(staff_client, order)
@@ -63,10 +70,23 @@ def test_a_change_applied_by_reconciliation_names_the_call_that_answered(app_con
     from storefront import reconciliation
 
     order = make_order(points_uuid=UUID)
-    requests_mock.get(f"{API}/v1/orders/{UUID}", json={"status": True, "message": "", "appended_data": {}, "data": {
-        "id": 42, "uuid": UUID, "order_number": order.order_number, "order_status": "approved",
-        "total_price": float(order.total), "created_at": "2026-04-18T10:00:00.000000Z",
-        "updated_at": "2026-04-18T10:05:12.000000Z"}})
+    requests_mock.get(
+        f"{API}/v1/orders/{UUID}",
+        json={
+            "status": True,
+            "message": "",
+            "appended_data": {},
+            "data": {
+                "id": 42,
+                "uuid": UUID,
+                "order_number": order.order_number,
+                "order_status": "approved",
+                "total_price": float(order.total),
+                "created_at": "2026-04-18T10:00:00.000000Z",
+                "updated_at": "2026-04-18T10:05:12.000000Z",
+            },
+        },
+    )
 
     reconciliation.reconcile_order(order)
 
@@ -79,8 +99,9 @@ def test_a_change_staff_decided_names_the_staff_member(app, staff_client, make_o
     order = make_order("needs_review", status_reason="Amount mismatch: Points says 1.00 SAR")
     page = staff_client.get(f"/admin/orders/{order.order_number}").get_data(as_text=True)
     assert "Accept and fulfil" in page
-    response = staff_client.post(f"/admin/orders/{order.order_number}/accept",
-                                 data={"note": "Customer confirmed the total by phone"})
+    response = staff_client.post(
+        f"/admin/orders/{order.order_number}/accept", data={"note": "Customer confirmed the total by phone"}
+    )
     assert response.status_code == 303
 
     with app.app_context():

@@ -1,16 +1,16 @@
 """POST /webhooks/points, case by case as points-decisions.md fixes it."""
+
 import json
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from points_webhooks import SECRET, UUID, for_order, merchant_event, order_event, points_order
+from points_webhooks import deliver as deliver_to
 
 from storefront.extensions import db
 from storefront.models import Order, WebhookReceipt
 from storefront.webhooks.handler import recent_failed_verifications
-
-from points_webhooks import SECRET, UUID, for_order, merchant_event, order_event, points_order
-from points_webhooks import deliver as deliver_to
 
 
 def envelope(order, event, *, updated_at="2026-04-18T10:05:12.000000Z", **fields):
@@ -22,6 +22,7 @@ def envelope(order, event, *, updated_at="2026-04-18T10:05:12.000000Z", **fields
 def deliver(client):
     def send(body, **options):
         return deliver_to(client, body, **options)
+
     return send
 
 
@@ -33,10 +34,12 @@ def receipts(app):
             query = query.where(getattr(WebhookReceipt, key) == value)
         with app.app_context():
             return db.session.scalars(query).all()
+
     return read
 
 
 # --- Authenticity and shape -------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("secret", [None, "", "whsec_wrong", SECRET + "x"])
 def test_missing_or_wrong_secret_is_401_and_changes_nothing(app, deliver, make_order, reload, receipts, secret):
@@ -58,15 +61,23 @@ def test_no_configured_secret_never_skips_verification(app, deliver, make_order,
     assert reload(order).status == "pending_payment"
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[]", b'{"event": "approved"}', b'{"order": {"order_number": "X"}}',
-                                 b'{"event": "approved", "order": {"id": "u"}}',
-                                 b'{"event": "approved", "order": {"order_number": null}}',
-                                 b'{"event": "approved", "order": {"order_number": ""}}',
-                                 b'{"event": "", "order": {"order_number": "PTS-2026-000001"}}',
-                                 b'{"event": "approved", "order": "PTS-2026-000001"}',
-                                 b'{"event": ["approved"], "order": {"order_number": "PTS-2026-000001"}}',
-                                 b'{"event": "approved", "order": {"order_number": "PTS-2026-000001", "id": "u"}}\xff',
-                                 b"[" * 100_000])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"[]",
+        b'{"event": "approved"}',
+        b'{"order": {"order_number": "X"}}',
+        b'{"event": "approved", "order": {"id": "u"}}',
+        b'{"event": "approved", "order": {"order_number": null}}',
+        b'{"event": "approved", "order": {"order_number": ""}}',
+        b'{"event": "", "order": {"order_number": "PTS-2026-000001"}}',
+        b'{"event": "approved", "order": "PTS-2026-000001"}',
+        b'{"event": ["approved"], "order": {"order_number": "PTS-2026-000001"}}',
+        b'{"event": "approved", "order": {"order_number": "PTS-2026-000001", "id": "u"}}\xff',
+        b"[" * 100_000,
+    ],
+)
 def test_malformed_body_is_400_and_changes_nothing(deliver, make_order, reload, receipts, raw):
     order = make_order()
     assert deliver(None, raw=raw, event="approved").status_code == 400
@@ -102,6 +113,7 @@ def test_leading_hash_on_order_number_is_ignored(deliver, make_order, reload):
 
 # --- What each event does ---------------------------------------------------------------------
 
+
 def test_approved_pays_the_order_and_stores_points_ids(deliver, make_order, reload):
     order = make_order()
     assert deliver(envelope(order, "approved")).status_code == 200
@@ -123,9 +135,8 @@ def test_authorized_then_captured_pays_the_order(deliver, make_order, reload):
 
 
 def test_paying_empties_the_shoppers_cart(app, deliver, make_order):
-    from storefront.models import Cart, CartLine, Product
-
     from storefront.cart.service import totals
+    from storefront.models import Cart, CartLine, Product
 
     with app.app_context():
         product = db.session.scalar(sa.select(Product).limit(1))
@@ -165,7 +176,9 @@ def test_cancelled_cancels_a_pending_order_with_the_points_reason(deliver, make_
 def test_late_cancelled_webhook_does_not_unpay_an_order(deliver, make_order, reload, receipts):
     order = make_order()
     deliver(envelope(order, "approved", updated_at="2026-11-26T10:00:05.000000Z"))
-    response = deliver(envelope(order, "cancelled", updated_at="2026-11-26T10:00:01.000000Z", reason="checkout expired"))
+    response = deliver(
+        envelope(order, "cancelled", updated_at="2026-11-26T10:00:01.000000Z", reason="checkout expired")
+    )
     assert response.status_code == 200
     assert reload(order).status == "paid"
     assert receipts()[-1].outcome == "late"
@@ -182,8 +195,15 @@ def test_paid_after_the_shop_cancelled_goes_to_review_never_ignored(deliver, mak
 
 def test_refunded_before_approved_is_still_applied_as_refunded(deliver, make_order, reload):
     order = make_order()
-    deliver(envelope(order, "refunded", order_status="fully_refunded", refund_amount=float(order.total),
-                     updated_at="2026-11-26T10:05:00.000000Z"))
+    deliver(
+        envelope(
+            order,
+            "refunded",
+            order_status="fully_refunded",
+            refund_amount=float(order.total),
+            updated_at="2026-11-26T10:05:00.000000Z",
+        )
+    )
     late = deliver(envelope(order, "approved", updated_at="2026-11-26T10:00:00.000000Z"))
     assert late.status_code == 200
     order = reload(order)
@@ -192,32 +212,79 @@ def test_refunded_before_approved_is_still_applied_as_refunded(deliver, make_ord
 
 def test_two_partial_refunds_add_up_and_are_not_duplicates(deliver, make_order, reload):
     order = make_order(status="paid")  # 79.00 + 25.00 shipping = 104.00
-    deliver(envelope(order, "refunded", order_status="partially_refunded", refund_amount=20.0,
-                     left_amount=84.0, updated_at="2026-11-26T11:00:00.000000Z"))
-    deliver(envelope(order, "refunded", order_status="partially_refunded", refund_amount=30.0,
-                     left_amount=54.0, updated_at="2026-11-26T11:05:00.000000Z"))
+    deliver(
+        envelope(
+            order,
+            "refunded",
+            order_status="partially_refunded",
+            refund_amount=20.0,
+            left_amount=84.0,
+            updated_at="2026-11-26T11:00:00.000000Z",
+        )
+    )
+    deliver(
+        envelope(
+            order,
+            "refunded",
+            order_status="partially_refunded",
+            refund_amount=30.0,
+            left_amount=54.0,
+            updated_at="2026-11-26T11:05:00.000000Z",
+        )
+    )
     order = reload(order)
     assert order.status == "partially_refunded" and order.refunded_amount == Decimal("50.00")
-    deliver(envelope(order, "refunded", order_status="fully_refunded", refund_amount=54.0, left_amount=0,
-                     updated_at="2026-11-26T11:10:00.000000Z"))
+    deliver(
+        envelope(
+            order,
+            "refunded",
+            order_status="fully_refunded",
+            refund_amount=54.0,
+            left_amount=0,
+            updated_at="2026-11-26T11:10:00.000000Z",
+        )
+    )
     order = reload(order)
     assert order.status == "refunded" and order.refunded_amount == order.total
 
 
 def test_auto_refunded_is_a_full_refund(deliver, make_order, reload):
     order = make_order(status="paid")
-    deliver(envelope(order, "auto_refunded", order_status="fully_refunded", refund_amount=float(order.total),
-                     reason="auto_refund_missing_transaction"))
+    deliver(
+        envelope(
+            order,
+            "auto_refunded",
+            order_status="fully_refunded",
+            refund_amount=float(order.total),
+            reason="auto_refund_missing_transaction",
+        )
+    )
     assert reload(order).status == "refunded"
 
 
 def test_shipping_updates_set_the_shipping_status_and_each_counts(deliver, make_order, reload):
     order = make_order(status="paid")
-    deliver(envelope(order, "shipping_status_updated", order_status="approved", status="ready_shipping",
-                     status_label="Ready for shipping", updated_at="2026-11-26T12:00:00.000000Z"))
+    deliver(
+        envelope(
+            order,
+            "shipping_status_updated",
+            order_status="approved",
+            status="ready_shipping",
+            status_label="Ready for shipping",
+            updated_at="2026-11-26T12:00:00.000000Z",
+        )
+    )
     assert reload(order).shipping_status == "ready_shipping"
-    deliver(envelope(order, "shipping_status_updated", order_status="approved", status="delivered",
-                     custom_status={"ar": "تم التوصيل", "en": "Delivered to the door"}, updated_at="2026-11-26T15:00:00.000000Z"))
+    deliver(
+        envelope(
+            order,
+            "shipping_status_updated",
+            order_status="approved",
+            status="delivered",
+            custom_status={"ar": "تم التوصيل", "en": "Delivered to the door"},
+            updated_at="2026-11-26T15:00:00.000000Z",
+        )
+    )
     order = reload(order)
     assert order.shipping_status == "delivered" and order.shipping_label_en == "Delivered to the door"
     assert order.status == "paid"
@@ -230,6 +297,7 @@ def test_completed_changes_nothing(deliver, make_order, reload):
 
 
 # --- At least once --------------------------------------------------------------------------
+
 
 def test_duplicate_delivery_is_200_and_has_no_effect(deliver, make_order, reload, receipts):
     order = make_order(status="paid")
@@ -260,14 +328,29 @@ def test_a_redelivery_with_its_keys_in_another_order_is_a_duplicate(deliver, mak
     assert [r.outcome for r in receipts()] == ["applied", "duplicate"]
 
 
-def test_two_partial_refunds_in_one_second_are_two_events_and_redeliveries_of_either_are_duplicates(deliver, make_order,
-                                                                                                    reload, receipts):
+def test_two_partial_refunds_in_one_second_are_two_events_and_redeliveries_of_either_are_duplicates(
+    deliver, make_order, reload, receipts
+):
     order = make_order(status="paid")  # 79.00 + 25.00 shipping = 104.00
     same_second = "2026-04-18T15:00:00.000000Z"
-    first = envelope(order, "refunded", order_status="partially_refunded", refund_amount=10.0, left_amount=94.0,
-                     reason="One line item returned", updated_at=same_second)
-    second = envelope(order, "refunded", order_status="partially_refunded", refund_amount=5.0, left_amount=89.0,
-                      reason="One line item returned", updated_at=same_second)
+    first = envelope(
+        order,
+        "refunded",
+        order_status="partially_refunded",
+        refund_amount=10.0,
+        left_amount=94.0,
+        reason="One line item returned",
+        updated_at=same_second,
+    )
+    second = envelope(
+        order,
+        "refunded",
+        order_status="partially_refunded",
+        refund_amount=5.0,
+        left_amount=89.0,
+        reason="One line item returned",
+        updated_at=same_second,
+    )
     deliver(first)
     assert reload(order).refunded_amount == Decimal("10.00")
     deliver(second)
@@ -280,11 +363,25 @@ def test_two_partial_refunds_in_one_second_are_two_events_and_redeliveries_of_ei
 
 def test_an_old_refund_redelivered_late_cannot_count_twice(deliver, make_order, reload):
     order = make_order(status="paid")
-    first = envelope(order, "refunded", order_status="partially_refunded", refund_amount=10.0, left_amount=94.0,
-                     updated_at="2026-04-18T15:00:00.000000Z")
+    first = envelope(
+        order,
+        "refunded",
+        order_status="partially_refunded",
+        refund_amount=10.0,
+        left_amount=94.0,
+        updated_at="2026-04-18T15:00:00.000000Z",
+    )
     deliver(first)
-    deliver(envelope(order, "refunded", order_status="partially_refunded", refund_amount=5.0, left_amount=89.0,
-                     updated_at="2026-04-18T15:00:07.000000Z"))
+    deliver(
+        envelope(
+            order,
+            "refunded",
+            order_status="partially_refunded",
+            refund_amount=5.0,
+            left_amount=89.0,
+            updated_at="2026-04-18T15:00:07.000000Z",
+        )
+    )
     first["order"]["metadata"] = {"source": "web", "replayed": True}  # not byte-equal: not a duplicate
     deliver(first)
     assert reload(order).refunded_amount == Decimal("15.00")  # left_amount is absolute
@@ -293,11 +390,27 @@ def test_an_old_refund_redelivered_late_cannot_count_twice(deliver, make_order, 
 def test_two_shipping_updates_in_one_second_are_both_applied(deliver, make_order, reload, receipts):
     order = make_order(status="paid")
     same_second = "2026-04-18T14:00:00.000000Z"
-    deliver(envelope(order, "shipping_status_updated", order_status="approved", status="ready_shipping",
-                     status_label="Ready for shipping", updated_at=same_second))
+    deliver(
+        envelope(
+            order,
+            "shipping_status_updated",
+            order_status="approved",
+            status="ready_shipping",
+            status_label="Ready for shipping",
+            updated_at=same_second,
+        )
+    )
     assert reload(order).shipping_status == "ready_shipping"
-    deliver(envelope(order, "shipping_status_updated", order_status="approved", status="delivery_is_in_progress",
-                     status_label="Delivery is in progress", updated_at=same_second))
+    deliver(
+        envelope(
+            order,
+            "shipping_status_updated",
+            order_status="approved",
+            status="delivery_is_in_progress",
+            status_label="Delivery is in progress",
+            updated_at=same_second,
+        )
+    )
     assert reload(order).shipping_status == "delivery_is_in_progress"
     assert [r.outcome for r in receipts()] == ["applied", "applied"]
 
@@ -317,8 +430,9 @@ def test_webhook_needs_no_csrf_token_even_with_csrf_on(app_config):
     from storefront import create_app
 
     app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    response = app.test_client().post("/webhooks/points", json={"event": "noop", "order": {"order_number": "x"}},
-                                      headers={"X-Webhook-Secret": SECRET})
+    response = app.test_client().post(
+        "/webhooks/points", json={"event": "noop", "order": {"order_number": "x"}}, headers={"X-Webhook-Secret": SECRET}
+    )
     assert response.status_code == 200
 
 
@@ -391,10 +505,13 @@ def test_a_body_over_one_mebibyte_is_refused_unread(deliver, make_order, reload)
 
 # --- Not our order ------------------------------------------------------------------------------
 
+
 def test_an_earning_order_of_another_channel_is_acknowledged_as_not_ours(deliver, make_order, reload, receipts):
     order = make_order()
-    till = order_event("approved", points_order("POS-778812", type="earning", total_price=42.5,
-                                                 uuid="7d3c1a52-0b1e-4f7e-9a55-3f1f7e2b9c11"))
+    till = order_event(
+        "approved",
+        points_order("POS-778812", type="earning", total_price=42.5, uuid="7d3c1a52-0b1e-4f7e-9a55-3f1f7e2b9c11"),
+    )
     response = deliver(till)
     assert response.status_code == 200 and response.json["outcome"] == "not_ours"
     [receipt] = receipts()
@@ -413,13 +530,27 @@ def test_an_earning_order_is_not_ours_even_under_our_order_number(deliver, make_
     assert order.status == "pending_payment" and order.points_uuid is None
 
 
-@pytest.mark.parametrize("order_number", ["ORD-2024-0001", "POS-778812", "PTS-26-000001", "pts-2026-000001",
-                                          "PTS-2026-00001", "PTS-2026-000001-B", "#POS-778812"])
-def test_an_order_number_not_in_our_format_is_acknowledged_as_not_ours(deliver, make_order, reload, receipts,
-                                                                       order_number):
+@pytest.mark.parametrize(
+    "order_number",
+    [
+        "ORD-2024-0001",
+        "POS-778812",
+        "PTS-26-000001",
+        "pts-2026-000001",
+        "PTS-2026-00001",
+        "PTS-2026-000001-B",
+        "#POS-778812",
+    ],
+)
+def test_an_order_number_not_in_our_format_is_acknowledged_as_not_ours(
+    deliver, make_order, reload, receipts, order_number
+):
     order = make_order()
-    response = deliver(order_event("cancelled", points_order(order_number, order_status="cancelled",
-                                                             reason="Customer requested cancellation")))
+    response = deliver(
+        order_event(
+            "cancelled", points_order(order_number, order_status="cancelled", reason="Customer requested cancellation")
+        )
+    )
     assert response.status_code == 200
     assert receipts()[0].outcome == "not_ours"
     assert reload(order).status == "pending_payment"
@@ -447,6 +578,7 @@ def test_the_order_number_checkout_makes_is_in_the_format_webhooks_recognise(app
 
 # --- Merchant events ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("event", ["low_balance_warning", "debt_exceeded"])
 def test_merchant_events_are_acknowledged_and_recorded_without_an_order(deliver, make_order, reload, receipts, event):
     order = make_order()
@@ -465,8 +597,9 @@ def test_a_low_balance_warning_reads_as_the_balance_left(deliver, receipts):
 
 def test_a_debt_exceeded_reads_as_the_balance_and_the_debt_allowed(deliver, receipts):
     deliver(merchant_event("debt_exceeded", current_balance="-5250.50", max_debt_allowed="5000.00"))
-    assert receipts()[0].detail == ("Points account over its debt limit: balance -5,250.50 SAR, "
-                                    "debt allowed up to 5,000.00 SAR")
+    assert receipts()[0].detail == (
+        "Points account over its debt limit: balance -5,250.50 SAR, debt allowed up to 5,000.00 SAR"
+    )
 
 
 # --- Odd values: 400, recorded, nothing changed -------------------------------------------------
@@ -489,7 +622,9 @@ ODD_VALUES = {
     "total_price an object": _odd("approved", "pending_payment", total_price={"amount": 104}),
     "total_price true": _odd("approved", "pending_payment", total_price=True),
     "total_price not a number": _odd("approved", "pending_payment", total_price="104 SAR"),
-    "left_amount NaN": _odd("refunded", "paid", order_status="partially_refunded", refund_amount=10.0, left_amount="NaN"),
+    "left_amount NaN": _odd(
+        "refunded", "paid", order_status="partially_refunded", refund_amount=10.0, left_amount="NaN"
+    ),
     "left_amount Infinity": _odd("refunded", "paid", order_status="partially_refunded", left_amount="Infinity"),
     "left_amount 1e309": _odd("refunded", "paid", order_status="partially_refunded", left_amount=(RAW, "1e309")),
     "refund_amount a list": _odd("refunded", "paid", order_status="partially_refunded", refund_amount=[10]),
@@ -516,7 +651,9 @@ ODD_VALUES = {
     "type neither earning nor replacing": _odd("approved", "pending_payment", type="gift"),
     "type an unknown integer": _odd("approved", "pending_payment", type=3),
     "type an object": _odd("approved", "pending_payment", type={"name": "replacing"}),
-    "updated_at 400 characters": _odd("approved", "pending_payment", updated_at="2026-04-18T10:05:12.000000Z" + "9" * 400),
+    "updated_at 400 characters": _odd(
+        "approved", "pending_payment", updated_at="2026-04-18T10:05:12.000000Z" + "9" * 400
+    ),
     "a NUL in metadata": _odd("approved", "pending_payment", metadata={"note": "\x00"}),
     "a NUL in a key": _odd("approved", "pending_payment", **{"extra\x00key": 1}),
 }
@@ -540,8 +677,16 @@ def _with_odd_value(body: dict, changes: dict) -> bytes:
 
 def _snapshot(reload, order: Order) -> tuple:
     order = reload(order)
-    return (order.status, order.status_reason, order.refunded_amount, order.points_uuid, order.points_reference_number,
-            order.points_order_status, order.shipping_status, len(order.transitions))
+    return (
+        order.status,
+        order.status_reason,
+        order.refunded_amount,
+        order.points_uuid,
+        order.points_reference_number,
+        order.points_order_status,
+        order.shipping_status,
+        len(order.transitions),
+    )
 
 
 @pytest.mark.parametrize("case", ODD_VALUES.values(), ids=ODD_VALUES.keys())
@@ -557,10 +702,18 @@ def test_an_odd_value_is_400_recorded_and_changes_nothing(deliver, make_order, r
     assert _snapshot(reload, order) == before
 
 
-@pytest.mark.parametrize("data", [
-    {"current_balance": "NaN"}, {"current_balance": "Infinity"}, {"max_debt_allowed": {"amount": "5000.00"}},
-    {"balance_after_order": ["1200.00"]}, {"order_points": True}, {"current_balance": "1,500.00"},
-], ids=repr)
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"current_balance": "NaN"},
+        {"current_balance": "Infinity"},
+        {"max_debt_allowed": {"amount": "5000.00"}},
+        {"balance_after_order": ["1200.00"]},
+        {"order_points": True},
+        {"current_balance": "1,500.00"},
+    ],
+    ids=repr,
+)
 def test_a_merchant_event_with_an_odd_amount_is_400_and_recorded(deliver, receipts, data):
     body = merchant_event("low_balance_warning")
     body["data"].update(data)
@@ -569,20 +722,27 @@ def test_a_merchant_event_with_an_odd_amount_is_400_and_recorded(deliver, receip
     assert (receipt.response_status, receipt.outcome, receipt.event) == (400, "malformed", "low_balance_warning")
 
 
-@pytest.mark.parametrize("body", [
-    {"event": "debt_exceeded", "merchant": {"id": 17}, "timestamp": "2026-04-18T16:00:00.000000Z"},
-    {"event": "debt_exceeded", "merchant": "Points Storefront", "data": {}},
-    {"event": "debt_exceeded", "merchant": {"id": 17}, "data": ["-6200.00"]},
-], ids=["no data", "merchant a string", "data a list"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"event": "debt_exceeded", "merchant": {"id": 17}, "timestamp": "2026-04-18T16:00:00.000000Z"},
+        {"event": "debt_exceeded", "merchant": "Points Storefront", "data": {}},
+        {"event": "debt_exceeded", "merchant": {"id": 17}, "data": ["-6200.00"]},
+    ],
+    ids=["no data", "merchant a string", "data a list"],
+)
 def test_a_merchant_event_without_its_data_object_is_400(deliver, receipts, body):
     assert deliver(body).status_code == 400
     assert receipts()[0].outcome == "malformed"
 
 
-def test_a_raw_nul_byte_in_the_body_is_400_and_the_body_is_recorded_with_the_nul_escaped(deliver, make_order, reload,
-                                                                                         receipts):
+def test_a_raw_nul_byte_in_the_body_is_400_and_the_body_is_recorded_with_the_nul_escaped(
+    deliver, make_order, reload, receipts
+):
     order = make_order()
-    text = json.dumps(envelope(order, "cancelled", reason="checkout expired")).replace("checkout expired", "checkout\x00expired")
+    text = json.dumps(envelope(order, "cancelled", reason="checkout expired")).replace(
+        "checkout expired", "checkout\x00expired"
+    )
     response = deliver(None, raw=text.encode(), event="cancelled")
     assert response.status_code == 400
     [receipt] = receipts()
@@ -611,8 +771,14 @@ def test_missing_optional_keys_are_fine(deliver, make_order, reload):
 
 def test_unknown_extra_keys_are_fine(deliver, make_order, reload):
     order = make_order()
-    body = envelope(order, "approved", settlement_status="settled", items=[{"product_name": "Dates"}],
-                    date="2024-12-23T00:00:00.000Z", since="2 hours ago")
+    body = envelope(
+        order,
+        "approved",
+        settlement_status="settled",
+        items=[{"product_name": "Dates"}],
+        date="2024-12-23T00:00:00.000Z",
+        since="2 hours ago",
+    )
     assert deliver(body).status_code == 200
     assert reload(order).status == "paid"
 
@@ -624,6 +790,7 @@ def test_an_amount_sent_as_a_string_is_read_as_the_amount(deliver, make_order, r
 
 
 # --- Fast ----------------------------------------------------------------------------------------
+
 
 def _statements(client, send) -> list[str]:
     from flask_sqlalchemy.record_queries import get_recorded_queries

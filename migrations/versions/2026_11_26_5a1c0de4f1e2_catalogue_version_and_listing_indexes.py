@@ -7,6 +7,7 @@ Revises: e3dc0955d366
 Create Date: 2026-11-26 04:55:00
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -21,22 +22,29 @@ SQLITE_EVENTS = ("INSERT", "UPDATE", "DELETE")
 
 
 def upgrade():
-    catalogue_version = op.create_table('catalogue_version',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('version', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    catalogue_version = op.create_table(
+        'catalogue_version',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
     )
     op.bulk_insert(catalogue_version, [{"id": 1, "version": 0}])
     if op.get_bind().dialect.name == "sqlite":
         for event in SQLITE_EVENTS:
-            op.execute(f"CREATE TRIGGER product_{event.lower()}_bumps_catalogue_version AFTER {event} ON product "
-                       f"BEGIN {BUMP}; END")
+            op.execute(
+                f"CREATE TRIGGER product_{event.lower()}_bumps_catalogue_version AFTER {event} ON product "
+                f"BEGIN {BUMP}; END"
+            )
     elif op.get_bind().dialect.name == "postgresql":
-        op.execute(f"CREATE OR REPLACE FUNCTION bump_catalogue_version() RETURNS trigger LANGUAGE plpgsql AS "
-                   f"$$ BEGIN {BUMP}; RETURN NULL; END $$")
-        op.execute("CREATE TRIGGER product_changes_bump_catalogue_version "
-                   "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON product "
-                   "FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version()")
+        op.execute(
+            f"CREATE OR REPLACE FUNCTION bump_catalogue_version() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {BUMP}; RETURN NULL; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER product_changes_bump_catalogue_version "
+            "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON product "
+            "FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version()"
+        )
     with op.batch_alter_table('product', schema=None) as batch_op:
         batch_op.create_index('product_listing', ['position', 'id'], unique=False)
         batch_op.create_index('product_category_listing', ['category', 'position', 'id'], unique=False)

@@ -9,6 +9,7 @@ Revises: 5a1c0de4f1e2
 Create Date: 2026-11-26 05:00:00.000000
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -6,6 +6,7 @@ Revises: 3656917_baseline
 Create Date: 2026-11-26 04:06:35.660406
 
 """
+
 import secrets
 
 import sqlalchemy as sa
@@ -25,26 +26,31 @@ CAUSES = (  # (column, table it points at, constraint name)
 
 
 def upgrade():
-    op.create_table('rate_limit',
-    sa.Column('key', sa.String(length=255), nullable=False),
-    sa.Column('window_started_at', sa.DateTime(), nullable=False),
-    sa.Column('hits', sa.Integer(), nullable=False),
-    sa.Column('last_hit_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('key')
+    op.create_table(
+        'rate_limit',
+        sa.Column('key', sa.String(length=255), nullable=False),
+        sa.Column('window_started_at', sa.DateTime(), nullable=False),
+        sa.Column('hits', sa.Integer(), nullable=False),
+        sa.Column('last_hit_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('key'),
     )
     with op.batch_alter_table('rate_limit', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rate_limit_last_hit_at'), ['last_hit_at'], unique=False)
 
-    op.create_table('staff_submission',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('key', sa.String(length=36), nullable=False),
-    sa.Column('order_id', sa.Integer(), nullable=False),
-    sa.Column('action', sa.String(length=32), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('outcome', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('key')
+    op.create_table(
+        'staff_submission',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('key', sa.String(length=36), nullable=False),
+        sa.Column('order_id', sa.Integer(), nullable=False),
+        sa.Column('action', sa.String(length=32), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('outcome', sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ['order_id'],
+            ['orders.id'],
+        ),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('key'),
     )
     with op.batch_alter_table('staff_submission', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_staff_submission_order_id'), ['order_id'], unique=False)
@@ -55,8 +61,9 @@ def upgrade():
     admin_user = sa.table('admin_user', sa.column('id', sa.Integer), sa.column('session_token', sa.String))
     bind = op.get_bind()
     for (user_id,) in bind.execute(sa.select(admin_user.c.id)).all():
-        bind.execute(admin_user.update().where(admin_user.c.id == user_id)
-                     .values(session_token=secrets.token_urlsafe(24)))
+        bind.execute(
+            admin_user.update().where(admin_user.c.id == user_id).values(session_token=secrets.token_urlsafe(24))
+        )
     with op.batch_alter_table('admin_user', schema=None) as batch_op:
         batch_op.alter_column('session_token', existing_type=sa.String(length=64), nullable=False)
 

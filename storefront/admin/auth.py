@@ -5,6 +5,7 @@ keys, so a shopper never reaches a back-office page. A staff session ends when i
 ``session_token`` changes (logout, a new password: every session of that account ends at once),
 after ``ADMIN_IDLE_MINUTES`` without a request, and ``ADMIN_SESSION_HOURS`` after login.
 """
+
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Optional
@@ -12,7 +13,8 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import security
@@ -31,10 +33,10 @@ PUBLIC_ENDPOINTS = {"admin.login"}
 
 # Attempts are counted per email at an address and per address, never per email alone: a
 # stranger typing a staff member's email must not lock them out from their own desk.
-MAX_FAILURES = 5                      # per email at one address, within WINDOW ...
-ADDRESS_FAILURES = 20                 # ... or per address, whatever the emails ...
+MAX_FAILURES = 5  # per email at one address, within WINDOW ...
+ADDRESS_FAILURES = 20  # ... or per address, whatever the emails ...
 WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=1)        # ... then one attempt a minute
+LOCKOUT = timedelta(minutes=1)  # ... then one attempt a minute
 BAD_LOGIN = _l("Email or password is incorrect.")
 TOO_MANY = _l("Too many attempts, wait a minute before trying again.")
 SESSION_ENDED = _l("Your session ended; log in again.")
@@ -160,7 +162,9 @@ def _demo_login() -> Optional[dict]:
 def logout():
     if LogoutForm().validate_on_submit():
         # A new token ends this session and every other one of the account (a stolen cookie too).
-        db.session.execute(sa.update(AdminUser).where(AdminUser.id == g.admin_user.id).values(session_token=new_token()))
+        db.session.execute(
+            sa.update(AdminUser).where(AdminUser.id == g.admin_user.id).values(session_token=new_token())
+        )
         db.session.commit()
         end_staff_session(session)
         flash(_("You are logged out."), "info")

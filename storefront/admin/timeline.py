@@ -3,6 +3,7 @@
 Bodies were masked when they were stored; they are masked again here with the configured secrets,
 so a page never shows a key even if something slipped through at write time.
 """
+
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -11,12 +12,13 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
-from ..models import Order, PointsApiCall, WebhookReceipt
 from ..i18n import current_language
 from ..labels import status_in_a_sentence, words
+from ..models import Order, PointsApiCall, WebhookReceipt
 from ..orders import Outcome
 from ..privacy import mask_phones_in_text, scrub
 
@@ -27,6 +29,8 @@ OUTCOME_LABELS = {outcome: outcome.label for outcome in Outcome}
 def outcome_label(outcome: str) -> str:
     """A webhook delivery's outcome as staff read it."""
     return words(OUTCOME_LABELS, outcome)
+
+
 GOOD = {Outcome.APPLIED}
 WARN = {Outcome.DUPLICATE, Outcome.LATE, Outcome.IGNORED, Outcome.UNKNOWN_EVENT, Outcome.OTHER_POINTS_ORDER}
 INFO = {Outcome.NOT_OURS, Outcome.MERCHANT_EVENT}
@@ -34,10 +38,10 @@ INFO = {Outcome.NOT_OURS, Outcome.MERCHANT_EVENT}
 
 @dataclass
 class Entry:
-    kind: str                   # "transition", "call", "webhook"
+    kind: str  # "transition", "call", "webhook"
     at: datetime
     title: str
-    chips: list[tuple[str, str]] = field(default_factory=list)   # (text, tone: good|warn|bad|info)
+    chips: list[tuple[str, str]] = field(default_factory=list)  # (text, tone: good|warn|bad|info)
     detail: Optional[str] = None
     sections: list[tuple[str, str]] = field(default_factory=list)  # (heading, pretty text)
     source: Optional[str] = None
@@ -56,8 +60,10 @@ def order_timeline(order: Order) -> list[Entry]:
         cause = ("webhook", t.webhook_receipt_id) if t.webhook_receipt_id else ("call", t.api_call_id)
         (effects[cause] if cause in causes else on_their_own).append(transition_entry(t))
     rank = {"call": 0, "webhook": 1, "transition": 2}  # at the same instant, a cause before a change
-    story = sorted([call_entry(c) for c in calls] + [webhook_entry(r) for r in receipts] + on_their_own,
-                   key=lambda e: (e.at, rank[e.kind], e.id))
+    story = sorted(
+        [call_entry(c) for c in calls] + [webhook_entry(r) for r in receipts] + on_their_own,
+        key=lambda e: (e.at, rank[e.kind], e.id),
+    )
     timeline = []
     for entry in story:
         timeline.append(entry)
@@ -67,7 +73,11 @@ def order_timeline(order: Order) -> list[Entry]:
 
 def transition_entry(t) -> Entry:
     arrow = "←" if current_language() == "ar" else "→"  # the way the reading goes
-    title = f"{status_in_a_sentence(t.from_status)} {arrow} {status_in_a_sentence(t.to_status)}" if t.from_status else _("Created as %(status)s", status=status_in_a_sentence(t.to_status))
+    title = (
+        f"{status_in_a_sentence(t.from_status)} {arrow} {status_in_a_sentence(t.to_status)}"
+        if t.from_status
+        else _("Created as %(status)s", status=status_in_a_sentence(t.to_status))
+    )
     chips = [(str(SOURCES.get(t.source, t.source)), "info")]
     if t.staff_user_id:
         chips.append((_("by %(email)s", email=t.staff_user.email), "info"))
@@ -85,23 +95,44 @@ def call_entry(c: PointsApiCall) -> Entry:
         sections.append((_("Request body"), pretty(c.request_body)))
     if c.response_body is not None:
         sections.append((_("Response body"), pretty(c.response_body)))
-    return Entry("call", c.created_at, f"{c.method} {mask_path(c.path)}", chips=chips,
-                 detail=_mask_text(c.error) if c.error else None, sections=sections, id=c.id,
-                 facts=_facts(c.request_body, CALL_FACTS, under=None) + _facts(c.response_body, ("order_status",), under="data"))
+    return Entry(
+        "call",
+        c.created_at,
+        f"{c.method} {mask_path(c.path)}",
+        chips=chips,
+        detail=_mask_text(c.error) if c.error else None,
+        sections=sections,
+        id=c.id,
+        facts=_facts(c.request_body, CALL_FACTS, under=None) + _facts(c.response_body, ("order_status",), under="data"),
+    )
 
 
 def webhook_entry(r: WebhookReceipt) -> Entry:
-    chips = [(outcome_label(r.outcome), outcome_tone(r.outcome)),
-             (_("answered %(status)s", status=r.response_status), "info")]
+    chips = [
+        (outcome_label(r.outcome), outcome_tone(r.outcome)),
+        (_("answered %(status)s", status=r.response_status), "info"),
+    ]
     sections = [(_("Headers"), pretty(r.headers)), (_("Body"), pretty(r.body))]
-    return Entry("webhook", r.received_at, r.event or _("(no event)"), chips=chips,
-                 detail=_mask_text(r.detail) if r.detail else None, sections=sections, id=r.id,
-                 facts=_facts(r.body, WEBHOOK_FACTS))
+    return Entry(
+        "webhook",
+        r.received_at,
+        r.event or _("(no event)"),
+        chips=chips,
+        detail=_mask_text(r.detail) if r.detail else None,
+        sections=sections,
+        id=r.id,
+        facts=_facts(r.body, WEBHOOK_FACTS),
+    )
 
 
 # Who made a status change (OrderTransition.source), as staff read it.
-SOURCES = {"checkout": _l("checkout"), "shop": _l("shop"), "webhook": _l("webhook"),
-           "reconciliation": _l("reconciliation"), "admin": _l("admin")}
+SOURCES = {
+    "checkout": _l("checkout"),
+    "shop": _l("shop"),
+    "webhook": _l("webhook"),
+    "reconciliation": _l("reconciliation"),
+    "admin": _l("admin"),
+}
 
 WEBHOOK_FACTS = ("order_status", "total_price", "refund_amount", "left_amount", "status", "reason")
 CALL_FACTS = ("total_price", "amount", "status", "name_en", "reason")
@@ -139,8 +170,14 @@ def pretty(raw) -> str:
 def _scrub_again(obj):
     """privacy.scrub, leaving values that were already masked at write time as they are."""
     if isinstance(obj, dict):
-        return {key: value if _already_masked(value) else _scrub_again(value) if isinstance(value, (dict, list))
-                else scrub({key: value}, _secrets())[key] for key, value in obj.items()}
+        return {
+            key: value
+            if _already_masked(value)
+            else _scrub_again(value)
+            if isinstance(value, (dict, list))
+            else scrub({key: value}, _secrets())[key]
+            for key, value in obj.items()
+        }
     if isinstance(obj, list):
         return [_scrub_again(value) for value in obj]
     return scrub(obj, _secrets())
@@ -163,4 +200,3 @@ def _mask_text(text: str) -> str:
 def _secrets():
     cfg = current_app.config
     return (cfg.get("POINTS_PRIVATE_KEY"), cfg.get("POINTS_WEBHOOK_SECRET"))
-

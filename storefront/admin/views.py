@@ -1,9 +1,10 @@
 """Back-office pages: thin views over ``backoffice`` (actions) and ``timeline`` (the story)."""
+
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from .. import backoffice, orders
@@ -11,11 +12,20 @@ from ..extensions import db
 from ..models import Order, WebhookReceipt
 from ..privacy import mask_phone
 from ..security import page_number
-from . import bp
-from .forms import (OUT_OF_DATE, AcceptForm, CancelForm, CloseUnpaidForm, LogoutForm, PointsUuidForm, ReconcileForm,
-                    RefundForm, ShippingForm)
 from ..webhooks.handler import account_health, recent_failed_verifications
-from .timeline import outcome_label, order_timeline, outcome_tone, pretty
+from . import bp
+from .forms import (
+    OUT_OF_DATE,
+    AcceptForm,
+    CancelForm,
+    CloseUnpaidForm,
+    LogoutForm,
+    PointsUuidForm,
+    ReconcileForm,
+    RefundForm,
+    ShippingForm,
+)
+from .timeline import order_timeline, outcome_label, outcome_tone, pretty
 
 PER_PAGE = 25
 
@@ -47,13 +57,22 @@ def orders_list():
     per_page = min(max(request.args.get("per_page", PER_PAGE, type=int), 1), 100)
     page = db.paginate(query, page=page_number(), per_page=per_page, max_per_page=100, error_out=False)
     counts = dict(db.session.execute(sa.select(Order.status, sa.func.count(Order.id)).group_by(Order.status)).all())
-    return render_template("admin/orders.html", page=page, counts=counts, status=status, q=q,
-                           statuses=orders.STATUSES, per_page=per_page, health=account_health())
+    return render_template(
+        "admin/orders.html",
+        page=page,
+        counts=counts,
+        status=status,
+        q=q,
+        statuses=orders.STATUSES,
+        per_page=per_page,
+        health=account_health(),
+    )
 
 
 def _order_or_404(order_number: str) -> Order:
     return db.first_or_404(
-        sa.select(Order).where(Order.order_number == order_number)
+        sa.select(Order)
+        .where(Order.order_number == order_number)
         .options(selectinload(Order.lines), selectinload(Order.transitions))
     )
 
@@ -73,19 +92,28 @@ def order_detail(order_number):
 
 # Each action's form class, by the name its view and the template use.
 FORMS = {
-    "shipping": ShippingForm, "refund": RefundForm, "cancel": CancelForm, "accept": AcceptForm,
-    "reconcile": ReconcileForm, "points_uuid": PointsUuidForm, "close_unpaid": CloseUnpaidForm,
+    "shipping": ShippingForm,
+    "refund": RefundForm,
+    "cancel": CancelForm,
+    "accept": AcceptForm,
+    "reconcile": ReconcileForm,
+    "points_uuid": PointsUuidForm,
+    "close_unpaid": CloseUnpaidForm,
 }
 KEPT_FORM = "admin_kept_form"  # session key: what staff typed into a form that did not go through
-KEPT_VALUE_MAX = 600           # a typed value kept for one render is cut here (the cookie is small)
+KEPT_VALUE_MAX = 600  # a typed value kept for one render is cut here (the cookie is small)
 HIDDEN_FIELDS = ("csrf_token", "submission_key")
 
 
 def _forms_for(order):
     """Every action form, empty, but for one that came back with errors: as staff typed it."""
     forms = {name: cls(formdata=None) for name, cls in FORMS.items()}
-    forms["shipping"] = ShippingForm(formdata=None, status=order.shipping_status or "ready_shipping",
-                                     name_ar=order.shipping_label_ar, name_en=order.shipping_label_en)
+    forms["shipping"] = ShippingForm(
+        formdata=None,
+        status=order.shipping_status or "ready_shipping",
+        name_ar=order.shipping_label_ar,
+        name_en=order.shipping_label_en,
+    )
     kept = session.pop(KEPT_FORM, None)
     if kept and kept.get("order") == order.order_number and kept.get("form") in FORMS:
         form = FORMS[kept["form"]](formdata=MultiDict(kept.get("values", {})))
@@ -122,8 +150,9 @@ def _act(order_number, name, action):
         try:
             flash(action(order, form), "success")
         except backoffice.ActionError as error:
-            current_app.logger.info("Back-office %s on %s refused: %s (%s)", name, order.order_number,
-                                    error.kind, error.message)
+            current_app.logger.info(
+                "Back-office %s on %s refused: %s (%s)", name, order.order_number, error.kind, error.message
+            )
             if error.kind != "duplicate":
                 _keep(order, name, form, error.errors)  # Points' 422 field errors, next to the fields
             flash(error.message, "info" if error.kind == "duplicate" else "error")
@@ -131,10 +160,16 @@ def _act(order_number, name, action):
 
 
 def _keep(order, name, form, errors):
-    values = {field.name: (field.raw_data[0] if field.raw_data else "")[:KEPT_VALUE_MAX]
-              for field in form if field.name not in HIDDEN_FIELDS}
-    errors = {field: [str(m)[:KEPT_VALUE_MAX] for m in messages][:3]
-              for field, messages in errors.items() if field in values and isinstance(messages, (list, tuple))}
+    values = {
+        field.name: (field.raw_data[0] if field.raw_data else "")[:KEPT_VALUE_MAX]
+        for field in form
+        if field.name not in HIDDEN_FIELDS
+    }
+    errors = {
+        field: [str(m)[:KEPT_VALUE_MAX] for m in messages][:3]
+        for field, messages in errors.items()
+        if field in values and isinstance(messages, (list, tuple))
+    }
     session[KEPT_FORM] = {"order": order.order_number, "form": name, "values": values, "errors": errors}
 
 
@@ -152,25 +187,40 @@ def form_out_of_date(error):
 
 @bp.post("/orders/<order_number>/shipping")
 def set_shipping(order_number):
-    return _act(order_number, "shipping", lambda order, form: backoffice.set_shipping_status(
-        order, form.status.data, form.name_ar.data, form.name_en.data))
+    return _act(
+        order_number,
+        "shipping",
+        lambda order, form: backoffice.set_shipping_status(
+            order, form.status.data, form.name_ar.data, form.name_en.data
+        ),
+    )
 
 
 @bp.post("/orders/<order_number>/cancel")
 def cancel(order_number):
-    return _act(order_number, "cancel", lambda order, form: backoffice.cancel_order(
-        order, form.reason.data, submission_key=form.submission_key.data))
+    return _act(
+        order_number,
+        "cancel",
+        lambda order, form: backoffice.cancel_order(order, form.reason.data, submission_key=form.submission_key.data),
+    )
 
 
 @bp.post("/orders/<order_number>/refund")
 def refund(order_number):
-    return _act(order_number, "refund", lambda order, form: backoffice.refund_order(
-        order, form.amount.data, form.reason.data, submission_key=form.submission_key.data))
+    return _act(
+        order_number,
+        "refund",
+        lambda order, form: backoffice.refund_order(
+            order, form.amount.data, form.reason.data, submission_key=form.submission_key.data
+        ),
+    )
 
 
 @bp.post("/orders/<order_number>/accept")
 def accept(order_number):
-    return _act(order_number, "accept", lambda order, form: backoffice.accept_after_review(order, form.note.data, g.admin_user))
+    return _act(
+        order_number, "accept", lambda order, form: backoffice.accept_after_review(order, form.note.data, g.admin_user)
+    )
 
 
 @bp.post("/orders/<order_number>/reconcile")
@@ -180,13 +230,20 @@ def reconcile(order_number):
 
 @bp.post("/orders/<order_number>/points-uuid")
 def settle_with_points_uuid(order_number):
-    return _act(order_number, "points_uuid", lambda order, form: backoffice.settle_with_points_uuid(
-        order, form.points_uuid.data, g.admin_user))
+    return _act(
+        order_number,
+        "points_uuid",
+        lambda order, form: backoffice.settle_with_points_uuid(order, form.points_uuid.data, g.admin_user),
+    )
 
 
 @bp.post("/orders/<order_number>/close-unpaid")
 def close_unpaid(order_number):
-    return _act(order_number, "close_unpaid", lambda order, form: backoffice.close_as_unpaid(order, form.reason.data, g.admin_user))
+    return _act(
+        order_number,
+        "close_unpaid",
+        lambda order, form: backoffice.close_as_unpaid(order, form.reason.data, g.admin_user),
+    )
 
 
 @bp.get("/webhooks")
@@ -198,12 +255,28 @@ def webhooks():
     query = sa.select(WebhookReceipt).where(WebhookReceipt.order_id.is_(None))
     if outcome:
         query = query.where(WebhookReceipt.outcome == outcome)
-    page = db.paginate(query.order_by(WebhookReceipt.received_at.desc(), WebhookReceipt.id.desc()),
-                       page=page_number(), per_page=PER_PAGE, error_out=False)
-    counts = dict(db.session.execute(
-        sa.select(WebhookReceipt.outcome, sa.func.count(WebhookReceipt.id))
-        .where(WebhookReceipt.order_id.is_(None)).group_by(WebhookReceipt.outcome)).all())
+    page = db.paginate(
+        query.order_by(WebhookReceipt.received_at.desc(), WebhookReceipt.id.desc()),
+        page=page_number(),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    counts = dict(
+        db.session.execute(
+            sa.select(WebhookReceipt.outcome, sa.func.count(WebhookReceipt.id))
+            .where(WebhookReceipt.order_id.is_(None))
+            .group_by(WebhookReceipt.outcome)
+        ).all()
+    )
     failed = list(reversed(recent_failed_verifications()))
-    return render_template("admin/webhooks.html", page=page, counts=counts, outcome=outcome,
-                           outcome_label=outcome_label, tone=outcome_tone, pretty=pretty, failed=failed,
-                           health=account_health())
+    return render_template(
+        "admin/webhooks.html",
+        page=page,
+        counts=counts,
+        outcome=outcome,
+        outcome_label=outcome_label,
+        tone=outcome_tone,
+        pretty=pretty,
+        failed=failed,
+        health=account_health(),
+    )

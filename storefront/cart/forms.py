@@ -12,7 +12,9 @@ class QuantityField(IntegerField):
     """A quantity from 1 to MAX_QUANTITY, with one plain message for anything else ("two", 0, 21)."""
 
     def __init__(self, label=_l("Quantity"), **kwargs):
-        kwargs.setdefault("validators", [InputRequired(QUANTITY_MESSAGE), NumberRange(1, MAX_QUANTITY, QUANTITY_MESSAGE)])
+        kwargs.setdefault(
+            "validators", [InputRequired(QUANTITY_MESSAGE), NumberRange(1, MAX_QUANTITY, QUANTITY_MESSAGE)]
+        )
         kwargs.setdefault("render_kw", {"min": 1, "max": MAX_QUANTITY, "step": 1, "inputmode": "numeric"})
         super().__init__(label, **kwargs)
 

@@ -1,4 +1,5 @@
 """The cart: lines and totals, always priced from the database, never from the browser."""
+
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,7 +54,7 @@ class CartTotals:
 
     def fingerprint(self) -> str:
         """Same lines at the same prices -> same fingerprint: a retry reuses the pending order."""
-        parts = [f"{l.product.id}:{l.quantity}:{l.unit_price}" for l in self.lines]
+        parts = [f"{line.product.id}:{line.quantity}:{line.unit_price}" for line in self.lines]
         parts.append(f"ship:{self.shipping}")
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
@@ -63,9 +64,7 @@ def load_cart(token: Optional[str]) -> Optional[Cart]:
     if not token:
         return None
     return db.session.scalar(
-        sa.select(Cart)
-        .where(Cart.token == token)
-        .options(selectinload(Cart.lines).selectinload(CartLine.product))
+        sa.select(Cart).where(Cart.token == token).options(selectinload(Cart.lines).selectinload(CartLine.product))
     )
 
 

@@ -3,7 +3,6 @@ from flask_babel import gettext as _
 
 from ..catalogue import name_in
 from ..i18n import current_language
-
 from . import bp, current_cart, current_lines, service
 from .forms import LineQuantityForm, RemoveLineForm
 
@@ -27,8 +26,14 @@ def update_line(product_id):
     cart = current_cart()
     if cart is not None and form.validate_on_submit():
         if product := service.set_quantity(cart, product_id, form.quantity.data):
-            flash(_("%(product)s: quantity set to %(quantity)d.", product=name_in(product, current_language()),
-                    quantity=form.quantity.data), "success")
+            flash(
+                _(
+                    "%(product)s: quantity set to %(quantity)d.",
+                    product=name_in(product, current_language()),
+                    quantity=form.quantity.data,
+                ),
+                "success",
+            )
     elif form.quantity.errors:
         flash(form.quantity.errors[0], "error")
     return redirect(url_for(".show"))

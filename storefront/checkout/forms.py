@@ -7,14 +7,16 @@ from ..phone import normalize_phone
 
 
 class CheckoutForm(FlaskForm):
-    phone = StringField(_l("Mobile number"), validators=[DataRequired(_l("Enter your mobile number."))],
-                        description=_l("A Saudi mobile, e.g. 05X XXX XXXX. Points sends a code to it."))
-    name = StringField(_l("Full name"), validators=[
-        DataRequired(_l("Enter your name.")), Length(max=255)])
-    city = StringField(_l("City"), validators=[
-        DataRequired(_l("Enter your city.")), Length(max=100)])
-    address_line = StringField(_l("Address"), validators=[
-        DataRequired(_l("Enter your street address.")), Length(max=255)])
+    phone = StringField(
+        _l("Mobile number"),
+        validators=[DataRequired(_l("Enter your mobile number."))],
+        description=_l("A Saudi mobile, e.g. 05X XXX XXXX. Points sends a code to it."),
+    )
+    name = StringField(_l("Full name"), validators=[DataRequired(_l("Enter your name.")), Length(max=255)])
+    city = StringField(_l("City"), validators=[DataRequired(_l("Enter your city.")), Length(max=100)])
+    address_line = StringField(
+        _l("Address"), validators=[DataRequired(_l("Enter your street address.")), Length(max=255)]
+    )
 
     normalized_phone: str | None = None
 

@@ -3,19 +3,22 @@
 The return page (``callback_url``) reads only our database: the webhook is what confirms an
 order, never the query string Points appends.
 """
+
 import logging
 import uuid
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import orders, security
-from ..cart import current_cart, current_lines, service as cart_service
+from ..cart import current_cart, current_lines
+from ..cart import service as cart_service
 from ..extensions import db
-from ..models import Order, Product
 from ..i18n import current_language
+from ..models import Order, Product
 from ..payments import CheckoutFailed, Customer, checkout_progress, start_checkout
 from ..phone import display_phone
 from . import bp
@@ -45,8 +48,9 @@ def show():
         return redirect(url_for("cart.show"))
     # Only shown, never validated here, and the template writes the CSRF token itself: a form
     # without its own CSRF field is half the cost.
-    return render_template("checkout/checkout.html", form=CheckoutForm(meta={"csrf": False}, data=_details_to_try_again()),
-                           totals=priced)
+    return render_template(
+        "checkout/checkout.html", form=CheckoutForm(meta={"csrf": False}, data=_details_to_try_again()), totals=priced
+    )
 
 
 @bp.post("/checkout")
@@ -63,20 +67,31 @@ def pay():
         # Each press may open a Points order: a script pressing Pay in a loop stops here.
         return render_template("checkout/too_many_attempts.html", totals=priced), 429, {"Retry-After": "60"}
 
-    customer = Customer(name=form.name.data.strip(), phone=form.normalized_phone,
-                        city=form.city.data.strip(), address_line=form.address_line.data.strip())
+    customer = Customer(
+        name=form.name.data.strip(),
+        phone=form.normalized_phone,
+        city=form.city.data.strip(),
+        address_line=form.address_line.data.strip(),
+    )
     try:
-        order = start_checkout(cart, priced, customer,
-                               lambda o: security.external_url_for("checkout.callback", order=o.token),
-                               locale=current_language())
+        order = start_checkout(
+            cart,
+            priced,
+            customer,
+            lambda o: security.external_url_for("checkout.callback", order=o.token),
+            locale=current_language(),
+        )
     except CheckoutFailed as failure:
         return _checkout_failed(form, priced, failure)
     if not order.checkout_url:
         # A double click: the first press is asking Points right now. Wait on a page, not here.
         return redirect(url_for("checkout.preparing", token=order.token), code=303)
     if not security.checkout_origin_allowed(order.checkout_url):
-        log.warning("The CSP's form-action does not list %s: browsers will not follow the redirect to "
-                    "Points' checkout. Add it to POINTS_CHECKOUT_ORIGINS.", urlsplit(order.checkout_url).netloc)
+        log.warning(
+            "The CSP's form-action does not list %s: browsers will not follow the redirect to "
+            "Points' checkout. Add it to POINTS_CHECKOUT_ORIGINS.",
+            urlsplit(order.checkout_url).netloc,
+        )
     # 303: the browser follows with a GET to the Points-hosted page, whatever the phone number.
     return redirect(order.checkout_url, code=303)
 
@@ -91,23 +106,40 @@ def preparing(token):
     if progress == "ready":
         return redirect(order.checkout_url, code=303)
     if progress == "failed":
-        form = CheckoutForm(data={"phone": order.phone, "name": order.customer_name, "city": order.city,
-                                  "address_line": order.address_line})
-        return render_template("checkout/start_failed.html", reason=_("Points could not start the payment."),
-                               form=form, totals=cart_service.totals(current_cart()), order=order), 502
-    return render_template("checkout/preparing.html", order=order, refresh_seconds=PREPARING_REFRESH_SECONDS,
-                           refresh_url=url_for("checkout.preparing", token=order.token))
+        form = CheckoutForm(
+            data={
+                "phone": order.phone,
+                "name": order.customer_name,
+                "city": order.city,
+                "address_line": order.address_line,
+            }
+        )
+        return render_template(
+            "checkout/start_failed.html",
+            reason=_("Points could not start the payment."),
+            form=form,
+            totals=cart_service.totals(current_cart()),
+            order=order,
+        ), 502
+    return render_template(
+        "checkout/preparing.html",
+        order=order,
+        refresh_seconds=PREPARING_REFRESH_SECONDS,
+        refresh_url=url_for("checkout.preparing", token=order.token),
+    )
 
 
 def _checkout_failed(form, priced, failure: CheckoutFailed):
     error = failure.error
     if error.kind == "validation" and "phone_number" in error.errors:
-        form.phone.errors.append(_("Points did not accept this mobile number: %(reason)s",
-                                   reason=error.errors["phone_number"][0]))
+        form.phone.errors.append(
+            _("Points did not accept this mobile number: %(reason)s", reason=error.errors["phone_number"][0])
+        )
         return render_template("checkout/checkout.html", form=form, totals=priced)
     reason = FRIENDLY_ERRORS.get(error.kind) or _("Points could not start the payment.")
-    return render_template("checkout/start_failed.html", reason=reason, form=form, totals=priced,
-                           order=failure.order), 502
+    return render_template(
+        "checkout/start_failed.html", reason=reason, form=form, totals=priced, order=failure.order
+    ), 502
 
 
 @bp.get("/checkout/callback")
@@ -125,7 +157,9 @@ def callback():
         waited = request.args.get("waited", 0, type=int)
         still_quick = waited < WAIT_REFRESHES
         return render_template(
-            "checkout/waiting.html", order=order, still_quick=still_quick,
+            "checkout/waiting.html",
+            order=order,
+            still_quick=still_quick,
             refresh_seconds=WAIT_REFRESH_SECONDS if still_quick else SLOW_REFRESH_SECONDS,
             refresh_url=url_for("checkout.callback", order=order.token, waited=waited + 1),
         )
@@ -145,7 +179,7 @@ def retry(token):
         return redirect(url_for("checkout.order_page", token=order.token))
     ids = [line.product_id for line in order.lines if line.product_id]
     products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))}
-    items = [(products[l.product_id], l.quantity) for l in order.lines if l.product_id in products]
+    items = [(products[line.product_id], line.quantity) for line in order.lines if line.product_id in products]
     cart_service.replace_lines(current_cart(create=True), items)
     session[TRY_AGAIN_KEY] = order.token
     flash(_("Your cart and details are back as they were. You can try paying again."), "success")
@@ -154,8 +188,7 @@ def retry(token):
 
 @bp.get("/orders/<token>")
 def order_page(token):
-    return render_template("checkout/order.html", order=_order_by_token(token),
-                           refresh_seconds=SLOW_REFRESH_SECONDS)
+    return render_template("checkout/order.html", order=_order_by_token(token), refresh_seconds=SLOW_REFRESH_SECONDS)
 
 
 def _details_to_try_again() -> dict | None:
@@ -164,8 +197,12 @@ def _details_to_try_again() -> dict | None:
     order = db.session.scalar(sa.select(Order).where(Order.token == token)) if token else None
     if order is None:
         return None
-    return {"phone": display_phone(order.phone), "name": order.customer_name,
-            "city": order.city, "address_line": order.address_line}
+    return {
+        "phone": display_phone(order.phone),
+        "name": order.customer_name,
+        "city": order.city,
+        "address_line": order.address_line,
+    }
 
 
 def _uuid_or_none(text) -> str | None:
@@ -179,5 +216,4 @@ def _uuid_or_none(text) -> str | None:
 def _order_by_token(token) -> Order:
     if not token:
         abort(404)
-    return db.first_or_404(sa.select(Order).where(Order.token == token),
-                           description="We could not find that order.")
+    return db.first_or_404(sa.select(Order).where(Order.token == token), description="We could not find that order.")

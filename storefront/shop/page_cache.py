@@ -8,6 +8,7 @@ price or someone else's count. Nothing else in it belongs to a shopper: a reques
 messages to show is rendered as usual (they show once), and the CSRF token of the add-to-cart
 form is written into each response, never kept.
 """
+
 import secrets
 
 from flask import Response, current_app, render_template, request, session

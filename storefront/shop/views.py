@@ -2,14 +2,15 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 
-from ..cart import current_cart, service as cart_service
-from ..extensions import db
+from ..cart import current_cart
+from ..cart import service as cart_service
 from ..catalogue import name_in
+from ..extensions import db
 from ..i18n import current_language
 from ..models import Product
 from . import bp
-from .forms import AddToCartForm
 from .formatting import current_catalogue
+from .forms import AddToCartForm
 from .page_cache import render_shop_page
 
 
@@ -19,8 +20,9 @@ def catalogue_page():
     page = current_catalogue().page(request.args.get("page", 1, type=int), category)
     if page is None:
         abort(404)
-    return render_shop_page(("catalogue", category, page.number), "shop/catalogue.html",
-                            page=page, current_category=category)
+    return render_shop_page(
+        ("catalogue", category, page.number), "shop/catalogue.html", page=page, current_category=category
+    )
 
 
 @bp.get("/products/<slug>")
@@ -37,20 +39,33 @@ def add_to_cart(slug):
     form = AddToCartForm()
     if form.validate_on_submit():
         cart_service.add_product(current_cart(create=True), product, form.quantity.data)
-        flash(_("Added %(quantity)d × %(product)s to your cart.", quantity=form.quantity.data,
-                product=name_in(product, current_language())), "success")
+        flash(
+            _(
+                "Added %(quantity)d × %(product)s to your cart.",
+                quantity=form.quantity.data,
+                product=name_in(product, current_language()),
+            ),
+            "success",
+        )
         return redirect(url_for("cart.show"))
     # A form with errors re-renders with 200, like the checkout form: the browser console stays clean.
     error = form.quantity.errors[0] if form.quantity.errors else None
-    return render_template("shop/product.html", **product_page(
-        current_catalogue().product(slug), quantity=request.form.get("quantity", ""), error=error))
+    return render_template(
+        "shop/product.html",
+        **product_page(current_catalogue().product(slug), quantity=request.form.get("quantity", ""), error=error),
+    )
 
 
 def product_page(product, quantity="1", error=None) -> dict:
     # The template writes the add-to-cart form's markup itself, as the cart page does: building a
     # WTForms form on every GET only to print one input cost more than the rest of the page.
-    return dict(product=product, related=current_catalogue().related(product),
-                quantity=quantity, quantity_error=error, max_quantity=cart_service.MAX_QUANTITY)
+    return dict(
+        product=product,
+        related=current_catalogue().related(product),
+        quantity=quantity,
+        quantity_error=error,
+        max_quantity=cart_service.MAX_QUANTITY,
+    )
 
 
 @bp.get("/favicon.ico")

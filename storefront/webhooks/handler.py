@@ -12,6 +12,7 @@ Shaped after Saleor's payment webhooks: verification first, one handler per even
 events acknowledged, state checked before every change. Every delivery that passes step 1 leaves
 a ``WebhookReceipt`` whose ``outcome`` is one of :class:`~storefront.orders.Outcome`.
 """
+
 import hmac
 import json
 import logging
@@ -68,8 +69,10 @@ def receive(raw_body: bytes, headers) -> Result:
     if not _secret_matches(headers.get("X-Webhook-Secret")):
         # Nothing is stored for an unverified request (anyone can send one), only a log line,
         # which the admin's webhooks page also shows from this process's recent memory.
-        log.warning("Webhook with a missing or wrong X-Webhook-Secret rejected (event header %r)",
-                    headers.get("X-Webhook-Event"))
+        log.warning(
+            "Webhook with a missing or wrong X-Webhook-Secret rejected (event header %r)",
+            headers.get("X-Webhook-Event"),
+        )
         recent_failed_verifications().append({"at": utcnow(), "headers": receipt.headers})
         return Result(401, Outcome.UNAUTHORIZED, "missing or wrong X-Webhook-Secret")
 
@@ -86,7 +89,9 @@ def receive(raw_body: bytes, headers) -> Result:
         return _record(receipt, Result(200, Outcome.MERCHANT_EVENT, delivery.summary))
     if isinstance(delivery, UnknownEvent):
         log.info("Unknown Points webhook event %r acknowledged", delivery.event)
-        return _record(receipt, Result(200, Outcome.UNKNOWN_EVENT, f"no handler for {delivery.event!r}; nothing changed"))
+        return _record(
+            receipt, Result(200, Outcome.UNKNOWN_EVENT, f"no handler for {delivery.event!r}; nothing changed")
+        )
     return _receive_order_event(delivery, receipt)
 
 
@@ -102,7 +107,9 @@ def _receive_order_event(delivery: OrderEvent, receipt: Receipt) -> Result:
     # one after the other, each reading the order after the other's commit.
     order = lock_order(Order.order_number == points_order.order_number)
     if order is None:
-        return _record(receipt, Result(404, Outcome.UNKNOWN_ORDER, f"no order {points_order.order_number!r} here (yet)"))
+        return _record(
+            receipt, Result(404, Outcome.UNKNOWN_ORDER, f"no order {points_order.order_number!r} here (yet)")
+        )
 
     dedupe_key = delivery.dedupe_key
     if _already_processed(dedupe_key):
@@ -117,7 +124,9 @@ def _receive_order_event(delivery: OrderEvent, receipt: Receipt) -> Result:
     except IntegrityError:
         # A concurrent delivery of the same event won: it did the work, this one is a duplicate.
         db.session.rollback()
-        return _record(receipt, Result(200, Outcome.DUPLICATE, "processed concurrently; nothing changed"), order_id=order_id)
+        return _record(
+            receipt, Result(200, Outcome.DUPLICATE, "processed concurrently; nothing changed"), order_id=order_id
+        )
     log.info("Webhook %s for %s: %s (%s)", delivery.event, points_order.order_number, effect.outcome, effect.detail)
     return result
 
@@ -135,6 +144,7 @@ def not_ours(points_order: PointsOrder) -> Optional[str]:
 
 
 # --- Which Points order the delivery is about ---------------------------------------------------
+
 
 class PointsOrderMatch(Enum):
     """The delivery's Points order, next to the one our order already has.
@@ -164,14 +174,22 @@ def match_points_order(order: Order, event: str, uuid: str) -> PointsOrderMatch:
 def _apply(order: Order, event: str, points_order: PointsOrder) -> Effect:
     match = match_points_order(order, event, points_order.uuid)
     if match is PointsOrderMatch.OTHER:
-        return Effect(Outcome.OTHER_POINTS_ORDER,
-                      f"about Points order {points_order.uuid}, not {order.points_uuid}; nothing changed")
+        return Effect(
+            Outcome.OTHER_POINTS_ORDER,
+            f"about Points order {points_order.uuid}, not {order.points_uuid}; nothing changed",
+        )
     if match is PointsOrderMatch.PAID_TWICE:
         # Money is never ignored: taken twice for one order, staff refund one of the two.
         if order.status != orders.NEEDS_REVIEW:
-            orders.move(order, orders.NEEDS_REVIEW, source="webhook",
-                        reason=f"Points order {points_order.uuid} was also paid for this order: refund one of them.")
-        return Effect(Outcome.PAID_TWICE, f"another Points order ({points_order.uuid}) was paid for {order.order_number}")
+            orders.move(
+                order,
+                orders.NEEDS_REVIEW,
+                source="webhook",
+                reason=f"Points order {points_order.uuid} was also paid for this order: refund one of them.",
+            )
+        return Effect(
+            Outcome.PAID_TWICE, f"another Points order ({points_order.uuid}) was paid for {order.order_number}"
+        )
 
     effect = HANDLERS[event](order, points_order)
     # The order's Points order is the one that took the money, else the first one heard of; never
@@ -185,10 +203,13 @@ def _apply(order: Order, event: str, points_order: PointsOrder) -> Effect:
 
 # --- One handler per order event ----------------------------------------------------------------
 
+
 def _status_event(status: str) -> Callable[[Order, PointsOrder], Effect]:
     def handle(order: Order, points_order: PointsOrder) -> Effect:
-        return orders.apply_points_status(order, status, source="webhook",
-                                          total_price=points_order.total_price, reason=points_order.reason)
+        return orders.apply_points_status(
+            order, status, source="webhook", total_price=points_order.total_price, reason=points_order.reason
+        )
+
     return handle
 
 
@@ -198,14 +219,21 @@ def _refunded(order: Order, points_order: PointsOrder) -> Effect:
         left = points_order.left_amount
         status = "fully_refunded" if left is not None and left <= 0 else "partially_refunded"
     # left_amount, where present, is absolute: a refund delivered twice cannot count twice.
-    return orders.apply_points_status(order, status, source="webhook", refund_amount=points_order.refund_amount,
-                                      left_amount=points_order.left_amount, reason=points_order.reason)
+    return orders.apply_points_status(
+        order,
+        status,
+        source="webhook",
+        refund_amount=points_order.refund_amount,
+        left_amount=points_order.left_amount,
+        reason=points_order.reason,
+    )
 
 
 def _auto_refunded(order: Order, points_order: PointsOrder) -> Effect:
     # Points reversed the whole order itself: the checkout did not stay successful.
-    return orders.apply_points_status(order, "fully_refunded", source="webhook",
-                                      refund_amount=points_order.refund_amount, reason=points_order.reason)
+    return orders.apply_points_status(
+        order, "fully_refunded", source="webhook", refund_amount=points_order.refund_amount, reason=points_order.reason
+    )
 
 
 def _completed(order: Order, points_order: PointsOrder) -> Effect:
@@ -236,6 +264,7 @@ assert HANDLERS.keys() == payload.ORDER_EVENTS, "every order event parsed has it
 
 # --- For the admin ------------------------------------------------------------------------------
 
+
 @dataclass
 class AccountHealth:
     """Points' latest word about the merchant account (a merchant event), for staff."""
@@ -247,8 +276,10 @@ class AccountHealth:
 def account_health() -> Optional[AccountHealth]:
     """The latest merchant event received, read again from its recorded body by the same parser."""
     receipt = db.session.scalar(
-        sa.select(WebhookReceipt).where(WebhookReceipt.outcome == Outcome.MERCHANT_EVENT)
-        .order_by(WebhookReceipt.received_at.desc(), WebhookReceipt.id.desc()).limit(1)
+        sa.select(WebhookReceipt)
+        .where(WebhookReceipt.outcome == Outcome.MERCHANT_EVENT)
+        .order_by(WebhookReceipt.received_at.desc(), WebhookReceipt.id.desc())
+        .limit(1)
     )
     if receipt is None:
         return None
@@ -265,6 +296,7 @@ def recent_failed_verifications() -> deque:
 
 
 # --- Helpers ------------------------------------------------------------------------------------
+
 
 def _secret_matches(given: Optional[str]) -> bool:
     expected = current_app.config["POINTS_WEBHOOK_SECRET"]
@@ -292,16 +324,23 @@ def _already_processed(dedupe_key: str) -> bool:
     return db.session.scalar(sa.select(WebhookReceipt.id).where(WebhookReceipt.dedupe_key == dedupe_key)) is not None
 
 
-def _receipt_row(receipt: Receipt, *, order_id: Optional[int] = None, dedupe_key: Optional[str] = None) -> WebhookReceipt:
+def _receipt_row(
+    receipt: Receipt, *, order_id: Optional[int] = None, dedupe_key: Optional[str] = None
+) -> WebhookReceipt:
     return WebhookReceipt(
-        order_id=order_id, event=receipt.event, order_number=receipt.order_number,
-        points_uuid=receipt.points_uuid, headers=json.dumps(receipt.headers, sort_keys=True),
-        body=receipt.body, dedupe_key=dedupe_key,
+        order_id=order_id,
+        event=receipt.event,
+        order_number=receipt.order_number,
+        points_uuid=receipt.points_uuid,
+        headers=json.dumps(receipt.headers, sort_keys=True),
+        body=receipt.body,
+        dedupe_key=dedupe_key,
     )
 
 
-def _record(receipt: Receipt, result: Result, *, order_id: Optional[int] = None,
-            row: Optional[WebhookReceipt] = None) -> Result:
+def _record(
+    receipt: Receipt, result: Result, *, order_id: Optional[int] = None, row: Optional[WebhookReceipt] = None
+) -> Result:
     """Write the receipt and commit, together with whatever the delivery changed."""
     row = row if row is not None else _receipt_row(receipt, order_id=order_id)
     row.response_status, row.outcome, row.detail = result.status_code, result.outcome, result.detail

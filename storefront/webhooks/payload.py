@@ -13,6 +13,7 @@ dict, a NaN amount or a string too long for its column, and a bad value is a 400
 Keys the shop does not use stay as they came (in ``raw``), and missing optional keys are fine:
 the docs' own examples leave out ``reference_number``, ``type`` and ``metadata``.
 """
+
 import hashlib
 import json
 from dataclasses import dataclass
@@ -24,24 +25,32 @@ from flask_babel import gettext as _
 from ..i18n import sar_text
 from ..points import Labels, PointsOrder, order_type
 
-ORDER_EVENTS = frozenset({
-    "approved", "authorized", "captured", "cancelled", "completed", "refunded", "auto_refunded",
-    "shipping_status_updated",
-})
+ORDER_EVENTS = frozenset(
+    {
+        "approved",
+        "authorized",
+        "captured",
+        "cancelled",
+        "completed",
+        "refunded",
+        "auto_refunded",
+        "shipping_status_updated",
+    }
+)
 MERCHANT_EVENTS = frozenset({"low_balance_warning", "debt_exceeded"})
 
 # The longest text accepted, set by where it is kept (the receipt's and the order's columns).
-EVENT_MAX = 64          # WebhookReceipt.event
-ORDER_NUMBER_MAX = 64   # WebhookReceipt.order_number
-UUID_MAX = 36           # Order.points_uuid: the length of a UUID
-REFERENCE_MAX = 64      # Order.points_reference_number
-STATUS_MAX = 32         # Order.points_order_status, Order.shipping_status
-LABEL_MAX = 120         # Order.shipping_label_ar / shipping_label_en
-TEXT_MAX = 255          # status_label, merchant name
-REASON_MAX = 1000       # Points itself takes a refund reason of at most 500 characters
-STAMP_MAX = 64          # created_at, updated_at, timestamp: ISO 8601
-MONEY_MAX = Decimal("99999999.99")         # Numeric(10, 2)
-BALANCE_MAX = Decimal("999999999999.99")   # a merchant balance, shown only
+EVENT_MAX = 64  # WebhookReceipt.event
+ORDER_NUMBER_MAX = 64  # WebhookReceipt.order_number
+UUID_MAX = 36  # Order.points_uuid: the length of a UUID
+REFERENCE_MAX = 64  # Order.points_reference_number
+STATUS_MAX = 32  # Order.points_order_status, Order.shipping_status
+LABEL_MAX = 120  # Order.shipping_label_ar / shipping_label_en
+TEXT_MAX = 255  # status_label, merchant name
+REASON_MAX = 1000  # Points itself takes a refund reason of at most 500 characters
+STAMP_MAX = 64  # created_at, updated_at, timestamp: ISO 8601
+MONEY_MAX = Decimal("99999999.99")  # Numeric(10, 2)
+BALANCE_MAX = Decimal("999999999999.99")  # a merchant balance, shown only
 CENT = Decimal("0.01")
 
 
@@ -261,8 +270,10 @@ def _merchant_event(event: str, payload: dict) -> MerchantEvent:
 
 # --- One value ------------------------------------------------------------------------------------
 
-def _text(mapping: dict, key: str, max_length: Optional[int], *, where: str = "order",
-          required: bool = False) -> Optional[str]:
+
+def _text(
+    mapping: dict, key: str, max_length: Optional[int], *, where: str = "order", required: bool = False
+) -> Optional[str]:
     """A string of at most ``max_length`` characters; an empty one is taken as absent."""
     name = f"{where}.{key}" if where else key
     value = mapping.get(key)
@@ -277,8 +288,9 @@ def _text(mapping: dict, key: str, max_length: Optional[int], *, where: str = "o
     return value
 
 
-def _amount(mapping: dict, key: str, *, where: str = "order", signed: bool = False,
-            limit: Decimal = MONEY_MAX) -> Optional[Decimal]:
+def _amount(
+    mapping: dict, key: str, *, where: str = "order", signed: bool = False, limit: Decimal = MONEY_MAX
+) -> Optional[Decimal]:
     """An amount in SAR as a Decimal to the cent, from a JSON number or a string like "1500.00"."""
     value = mapping.get(key)
     if value is None:
@@ -302,7 +314,8 @@ def _kind(value) -> str:
     if isinstance(value, bool):
         return "true/false"
     return {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
 
 
 def _show(value) -> str:

@@ -8,6 +8,7 @@ of its pages under its ``tmp_path`` and names them in the report.
 Chromium is ``/usr/bin/chromium`` or ``$CHROMIUM_PATH``. Without it the journeys skip with one line;
 in CI (``CI=true``) they fail instead.
 """
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,12 @@ from playwright.sync_api import expect
 # The shopping part of every journey runs on both; the phone is an iPhone-sized touch screen.
 DEVICES = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True},
+    "phone": {
+        "viewport": {"width": 390, "height": 844},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
 }
 
 # ... and in both languages: the browser asks for one (Accept-Language), as a shopper's would.
@@ -122,8 +128,9 @@ def language(request):
 
 @pytest.fixture
 def context(browser, browser_watch, device, language, live_shop):
-    context = browser_watch.watch(browser.new_context(base_url=live_shop.url, locale=LANGUAGES[language],
-                                                      **DEVICES[device]))
+    context = browser_watch.watch(
+        browser.new_context(base_url=live_shop.url, locale=LANGUAGES[language], **DEVICES[device])
+    )
     yield context
     context.close()
 
@@ -153,8 +160,13 @@ def sandbox(live_shop):
     """The sandbox as seeded before each journey (shopper balances, no chaos), and no chaos after."""
     _settle_and_reset(live_shop)
     yield live_shop
-    live_shop.chaos(webhook_delay_seconds=0, webhook_duplicate=False, webhook_reverse=False,
-                    webhook_drop_next=0, checkout_fail_next=0)
+    live_shop.chaos(
+        webhook_delay_seconds=0,
+        webhook_duplicate=False,
+        webhook_reverse=False,
+        webhook_drop_next=0,
+        checkout_fail_next=0,
+    )
 
 
 def _settle_and_reset(live_shop):
@@ -165,6 +177,7 @@ def _settle_and_reset(live_shop):
 
 
 # --- A shopper's hands ------------------------------------------------------------------------
+
 
 class Words:
     """The shop's words as a shopper in ``lang`` reads them: the shop's own catalogue (messages.po)

@@ -6,6 +6,7 @@ production shape: Points' hosted checkout on *another* origin. Chromium checks t
 follows the Pay form against ``form-action``, so here the shop and a standalone sandbox listen
 on two ports (two origins), and a shopper pays across them.
 """
+
 import re
 
 import pytest
@@ -24,20 +25,24 @@ def shop_and_points_apart(tmp_path_factory):
     import points_sandbox
 
     folder = tmp_path_factory.mktemp("apart")
-    shop = create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'shop.db'}",
-        "POINTS_API_URL": "http://127.0.0.1:1/api",  # replaced below, once the sandbox has a port
-        "POINTS_DEMO_MODE": False,
-        "WTF_CSRF_ENABLED": True,
-        **TEST_SECRETS,
-        **TEST_LIMITS,
-    })
+    shop = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'shop.db'}",
+            "POINTS_API_URL": "http://127.0.0.1:1/api",  # replaced below, once the sandbox has a port
+            "POINTS_DEMO_MODE": False,
+            "WTF_CSRF_ENABLED": True,
+            **TEST_SECRETS,
+            **TEST_LIMITS,
+        }
+    )
     shop_server = ServerThread(shop.wsgi_app)
-    sandbox = points_sandbox.create_app({
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'points.db'}",
-        "SANDBOX_WEBHOOK_URL_OVERRIDE": f"{shop_server.url}/webhooks/points",
-        "SANDBOX_REDIRECT_SECONDS": 1,
-    })
+    sandbox = points_sandbox.create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'points.db'}",
+            "SANDBOX_WEBHOOK_URL_OVERRIDE": f"{shop_server.url}/webhooks/points",
+            "SANDBOX_REDIRECT_SECONDS": 1,
+        }
+    )
     sandbox_server = ServerThread(sandbox.wsgi_app)
     shop.config["POINTS_API_URL"] = f"{sandbox_server.url}/api"
     yield shop_server.url, sandbox_server.url

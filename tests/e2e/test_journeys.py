@@ -5,6 +5,7 @@ every journey starts from a fresh seed): 500000001 has 5,000 points (150 SAR), 5
 500000003 has no account. One point is 0.03 SAR. 4111 1111 1111 1111 pays, 4000 0000 0000 0002
 is declined. Shipping is 25.00 SAR under 300 SAR.
 """
+
 import re
 
 import pytest
@@ -116,8 +117,12 @@ def test_abandon_with_close_then_try_again(journey, live_shop):
     journey.press(journey.by_testid("try-again"))
     expect(journey.page.get_by_role("heading", name=journey.t("Checkout"), exact=True)).to_be_visible()
     # The form comes back filled in as it was sent: nothing to type again.
-    for name, value in [("phone", "0500000001"), ("name", "Sara Al-Qahtani"), ("city", "Riyadh"),
-                        ("address_line", "King Fahd Rd 1")]:
+    for name, value in [
+        ("phone", "0500000001"),
+        ("name", "Sara Al-Qahtani"),
+        ("city", "Riyadh"),
+        ("address_line", "King Fahd Rd 1"),
+    ]:
         expect(journey.page.locator(f"[name={name}]")).to_have_value(value)
     journey.press(journey.by_testid("pay-with-points"))
     journey.verify_code()

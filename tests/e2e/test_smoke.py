@@ -1,4 +1,5 @@
 """The shop's pages open in a real browser without errors, at both sizes and in both languages."""
+
 import re
 
 import pytest

@@ -8,6 +8,7 @@ the storefront's fixtures in tests/conftest.py).
 - `sandbox_receiver` + `sandbox_live_app`: a real HTTP server receiving webhooks from the
   worker thread, with tiny retry delays.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,6 +37,7 @@ CHECKOUT = f"/api/v1/orders/checkout/{PK}"
 
 # --- The contract -----------------------------------------------------------------------------
 
+
 def _to_json_schema(node):
     """OpenAPI 3.0 schema -> JSON Schema: `nullable: true` becomes a null alternative."""
     if isinstance(node, list):
@@ -59,8 +61,9 @@ class Contract:
         self.components = _to_json_schema(spec["components"])
 
     def schema(self, name: str) -> Draft7Validator:
-        return Draft7Validator({"$ref": f"#/components/schemas/{name}", "components": self.components},
-                               format_checker=FormatChecker())
+        return Draft7Validator(
+            {"$ref": f"#/components/schemas/{name}", "components": self.components}, format_checker=FormatChecker()
+        )
 
     def _resolve(self, node: dict) -> dict:
         while "$ref" in node:
@@ -78,10 +81,12 @@ class Contract:
         else:
             # Auth failures are a 400 on every authenticated endpoint, even where the file forgot it.
             assert status == "400" and response.json["message"] == "Invalid or inactive API key", (
-                f"{method} {path} answered {status}, which the OpenAPI file does not document")
+                f"{method} {path} answered {status}, which the OpenAPI file does not document"
+            )
             content = {"$ref": "#/components/schemas/ErrorResponse"}
-        validator = Draft7Validator({**_to_json_schema(content), "components": self.components},
-                                    format_checker=FormatChecker())
+        validator = Draft7Validator(
+            {**_to_json_schema(content), "components": self.components}, format_checker=FormatChecker()
+        )
         errors = sorted(validator.iter_errors(response.json), key=str)
         assert not errors, f"{method} {path} {status}: " + "; ".join(e.message for e in errors[:5])
         return response.json
@@ -98,6 +103,7 @@ def sandbox_contract(sandbox_spec) -> Contract:
 
 
 # --- Apps -------------------------------------------------------------------------------------
+
 
 def _config(folder: Path) -> dict:
     return {
@@ -157,27 +163,36 @@ def sandbox_client(sandbox_app):
 @pytest.fixture
 def sandbox_checkout(sandbox_client):
     """Start a checkout; returns (session_id, order_uuid). Any CheckoutRequest field may be overridden."""
+
     def start(**fields):
-        body = {"total_price": 100, "order_number": "PTS-2026-000001", "phone_number": "0500000001",
-                "callback_url": "http://shop.test/checkout/return?order=tok123",
-                "products": [{"product_name": "Sukkari dates", "product_price": 75, "quantity": 1}],
-                "shipping_amount": 25, **fields}
+        body = {
+            "total_price": 100,
+            "order_number": "PTS-2026-000001",
+            "phone_number": "0500000001",
+            "callback_url": "http://shop.test/checkout/return?order=tok123",
+            "products": [{"product_name": "Sukkari dates", "product_price": 75, "quantity": 1}],
+            "shipping_amount": 25,
+            **fields,
+        }
         response = sandbox_client.post(CHECKOUT, json=body)
         assert response.status_code == 200, response.json
         session_id = response.json["data"]["checkout_url"].rsplit("/", 1)[-1]
         return session_id, sandbox_client.get(f"/_control/sessions/{session_id}").json["order_uuid"]
+
     return start
 
 
 @pytest.fixture
 def sandbox_deliveries(sandbox_app):
     """The outbox as (event, order dict) pairs, oldest first."""
+
     def read(status=None):
         with sandbox_app.app_context():
             query = sa.select(Delivery).order_by(Delivery.id)
             if status:
                 query = query.where(Delivery.status == status)
             return [(d.event, json.loads(d.payload)["order"]) for d in db.session.scalars(query)]
+
     return read
 
 
@@ -236,7 +251,7 @@ class Shopper:
         token = re.search(r'name="csrf_token" value="([^"]+)"', self.html).group(1)
         response = self.client.post(f"{self.base}/{action}", data={"csrf_token": token, **form})
         if follow and response.status_code == 303 and response.location.startswith(self.base):
-            self.open(response.location[len(self.base):])
+            self.open(response.location[len(self.base) :])
             return self.page
         return response
 
@@ -253,6 +268,7 @@ def sandbox_shopper(sandbox_client):
 
 
 # --- A real webhook receiver -------------------------------------------------------------------
+
 
 class Receiver:
     """A tiny WSGI server that records each POST; `script` sets the next answers as
@@ -271,13 +287,15 @@ class Receiver:
         body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         with self.lock:
             status, delay = self.script.pop(0) if self.script else (200, 0)
-            self.received.append({
-                "path": environ["PATH_INFO"],
-                "headers": {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
-                | {"Content-Type": environ.get("CONTENT_TYPE")},
-                "json": json.loads(body or b"null"),
-                "at": time.monotonic(),
-            })
+            self.received.append(
+                {
+                    "path": environ["PATH_INFO"],
+                    "headers": {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
+                    | {"Content-Type": environ.get("CONTENT_TYPE")},
+                    "json": json.loads(body or b"null"),
+                    "at": time.monotonic(),
+                }
+            )
         delay.wait(5) if isinstance(delay, threading.Event) else time.sleep(delay)
         with self.lock:
             self.answered += 1
@@ -305,8 +323,13 @@ def sandbox_receiver():
 @pytest.fixture
 def sandbox_live_app(sandbox_config, sandbox_receiver):
     """The sandbox with its worker on, sending to `sandbox_receiver`."""
-    app = create_app({**sandbox_config, "SANDBOX_WEBHOOK_WORKER": True,
-                      "SANDBOX_WEBHOOK_URL_OVERRIDE": sandbox_receiver.url + "/webhooks/points",
-                      "SANDBOX_WEBHOOK_TIMEOUT": 0.3})
+    app = create_app(
+        {
+            **sandbox_config,
+            "SANDBOX_WEBHOOK_WORKER": True,
+            "SANDBOX_WEBHOOK_URL_OVERRIDE": sandbox_receiver.url + "/webhooks/points",
+            "SANDBOX_WEBHOOK_TIMEOUT": 0.3,
+        }
+    )
     yield app
     _stop(app)

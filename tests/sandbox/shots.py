@@ -5,6 +5,7 @@ English, desktop (1280) and phone (390) widths, to compare with shared/points-ho
 
 Not collected by pytest: it is for looking, not asserting (its waits do assert the steps).
 """
+
 import sys
 import tempfile
 import threading
@@ -18,8 +19,14 @@ from werkzeug.serving import make_server
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from points_sandbox import create_app  # noqa: E402
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def shop(environ, start_response):
@@ -30,8 +37,13 @@ def shop(environ, start_response):
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     folder = tempfile.mkdtemp()
-    sandbox = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/shots.db", "SANDBOX_WEBHOOK_WORKER": False,
-                          "SANDBOX_REDIRECT_SECONDS": 600})
+    sandbox = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/shots.db",
+            "SANDBOX_WEBHOOK_WORKER": False,
+            "SANDBOX_REDIRECT_SECONDS": 600,
+        }
+    )
     server = make_server("127.0.0.1", 0, DispatcherMiddleware(shop, {"/points-sandbox": sandbox}), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}/points-sandbox"
@@ -39,8 +51,12 @@ def main(out: Path) -> None:
 
     def checkout(total, phone="500000001"):
         requests.post(f"{base}/_control/reset")
-        body = {"total_price": total, "order_number": f"PTS-2026-{next(counter):06d}", "phone_number": phone,
-                "callback_url": f"http://127.0.0.1:{server.server_port}/checkout/return?order=tok"}
+        body = {
+            "total_price": total,
+            "order_number": f"PTS-2026-{next(counter):06d}",
+            "phone_number": phone,
+            "callback_url": f"http://127.0.0.1:{server.server_port}/checkout/return?order=tok",
+        }
         return requests.post(f"{base}/api/v1/orders/checkout/pk_sandbox_demo", json=body).json()["data"]["checkout_url"]
 
     with sync_playwright() as p:
@@ -49,7 +65,9 @@ def main(out: Path) -> None:
             for width, height in ((1280, 860), (390, 844)):
                 tag = f"{lang}-{width}"
                 page = browser.new_page(viewport={"width": width, "height": height})
-                shot = lambda name: page.screenshot(path=str(out / f"{tag}-{name}.png"), full_page=True)
+
+                def shot(name, page=page, tag=tag):
+                    return page.screenshot(path=str(out / f"{tag}-{name}.png"), full_page=True)
 
                 page.goto(checkout(100) + f"?lang={lang}")
                 page.get_by_test_id("otp-input").fill(page.get_by_test_id("otp-code").inner_text()[:2])

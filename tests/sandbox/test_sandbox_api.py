@@ -20,10 +20,17 @@ def api(client, method, path, **kwargs):
 
 
 def checkout_body(**fields):
-    return {"total_price": 224, "order_number": "PTS-2026-000123", "phone_number": "512345678",
-            "products": [{"product_name": "Dates", "product_price": 100, "quantity": 2}],
-            "shipping_amount": 30, "tax_amount": 4, "discount_amount": 10,
-            "callback_url": "http://shop.test/return?order=t1", **fields}
+    return {
+        "total_price": 224,
+        "order_number": "PTS-2026-000123",
+        "phone_number": "512345678",
+        "products": [{"product_name": "Dates", "product_price": 100, "quantity": 2}],
+        "shipping_amount": 30,
+        "tax_amount": 4,
+        "discount_amount": 10,
+        "callback_url": "http://shop.test/return?order=t1",
+        **fields,
+    }
 
 
 def test_the_openapi_copy_is_the_shared_contract():
@@ -39,9 +46,13 @@ def test_the_sandbox_serves_its_openapi_file(sandbox_client):
 
 # --- Checkout ---------------------------------------------------------------------------------
 
-def test_checkout_creates_a_new_replacing_order_and_answers_a_checkout_url(sandbox_client, sandbox_contract, sandbox_app):
-    response = sandbox_client.post(CHECKOUT, json=checkout_body(order_number="#PTS-2026-000123",
-                                                                 phone_number="+966512345678"))
+
+def test_checkout_creates_a_new_replacing_order_and_answers_a_checkout_url(
+    sandbox_client, sandbox_contract, sandbox_app
+):
+    response = sandbox_client.post(
+        CHECKOUT, json=checkout_body(order_number="#PTS-2026-000123", phone_number="+966512345678")
+    )
     body = sandbox_contract(response, "/v1/orders/checkout/{publicKey}", "post")
     assert body["status"] is True and body["message"] == "" and body["appended_data"] == {}
     url = body["data"]["checkout_url"]
@@ -56,34 +67,57 @@ def test_checkout_creates_a_new_replacing_order_and_answers_a_checkout_url(sandb
 def test_checkout_with_an_unknown_public_key_is_a_400(sandbox_client, sandbox_contract):
     response = sandbox_client.post("/api/v1/orders/checkout/pk_nope", json=checkout_body())
     assert response.status_code == 400
-    assert sandbox_contract(response, "/v1/orders/checkout/{publicKey}", "post")["message"] == "Invalid or inactive API key"
+    assert (
+        sandbox_contract(response, "/v1/orders/checkout/{publicKey}", "post")["message"]
+        == "Invalid or inactive API key"
+    )
 
 
-@pytest.mark.parametrize("change, field, message", [
-    ({"total_price": None}, "total_price", "The total price field is required."),
-    ({"total_price": "abc"}, "total_price", "The total price must be a number."),
-    ({"total_price": -1}, "total_price", "The total price must be at least 0."),
-    ({"order_number": ""}, "order_number", "The order number field is required."),
-    ({"order_number": "#"}, "order_number", "The order number field is required."),
-    ({"phone_number": "12345"}, "phone_number", "The phone number format is invalid."),
-    ({"phone_number": "+966412345678"}, "phone_number", "The phone number format is invalid."),
-    ({"name": "x" * 256}, "name", "The name must not be greater than 255 characters."),
-    ({"shipping_amount": -5}, "shipping_amount", "The shipping amount must be at least 0."),
-    ({"callback_url": "not a url"}, "callback_url", "The callback url must be a valid URL."),
-    ({"metadata": "text"}, "metadata", "The metadata must be an array."),
-    ({"products": []}, "products", "The products must have at least 1 items."),
-    ({"products": [{"product_name": "A", "product_price": 1, "quantity": 0}]},
-     "products.0.quantity", "The quantity must be at least 1."),
-    ({"products": [{"product_name": "A", "product_price": 1, "quantity": 1.5}]},
-     "products.0.quantity", "The quantity must be an integer."),
-    ({"products": [{"product_name": "A", "product_price": -1, "quantity": 1}]},
-     "products.0.product_price", "The product price must be at least 0."),
-    ({"products": [{"product_price": 1, "quantity": 1}]},
-     "products.0.product_name", "The product name field is required."),
-    ({"shipping_address": {"city": "c" * 101}}, "shipping_address.city",
-     "The city must not be greater than 100 characters."),
-])
-def test_checkout_validation_answers_422_with_dot_notation_errors(sandbox_client, sandbox_contract, change, field, message):
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"total_price": None}, "total_price", "The total price field is required."),
+        ({"total_price": "abc"}, "total_price", "The total price must be a number."),
+        ({"total_price": -1}, "total_price", "The total price must be at least 0."),
+        ({"order_number": ""}, "order_number", "The order number field is required."),
+        ({"order_number": "#"}, "order_number", "The order number field is required."),
+        ({"phone_number": "12345"}, "phone_number", "The phone number format is invalid."),
+        ({"phone_number": "+966412345678"}, "phone_number", "The phone number format is invalid."),
+        ({"name": "x" * 256}, "name", "The name must not be greater than 255 characters."),
+        ({"shipping_amount": -5}, "shipping_amount", "The shipping amount must be at least 0."),
+        ({"callback_url": "not a url"}, "callback_url", "The callback url must be a valid URL."),
+        ({"metadata": "text"}, "metadata", "The metadata must be an array."),
+        ({"products": []}, "products", "The products must have at least 1 items."),
+        (
+            {"products": [{"product_name": "A", "product_price": 1, "quantity": 0}]},
+            "products.0.quantity",
+            "The quantity must be at least 1.",
+        ),
+        (
+            {"products": [{"product_name": "A", "product_price": 1, "quantity": 1.5}]},
+            "products.0.quantity",
+            "The quantity must be an integer.",
+        ),
+        (
+            {"products": [{"product_name": "A", "product_price": -1, "quantity": 1}]},
+            "products.0.product_price",
+            "The product price must be at least 0.",
+        ),
+        (
+            {"products": [{"product_price": 1, "quantity": 1}]},
+            "products.0.product_name",
+            "The product name field is required.",
+        ),
+        (
+            {"shipping_address": {"city": "c" * 101}},
+            "shipping_address.city",
+            "The city must not be greater than 100 characters.",
+        ),
+    ],
+)
+def test_checkout_validation_answers_422_with_dot_notation_errors(
+    sandbox_client, sandbox_contract, change, field, message
+):
     response = sandbox_client.post(CHECKOUT, json=checkout_body(**change))
     assert response.status_code == 422
     body = sandbox_contract(response, "/v1/orders/checkout/{publicKey}", "post")
@@ -92,12 +126,17 @@ def test_checkout_validation_answers_422_with_dot_notation_errors(sandbox_client
 
 
 @pytest.mark.parametrize("huge", [1e26, "1e26", "100000000000000000000000000000", 10**40, "10000000000"])
-@pytest.mark.parametrize("change, field", [
-    (lambda huge: {"total_price": huge}, "total_price"),
-    (lambda huge: {"shipping_amount": huge}, "shipping_amount"),
-    (lambda huge: {"products": [{"product_name": "Dates", "product_price": huge, "quantity": 2}]},
-     "products.0.product_price"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (lambda huge: {"total_price": huge}, "total_price"),
+        (lambda huge: {"shipping_amount": huge}, "shipping_amount"),
+        (
+            lambda huge: {"products": [{"product_name": "Dates", "product_price": huge, "quantity": 2}]},
+            "products.0.product_price",
+        ),
+    ],
+)
 def test_amounts_beyond_the_money_columns_are_a_422_not_a_500(sandbox_client, sandbox_contract, huge, change, field):
     response = sandbox_client.post(CHECKOUT, json=checkout_body(**change(huge)))
     assert response.status_code == 422
@@ -118,11 +157,14 @@ def test_a_huge_refund_amount_is_a_422_not_a_500(sandbox_client, sandbox_contrac
     response = api(sandbox_client, "POST", f"/v1/orders/{uuid}/refund", json={"amount": amount})
     assert response.status_code == 422
     assert sandbox_contract(response, ORDER + "/refund", "post")["errors"]["amount"] == [
-        "The amount must not be greater than 9999999999.99."]
+        "The amount must not be greater than 9999999999.99."
+    ]
 
 
-@pytest.mark.parametrize("value", ["1_000", "1_0", "١٠٠", "١٠٠.٥٠", "１００", "Infinity", "NaN", "0x10", "1,000",
-                                   "\u00a0100", "100\u2003", ""])
+@pytest.mark.parametrize(
+    "value",
+    ["1_000", "1_0", "١٠٠", "١٠٠.٥٠", "１００", "Infinity", "NaN", "0x10", "1,000", "\u00a0100", "100\u2003", ""],
+)
 def test_numbers_are_ascii_like_laravels_numeric_rule(sandbox_client, sandbox_contract, value):
     response = sandbox_client.post(CHECKOUT, json=checkout_body(tax_amount=value or "  x"))
     assert response.status_code == 422
@@ -151,8 +193,9 @@ def test_products_must_add_up_to_the_total_price(sandbox_client, sandbox_contrac
     assert list(body["errors"]) == ["total_price"] and "224.00" in body["errors"]["total_price"][0]
 
 
-
-@pytest.mark.parametrize("total, status", [(224.01, 422), (223.99, 422), ("224.00", 200), (224.004, 200), (224.005, 422)])
+@pytest.mark.parametrize(
+    "total, status", [(224.01, 422), (223.99, 422), ("224.00", 200), (224.004, 200), (224.005, 422)]
+)
 def test_products_add_up_to_the_halala(sandbox_client, total, status):
     """Every amount is rounded half-up to 2 places first, then compared exactly."""
     response = sandbox_client.post(CHECKOUT, json=checkout_body(total_price=total))
@@ -167,7 +210,9 @@ def test_metadata_is_echoed_as_sent_even_empty(sandbox_client, sandbox_contract,
     assert response.status_code == 200
     session_id = response.json["data"]["checkout_url"].rsplit("/", 1)[-1]
     uuid = sandbox_client.get(f"/_control/sessions/{session_id}").json["order_uuid"]
-    assert sandbox_contract(api(sandbox_client, "GET", f"/v1/orders/{uuid}"), ORDER, "get")["data"]["metadata"] == metadata
+    assert (
+        sandbox_contract(api(sandbox_client, "GET", f"/v1/orders/{uuid}"), ORDER, "get")["data"]["metadata"] == metadata
+    )
     api(sandbox_client, "POST", f"/v1/orders/{uuid}/cancel")
     [(_, order)] = sandbox_deliveries()
     assert order["metadata"] == metadata
@@ -184,14 +229,18 @@ def test_the_422_message_counts_the_other_errors(sandbox_client):
     assert body["message"] == "The total price field is required. (and 1 more error)"
 
 
-@pytest.mark.parametrize("raw", ["+966512345678", "00966512345678", "966512345678", "0512345678",
-                                 "512345678", "051 234-5678", "+966 51 234 5678"])
+@pytest.mark.parametrize(
+    "raw",
+    ["+966512345678", "00966512345678", "966512345678", "0512345678", "512345678", "051 234-5678", "+966 51 234 5678"],
+)
 def test_phone_numbers_are_normalised(raw):
     assert normalize_phone(raw) == "512345678"
 
 
-@pytest.mark.parametrize("raw", ["", "12345678", "0612345678", "5123456789", "+971512345678", "٥١٢٣٤٥٦٧٨",
-                                 "5١٢٣٤٥٦٧٨", "05١٢٣٤٥٦٧٨", None, True])
+@pytest.mark.parametrize(
+    "raw",
+    ["", "12345678", "0612345678", "5123456789", "+971512345678", "٥١٢٣٤٥٦٧٨", "5١٢٣٤٥٦٧٨", "05١٢٣٤٥٦٧٨", None, True],
+)
 def test_other_phone_numbers_are_refused(raw):
     assert normalize_phone(raw) is None
 
@@ -201,8 +250,22 @@ def test_the_api_strips_only_the_prefix(raw):
     assert normalize_api_phone(raw) == "512345678"
 
 
-@pytest.mark.parametrize("raw", [512345678, 966512345678, "051 234-5678", "+966 51 234 5678", "51-234-5678",
-                                 " 512345678", "512345678 ", "5١٢٣٤٥٦٧٨", True, None, 5.12345678e8])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        512345678,
+        966512345678,
+        "051 234-5678",
+        "+966 51 234 5678",
+        "51-234-5678",
+        " 512345678",
+        "512345678 ",
+        "5١٢٣٤٥٦٧٨",
+        True,
+        None,
+        5.12345678e8,
+    ],
+)
 def test_the_api_refuses_what_only_the_sdk_would_clean(sandbox_client, sandbox_contract, raw):
     assert normalize_api_phone(raw) is None
     response = sandbox_client.post(CHECKOUT, json=checkout_body(phone_number=raw))
@@ -233,29 +296,50 @@ def test_chaos_makes_the_next_checkout_fail(sandbox_client, sandbox_contract, st
 # --- Authentication and ownership --------------------------------------------------------------
 
 AUTHENTICATED = [
-    ("GET", ORDER, ""), ("POST", ORDER + "/status", ""), ("POST", ORDER + "/cancel", ""),
-    ("POST", ORDER + "/refund", ""), ("POST", ORDER + "/complete", ""),
-    ("POST", ORDER + "/authorize", ""), ("POST", ORDER + "/capture", ""),
-    ("GET", "/v1/webhooks", ""), ("POST", "/v1/webhooks", ""),
-    ("GET", "/v1/webhooks/{webhookUuid}", ""), ("PUT", "/v1/webhooks/{webhookUuid}", ""),
-    ("PATCH", "/v1/webhooks/{webhookUuid}", ""), ("DELETE", "/v1/webhooks/{webhookUuid}", ""),
+    ("GET", ORDER, ""),
+    ("POST", ORDER + "/status", ""),
+    ("POST", ORDER + "/cancel", ""),
+    ("POST", ORDER + "/refund", ""),
+    ("POST", ORDER + "/complete", ""),
+    ("POST", ORDER + "/authorize", ""),
+    ("POST", ORDER + "/capture", ""),
+    ("GET", "/v1/webhooks", ""),
+    ("POST", "/v1/webhooks", ""),
+    ("GET", "/v1/webhooks/{webhookUuid}", ""),
+    ("PUT", "/v1/webhooks/{webhookUuid}", ""),
+    ("PATCH", "/v1/webhooks/{webhookUuid}", ""),
+    ("DELETE", "/v1/webhooks/{webhookUuid}", ""),
 ]
 
 
 @pytest.mark.parametrize("method, path, _", AUTHENTICATED)
 @pytest.mark.parametrize("headers", [{}, {"x-api-key": "sk_wrong"}, {"x-api-key": "pk_sandbox_demo"}])
-def test_every_private_endpoint_answers_400_without_a_valid_key(sandbox_client, sandbox_contract, method, path, _, headers):
+def test_every_private_endpoint_answers_400_without_a_valid_key(
+    sandbox_client, sandbox_contract, method, path, _, headers
+):
     concrete = path.replace("{orderUuid}", "550e8400-e29b-41d4-a716-446655440000").replace(
-        "{webhookUuid}", "550e8400-e29b-41d4-a716-446655440000")
+        "{webhookUuid}", "550e8400-e29b-41d4-a716-446655440000"
+    )
     response = api(sandbox_client, method, concrete, headers=headers, json={})
     assert response.status_code == 400
     assert sandbox_contract(response, path, method)["message"] == "Invalid or inactive API key"
 
 
-@pytest.mark.parametrize("method, suffix", [("GET", ""), ("POST", "/cancel"), ("POST", "/refund"),
-                                            ("POST", "/complete"), ("POST", "/authorize"),
-                                            ("POST", "/capture"), ("POST", "/status")])
-def test_unknown_and_other_merchants_orders_are_404(sandbox_client, sandbox_contract, sandbox_checkout, sandbox_app, method, suffix):
+@pytest.mark.parametrize(
+    "method, suffix",
+    [
+        ("GET", ""),
+        ("POST", "/cancel"),
+        ("POST", "/refund"),
+        ("POST", "/complete"),
+        ("POST", "/authorize"),
+        ("POST", "/capture"),
+        ("POST", "/status"),
+    ],
+)
+def test_unknown_and_other_merchants_orders_are_404(
+    sandbox_client, sandbox_contract, sandbox_checkout, sandbox_app, method, suffix
+):
     _, order_uuid = sandbox_checkout()
     with sandbox_app.app_context():
         db.session.add(Merchant(name="Other", public_key="pk_other", private_key="sk_other"))
@@ -269,6 +353,7 @@ def test_unknown_and_other_merchants_orders_are_404(sandbox_client, sandbox_cont
 
 # --- Orders -----------------------------------------------------------------------------------
 
+
 def test_get_order_answers_an_order_resource(sandbox_client, sandbox_contract, sandbox_checkout):
     _, order_uuid = sandbox_checkout(metadata={"cart": "c1"})
     body = sandbox_contract(api(sandbox_client, "GET", f"/v1/orders/{order_uuid}"), ORDER, "get")
@@ -281,11 +366,16 @@ def test_get_order_answers_an_order_resource(sandbox_client, sandbox_contract, s
     assert order["items"] == [{"product_name": "Sukkari dates", "product_price": 75.0, "quantity": 1}]
 
 
-def test_authorize_capture_then_two_partial_refunds(sandbox_client, sandbox_contract, sandbox_checkout, sandbox_deliveries):
+def test_authorize_capture_then_two_partial_refunds(
+    sandbox_client, sandbox_contract, sandbox_checkout, sandbox_deliveries
+):
     _, uuid = sandbox_checkout()
-    steps = [("/authorize", {}, "authorized"), ("/capture", {}, "captured"),
-             ("/refund", {"amount": 30, "reason": "One item returned"}, "partially_refunded"),
-             ("/refund", {}, "fully_refunded")]
+    steps = [
+        ("/authorize", {}, "authorized"),
+        ("/capture", {}, "captured"),
+        ("/refund", {"amount": 30, "reason": "One item returned"}, "partially_refunded"),
+        ("/refund", {}, "fully_refunded"),
+    ]
     for suffix, body, expected in steps:
         response = api(sandbox_client, "POST", f"/v1/orders/{uuid}{suffix}", json=body)
         assert response.status_code == 200, response.json
@@ -299,21 +389,61 @@ def test_authorize_capture_then_two_partial_refunds(sandbox_client, sandbox_cont
     assert first["updated_at"] <= second["updated_at"] and first["left_amount"] != second["left_amount"]
 
 
-@pytest.mark.parametrize("setup, suffix, body, message", [
-    ([], "/capture", {}, "Order cannot be captured: it is new; only authorized orders can be captured."),
-    ([], "/refund", {}, "Refund not allowed: the order is new; only approved, captured or partially refunded orders can be refunded."),
-    (["/complete"], "/cancel", {}, "Order cannot be cancelled: it is approved; only new or authorized orders can be cancelled. Refund it instead."),
-    (["/complete"], "/complete", {}, "Order is already completed"),
-    (["/authorize", "/capture"], "/complete", {}, "Order already fully paid"),
-    (["/cancel"], "/complete", {}, "Order cannot be completed"),
-    (["/cancel"], "/authorize", {}, "Order cannot be authorized: it is cancelled; only new orders can be authorized."),
-    (["/cancel"], "/cancel", {}, "Order cannot be cancelled: it is cancelled; only new or authorized orders can be cancelled."),
-    (["/complete"], "/refund", {"amount": 100.01}, "Refund not allowed: the amount exceeds the refundable amount (100.00 SAR)."),
-    (["/complete"], "/refund", {"amount": 0}, "Refund not allowed: the amount must be greater than 0."),
-    (["/complete", "/refund"], "/refund", {}, "Refund not allowed: the order is fully_refunded; only approved, captured or partially refunded orders can be refunded."),
-    ([], "/status", {"status": "delivered"}, "Shipping status cannot be updated: the order is new; only approved, captured or partially refunded orders can be shipped."),
-])
-def test_illegal_moves_are_400_with_a_clear_message(sandbox_client, sandbox_contract, sandbox_checkout, setup, suffix, body, message):
+@pytest.mark.parametrize(
+    "setup, suffix, body, message",
+    [
+        ([], "/capture", {}, "Order cannot be captured: it is new; only authorized orders can be captured."),
+        (
+            [],
+            "/refund",
+            {},
+            "Refund not allowed: the order is new; only approved, captured or partially refunded orders can be refunded.",
+        ),
+        (
+            ["/complete"],
+            "/cancel",
+            {},
+            "Order cannot be cancelled: it is approved; only new or authorized orders can be cancelled. Refund it instead.",
+        ),
+        (["/complete"], "/complete", {}, "Order is already completed"),
+        (["/authorize", "/capture"], "/complete", {}, "Order already fully paid"),
+        (["/cancel"], "/complete", {}, "Order cannot be completed"),
+        (
+            ["/cancel"],
+            "/authorize",
+            {},
+            "Order cannot be authorized: it is cancelled; only new orders can be authorized.",
+        ),
+        (
+            ["/cancel"],
+            "/cancel",
+            {},
+            "Order cannot be cancelled: it is cancelled; only new or authorized orders can be cancelled.",
+        ),
+        (
+            ["/complete"],
+            "/refund",
+            {"amount": 100.01},
+            "Refund not allowed: the amount exceeds the refundable amount (100.00 SAR).",
+        ),
+        (["/complete"], "/refund", {"amount": 0}, "Refund not allowed: the amount must be greater than 0."),
+        (
+            ["/complete", "/refund"],
+            "/refund",
+            {},
+            "Refund not allowed: the order is fully_refunded; only approved, captured or partially refunded orders can be refunded.",
+        ),
+        (
+            [],
+            "/status",
+            {"status": "delivered"},
+            "Shipping status cannot be updated: the order is new; only approved, captured or partially refunded orders can be shipped.",
+        ),
+    ],
+)
+def test_illegal_moves_are_400_with_a_clear_message(
+    sandbox_client, sandbox_contract, sandbox_checkout, setup, suffix, body, message
+):
     _, uuid = sandbox_checkout()
     for step in setup:
         assert api(sandbox_client, "POST", f"/v1/orders/{uuid}{step}", json={}).status_code == 200
@@ -322,7 +452,9 @@ def test_illegal_moves_are_400_with_a_clear_message(sandbox_client, sandbox_cont
     assert sandbox_contract(response, ORDER + suffix, "post")["message"] == message
 
 
-def test_cancel_stores_the_default_reason_and_echoes_it_in_the_webhook(sandbox_client, sandbox_contract, sandbox_checkout, sandbox_deliveries):
+def test_cancel_stores_the_default_reason_and_echoes_it_in_the_webhook(
+    sandbox_client, sandbox_contract, sandbox_checkout, sandbox_deliveries
+):
     _, uuid = sandbox_checkout()
     response = api(sandbox_client, "POST", f"/v1/orders/{uuid}/cancel")
     assert sandbox_contract(response, ORDER + "/cancel", "post")["data"]["order_status"] == "cancelled"
@@ -330,17 +462,20 @@ def test_cancel_stores_the_default_reason_and_echoes_it_in_the_webhook(sandbox_c
     assert (event, order["reason"], order["order_status"]) == ("cancelled", "Order cancelled via API", "cancelled")
 
 
-@pytest.mark.parametrize("suffix, body, field", [
-    ("/cancel", {"reason": "r" * 501}, "reason"),
-    ("/refund", {"amount": "lots"}, "amount"),
-    ("/refund", {"amount": -1}, "amount"),
-    ("/refund", {"reason": "r" * 501}, "reason"),
-    ("/complete", {"payment_method": "11"}, "payment_method"),
-    ("/complete", {"payment_method": 2}, "payment_method"),
-    ("/status", {}, "status"),
-    ("/status", {"status": "lost"}, "status"),
-    ("/status", {"name_en": "x" * 121}, "name_en"),
-])
+@pytest.mark.parametrize(
+    "suffix, body, field",
+    [
+        ("/cancel", {"reason": "r" * 501}, "reason"),
+        ("/refund", {"amount": "lots"}, "amount"),
+        ("/refund", {"amount": -1}, "amount"),
+        ("/refund", {"reason": "r" * 501}, "reason"),
+        ("/complete", {"payment_method": "11"}, "payment_method"),
+        ("/complete", {"payment_method": 2}, "payment_method"),
+        ("/status", {}, "status"),
+        ("/status", {"status": "lost"}, "status"),
+        ("/status", {"name_en": "x" * 121}, "name_en"),
+    ],
+)
 def test_order_action_bodies_are_validated(sandbox_client, sandbox_contract, sandbox_checkout, suffix, body, field):
     _, uuid = sandbox_checkout()
     response = api(sandbox_client, "POST", f"/v1/orders/{uuid}{suffix}", json=body)
@@ -348,10 +483,20 @@ def test_order_action_bodies_are_validated(sandbox_client, sandbox_contract, san
     assert field in sandbox_contract(response, ORDER + suffix, "post")["errors"]
 
 
-@pytest.mark.parametrize("body", [{}, {"name_en": "Packed"}, {"name_ar": "تم التغليف"},
-                                  {"name_ar": "تم التغليف", "name_en": "Packed"}, {"status": None, "name_en": "Packed"},
-                                  {"status": "", "name_en": "Packed"}])
-def test_a_shipping_update_needs_a_status_even_with_labels(sandbox_client, sandbox_contract, sandbox_checkout, sandbox_deliveries, body):
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"name_en": "Packed"},
+        {"name_ar": "تم التغليف"},
+        {"name_ar": "تم التغليف", "name_en": "Packed"},
+        {"status": None, "name_en": "Packed"},
+        {"status": "", "name_en": "Packed"},
+    ],
+)
+def test_a_shipping_update_needs_a_status_even_with_labels(
+    sandbox_client, sandbox_contract, sandbox_checkout, sandbox_deliveries, body
+):
     _, uuid = sandbox_checkout()
     api(sandbox_client, "POST", f"/v1/orders/{uuid}/complete")
     response = api(sandbox_client, "POST", f"/v1/orders/{uuid}/status", json=body)
@@ -370,20 +515,28 @@ def test_complete_fires_approved_then_completed(sandbox_client, sandbox_contract
     assert [e for e, _ in sandbox_deliveries()] == ["approved", "completed"]
 
 
-def test_shipping_status_updates_the_resource_and_fires_its_webhook(sandbox_client, sandbox_contract, sandbox_checkout, sandbox_deliveries):
+def test_shipping_status_updates_the_resource_and_fires_its_webhook(
+    sandbox_client, sandbox_contract, sandbox_checkout, sandbox_deliveries
+):
     _, uuid = sandbox_checkout()
     api(sandbox_client, "POST", f"/v1/orders/{uuid}/complete")
     response = api(sandbox_client, "POST", f"/v1/orders/{uuid}/status", json={"status": "ready_shipping"})
     data = sandbox_contract(response, ORDER + "/status", "post")["data"]
     assert (data["status"], data["status_label"], data["custom_status"]) == (3, "Ready for shipping", None)
-    labelled = api(sandbox_client, "POST", f"/v1/orders/{uuid}/status?lang=ar",
-                   json={"status": "delivery_is_in_progress", "name_ar": "خرج للتوصيل", "name_en": "Out for delivery"})
+    labelled = api(
+        sandbox_client,
+        "POST",
+        f"/v1/orders/{uuid}/status?lang=ar",
+        json={"status": "delivery_is_in_progress", "name_ar": "خرج للتوصيل", "name_en": "Out for delivery"},
+    )
     data = sandbox_contract(labelled, ORDER + "/status", "post")["data"]
     assert data["status"] == 4 and data["status_label"] == "خرج للتوصيل"
     assert data["custom_status"] == {"ar": "خرج للتوصيل", "en": "Out for delivery"}
     shipping = [order for event, order in sandbox_deliveries() if event == "shipping_status_updated"]
     assert [(o["status"], o["status_label"]) for o in shipping] == [
-        ("ready_shipping", "Ready for shipping"), ("delivery_is_in_progress", "Out for delivery")]
+        ("ready_shipping", "Ready for shipping"),
+        ("delivery_is_in_progress", "Out for delivery"),
+    ]
     assert shipping[0]["updated_at"] <= shipping[1]["updated_at"]  # to the second: may be equal
 
 
@@ -408,7 +561,9 @@ def test_webhook_create_read_update_delete(sandbox_client, sandbox_contract):
     assert read["secret"] == hook["secret"]
     put = sandbox_contract(api(sandbox_client, "PUT", path, json={"name": "Audit 2"}), WEBHOOK, "put")["data"]
     assert (put["name"], put["url"]) == ("Audit 2", "https://shop.test/hooks/a")
-    patch = sandbox_contract(api(sandbox_client, "PATCH", path, json={"url": "https://shop.test/hooks/b"}), WEBHOOK, "patch")["data"]
+    patch = sandbox_contract(
+        api(sandbox_client, "PATCH", path, json={"url": "https://shop.test/hooks/b"}), WEBHOOK, "patch"
+    )["data"]
     assert (patch["name"], patch["url"]) == ("Audit 2", "https://shop.test/hooks/b")
     listed = api(sandbox_client, "GET", "/v1/webhooks?per_page=1&page=2").json
     assert [h["uuid"] for h in listed["data"]] == [hook["uuid"]] and listed["meta"]["last_page"] == 2
@@ -418,13 +573,16 @@ def test_webhook_create_read_update_delete(sandbox_client, sandbox_contract):
     assert gone.status_code == 404 and sandbox_contract(gone, WEBHOOK, "get")["message"] == "Webhook not found."
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"url": "https://shop.test/x"}, "name"),
-    ({"name": "A"}, "url"),
-    ({"name": "A", "url": "ftp://shop.test/x"}, "url"),
-    ({"name": "A", "url": "https://shop.test/" + "x" * 500}, "url"),
-    ({"name": "n" * 256, "url": "https://shop.test/x"}, "name"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"url": "https://shop.test/x"}, "name"),
+        ({"name": "A"}, "url"),
+        ({"name": "A", "url": "ftp://shop.test/x"}, "url"),
+        ({"name": "A", "url": "https://shop.test/" + "x" * 500}, "url"),
+        ({"name": "n" * 256, "url": "https://shop.test/x"}, "name"),
+    ],
+)
 def test_webhook_creation_is_validated(sandbox_client, sandbox_contract, body, field):
     response = api(sandbox_client, "POST", "/v1/webhooks", json=body)
     assert response.status_code == 422
@@ -452,12 +610,15 @@ def test_per_page_must_be_at_least_one(sandbox_client):
     assert response.status_code == 422 and "per_page" in response.json["errors"]
 
 
-@pytest.mark.parametrize("query, field, message", [
-    ("per_page=101", "per_page", "The per page must not be greater than 100."),
-    ("per_page=99999999999999999999999", "per_page", "The per page must be an integer."),  # past PHP_INT_MAX
-    ("page=99999999999999999999999", "page", "The page must be an integer."),
-    ("page=9223372036854775807&per_page=100", "page", "The page must not be greater than 2147483647."),
-])
+@pytest.mark.parametrize(
+    "query, field, message",
+    [
+        ("per_page=101", "per_page", "The per page must not be greater than 100."),
+        ("per_page=99999999999999999999999", "per_page", "The per page must be an integer."),  # past PHP_INT_MAX
+        ("page=99999999999999999999999", "page", "The page must be an integer."),
+        ("page=9223372036854775807&per_page=100", "page", "The page must not be greater than 2147483647."),
+    ],
+)
 def test_absurd_paging_is_a_422_not_a_500(sandbox_client, query, field, message):
     response = api(sandbox_client, "GET", f"/v1/webhooks?{query}")
     assert response.status_code == 422
@@ -476,8 +637,13 @@ def test_another_merchants_webhook_is_404(sandbox_client, sandbox_contract, sand
         db.session.add(Merchant(name="Other", public_key="pk_other", private_key="sk_other"))
         db.session.commit()
     [hook] = api(sandbox_client, "GET", "/v1/webhooks").json["data"]
-    response = api(sandbox_client, method, f"/v1/webhooks/{hook['uuid']}", headers={"x-api-key": "sk_other"},
-                   json={"name": "mine now"})
+    response = api(
+        sandbox_client,
+        method,
+        f"/v1/webhooks/{hook['uuid']}",
+        headers={"x-api-key": "sk_other"},
+        json={"name": "mine now"},
+    )
     assert response.status_code == 404
     sandbox_contract(response, WEBHOOK, method)
 
@@ -489,7 +655,9 @@ def test_unknown_api_paths_answer_json(sandbox_client):
 
 
 @pytest.mark.parametrize("failure", [RuntimeError("boom"), ZeroDivisionError(), OverflowError("int too large")])
-def test_a_crash_under_the_api_answers_the_error_envelope(sandbox_client, sandbox_contract, sandbox_checkout, monkeypatch, failure):
+def test_a_crash_under_the_api_answers_the_error_envelope(
+    sandbox_client, sandbox_contract, sandbox_checkout, monkeypatch, failure
+):
     from points_sandbox import api as api_module
 
     _, uuid = sandbox_checkout()
@@ -509,7 +677,10 @@ def test_a_crash_under_the_api_answers_the_error_envelope(sandbox_client, sandbo
 def test_an_explicit_500_under_the_api_is_json_too(sandbox_app):
     from flask import abort
 
-    sandbox_app.view_functions["api.get_order"], saved = (lambda order_uuid: abort(500)), sandbox_app.view_functions["api.get_order"]
+    sandbox_app.view_functions["api.get_order"], saved = (
+        (lambda order_uuid: abort(500)),
+        sandbox_app.view_functions["api.get_order"],
+    )
     try:
         response = sandbox_app.test_client().get("/api/v1/orders/x", headers=AUTH)
     finally:

@@ -3,6 +3,7 @@ a bold 0 that looked typed), and the control page fits a 390 px phone without si
 
 Debian's Chromium (`/usr/bin/chromium` or $CHROMIUM_PATH) driven by Playwright; skipped without it.
 """
+
 import threading
 
 import pytest
@@ -27,8 +28,9 @@ def served(sandbox_config):
 
 
 def test_the_otp_boxes_are_empty_until_digits_are_typed(served, browser):
-    checkout_url = requests.post(served + CHECKOUT, json={"total_price": 10, "order_number": "B-1",
-                                                          "phone_number": "500000001"}).json()["data"]["checkout_url"]
+    checkout_url = requests.post(
+        served + CHECKOUT, json={"total_price": 10, "order_number": "B-1", "phone_number": "500000001"}
+    ).json()["data"]["checkout_url"]
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(checkout_url)
     boxes = page.locator(".otp-boxes span")
@@ -48,5 +50,7 @@ def test_the_control_page_has_no_sideways_scroll(served, browser, width):
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.get_by_test_id("chaos-delay").fill("5s")
     page.get_by_test_id("chaos-save").click()
-    assert page.get_by_test_id("error-webhook_delay_seconds").inner_text() == "The webhook delay seconds must be a number."
+    assert (
+        page.get_by_test_id("error-webhook_delay_seconds").inner_text() == "The webhook delay seconds must be a number."
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= width

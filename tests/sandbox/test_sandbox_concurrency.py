@@ -1,6 +1,7 @@
 """Two writers on one order or one shopper (a request and the worker's expiry sweep, two
 merchant calls): each test lets "another thread" commit through its own connection between
 this thread's read and its write, so the race is deterministic."""
+
 from datetime import timedelta
 from decimal import Decimal
 
@@ -28,12 +29,15 @@ def refunded_events(app):
         return db.session.scalar(sa.select(sa.func.count(Delivery.id)).where(Delivery.event == "refunded"))
 
 
-@pytest.mark.parametrize("concurrent", [
-    # another partial refund of 50 SAR committed first: the status stays partially_refunded
-    {"refunded_amount": Decimal("60"), "order_status": "partially_refunded"},
-    # a shipping update committed first: same status, newer row
-    {"shipping_status": "ready_shipping"},
-])
+@pytest.mark.parametrize(
+    "concurrent",
+    [
+        # another partial refund of 50 SAR committed first: the status stays partially_refunded
+        {"refunded_amount": Decimal("60"), "order_status": "partially_refunded"},
+        # a shipping update committed first: same status, newer row
+        {"shipping_status": "ready_shipping"},
+    ],
+)
 def test_a_refund_on_a_row_changed_meanwhile_is_refused(sandbox_app, sandbox_client, sandbox_checkout, concurrent):
     _, uuid = sandbox_checkout()
     sandbox_client.post(f"/api/v1/orders/{uuid}/complete", headers=AUTH)
@@ -52,6 +56,7 @@ def test_a_refund_on_a_row_changed_meanwhile_is_refused(sandbox_app, sandbox_cli
 
 
 # --- Balances: changed in SQL, never written back from an earlier read -------------------------
+
 
 def balance_of(app, phone="500000001"):
     with app.app_context():
@@ -86,12 +91,15 @@ def _confirm(cs):
     checkout.confirm(cs)
 
 
-@pytest.mark.parametrize("act, at, expected", [
-    (_cancel, "pay", 4000 + 1000 + 1000),     # the 1,000 redeemed points come back
-    (_settle, "pay", 4000 + 1000 + 194),      # 1 point per SAR paid by card
-    (_refund, "done", 4194 + 1000 + 1000 - 194),  # redeemed back, earned reversed
-    (_confirm, "confirm", 5000 + 1000 - 1000),
-])
+@pytest.mark.parametrize(
+    "act, at, expected",
+    [
+        (_cancel, "pay", 4000 + 1000 + 1000),  # the 1,000 redeemed points come back
+        (_settle, "pay", 4000 + 1000 + 194),  # 1 point per SAR paid by card
+        (_refund, "done", 4194 + 1000 + 1000 - 194),  # redeemed back, earned reversed
+        (_confirm, "confirm", 5000 + 1000 - 1000),
+    ],
+)
 def test_a_balance_change_made_meanwhile_is_not_lost(sandbox_app, sandbox_checkout, sandbox_shopper, act, at, expected):
     session_id, _, shopper = _redeemed_1000_points(sandbox_checkout, sandbox_shopper, confirm=at != "confirm")
     if at == "done":
@@ -123,6 +131,7 @@ def test_points_spent_meanwhile_cannot_be_spent_twice(sandbox_app, sandbox_check
 
 # --- Expiry: the session and its order change together ----------------------------------------
 
+
 def _stale(app, session_id):
     with app.app_context():
         db.session.get(CheckoutSession, session_id).expires_at = utcnow() - timedelta(seconds=1)
@@ -140,7 +149,9 @@ def _cancelled_events(app):
         return db.session.scalar(sa.select(sa.func.count(Delivery.id)).where(Delivery.event == "cancelled"))
 
 
-def test_a_crash_while_cancelling_an_expired_checkout_leaves_it_for_the_next_sweep(sandbox_app, sandbox_checkout, monkeypatch):
+def test_a_crash_while_cancelling_an_expired_checkout_leaves_it_for_the_next_sweep(
+    sandbox_app, sandbox_checkout, monkeypatch
+):
     session_id, _ = sandbox_checkout()
     _stale(sandbox_app, session_id)
     real_cancel = orders.cancel
@@ -166,7 +177,9 @@ def test_a_crash_while_cancelling_an_expired_checkout_leaves_it_for_the_next_swe
 def test_the_sweep_cancels_an_expired_session_whose_order_was_left_live(sandbox_app, sandbox_checkout, order_status):
     session_id, _ = sandbox_checkout()
     with sandbox_app.app_context():
-        meanwhile(sa.update(CheckoutSession).values(state="expired"), sa.update(Order).values(order_status=order_status))
+        meanwhile(
+            sa.update(CheckoutSession).values(state="expired"), sa.update(Order).values(order_status=order_status)
+        )
         checkout.expire_stale_sessions()
     assert _state(sandbox_app, session_id) == ("expired", "cancelled", "checkout expired")
     assert _cancelled_events(sandbox_app) == 1

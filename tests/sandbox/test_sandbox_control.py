@@ -1,4 +1,5 @@
 """The sandbox-only control endpoints the storefront's tests and demos lean on."""
+
 import re
 
 import pytest
@@ -7,8 +8,10 @@ from .conftest import CHECKOUT, SK
 
 
 def start(client, **fields):
-    response = client.post(CHECKOUT, json={"total_price": 100, "order_number": "C-1",
-                                           "callback_url": "http://shop.test/r?order=t9", **fields})
+    response = client.post(
+        CHECKOUT,
+        json={"total_price": 100, "order_number": "C-1", "callback_url": "http://shop.test/r?order=t9", **fields},
+    )
     return response.json["data"]["checkout_url"].rsplit("/", 1)[-1]
 
 
@@ -19,8 +22,10 @@ def balance(client, phone):
 
 def test_complete_plays_a_shopper_with_points_and_card(sandbox_client, sandbox_deliveries):
     session_id = start(sandbox_client)
-    response = sandbox_client.post(f"/_control/sessions/{session_id}/complete",
-                                   json={"phone_number": "500000001", "points": 500, "card_number": "4111111111111111"})
+    response = sandbox_client.post(
+        f"/_control/sessions/{session_id}/complete",
+        json={"phone_number": "500000001", "points": 500, "card_number": "4111111111111111"},
+    )
     body = response.json
     assert response.status_code == 200 and body["order_status"] == "approved"
     assert body["redirect_url"] == f"http://shop.test/r?order=t9&order_uuid={body['order_uuid']}&status=approved"
@@ -31,8 +36,10 @@ def test_complete_plays_a_shopper_with_points_and_card(sandbox_client, sandbox_d
 
 def test_complete_with_a_declined_card_cancels_and_gives_the_points_back(sandbox_client, sandbox_deliveries):
     session_id = start(sandbox_client)
-    body = sandbox_client.post(f"/_control/sessions/{session_id}/complete",
-                               json={"phone_number": "500000001", "points": 500, "card_number": "4000000000000002"}).json
+    body = sandbox_client.post(
+        f"/_control/sessions/{session_id}/complete",
+        json={"phone_number": "500000001", "points": 500, "card_number": "4000000000000002"},
+    ).json
     assert body["order_status"] == "cancelled" and body["redirect_url"].endswith("status=cancelled")
     assert [(e, o["reason"]) for e, o in sandbox_deliveries()] == [("cancelled", "payment declined")]
     assert balance(sandbox_client, "500000001") == 5000
@@ -40,8 +47,9 @@ def test_complete_with_a_declined_card_cancels_and_gives_the_points_back(sandbox
 
 def test_complete_with_enough_points_needs_no_card(sandbox_client):
     session_id = start(sandbox_client)
-    body = sandbox_client.post(f"/_control/sessions/{session_id}/complete",
-                               json={"phone_number": "0500000001", "points": 99999}).json
+    body = sandbox_client.post(
+        f"/_control/sessions/{session_id}/complete", json={"phone_number": "0500000001", "points": 99999}
+    ).json
     assert body["order_status"] == "approved" and balance(sandbox_client, "500000001") == 5000 - 3334
 
 
@@ -51,10 +59,13 @@ def test_complete_registers_an_unknown_phone(sandbox_client):
     assert body["order_status"] == "approved" and balance(sandbox_client, "500000003") == 100
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"phone_number": "123"}, "This mobile number is not valid: enter a Saudi mobile starting with 5"),
-    ({"phone_number": "500000002", "points": 10}, "Your balance is not enough (0 points)"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"phone_number": "123"}, "This mobile number is not valid: enter a Saudi mobile starting with 5"),
+        ({"phone_number": "500000002", "points": 10}, "Your balance is not enough (0 points)"),
+    ],
+)
 def test_complete_reports_a_shopper_mistake(sandbox_client, body, message):
     session_id = start(sandbox_client)
     response = sandbox_client.post(f"/_control/sessions/{session_id}/complete", json=body)
@@ -81,13 +92,22 @@ def test_session_state_and_forced_expiry(sandbox_client, sandbox_deliveries):
 def test_reset_wipes_orders_and_chaos_and_restores_the_shoppers(sandbox_client):
     session_id = start(sandbox_client)
     sandbox_client.post(f"/_control/sessions/{session_id}/complete", json={"phone_number": "500000003", "points": 0})
-    sandbox_client.post("/_control/chaos", json={"webhook_duplicate": True, "checkout_fail_next": 2, "checkout_fail_status": 500})
+    sandbox_client.post(
+        "/_control/chaos", json={"webhook_duplicate": True, "checkout_fail_next": 2, "checkout_fail_status": 500}
+    )
     assert sandbox_client.post("/_control/reset").json == {"reset": True}
     assert sandbox_client.get("/_control/sessions/" + session_id).status_code == 404
     assert sandbox_client.get("/_control/chaos").json == {
-        "webhook_delay_seconds": 0.0, "webhook_duplicate": False, "webhook_reverse": False,
-        "webhook_drop_next": 0, "checkout_fail_status": None, "checkout_fail_next": 0,
-        "callback_params": True, "forbid_merchant": False, "forbid_ip": False}
+        "webhook_delay_seconds": 0.0,
+        "webhook_duplicate": False,
+        "webhook_reverse": False,
+        "webhook_drop_next": 0,
+        "checkout_fail_status": None,
+        "checkout_fail_next": 0,
+        "callback_params": True,
+        "forbid_merchant": False,
+        "forbid_ip": False,
+    }
     assert sandbox_client.get("/_control/deliveries").json["deliveries"] == []
     assert "500000003" not in sandbox_client.get("/_control/").get_data(as_text=True)
     assert sandbox_client.get("/api/v1/webhooks", headers={"x-api-key": SK}).json["meta"]["total"] == 1
@@ -98,8 +118,9 @@ def test_the_dashboard_form_needs_csrf_but_json_does_not(sandbox_client):
     assert sandbox_client.post("/_control/chaos", json={"webhook_drop_next": 1}).status_code == 200
     page = sandbox_client.get("/_control/").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = sandbox_client.post("/_control/chaos", data={"csrf_token": token, "webhook_drop_next": "3",
-                                                            "webhook_duplicate": "on"})
+    response = sandbox_client.post(
+        "/_control/chaos", data={"csrf_token": token, "webhook_drop_next": "3", "webhook_duplicate": "on"}
+    )
     assert response.status_code == 303
     chaos = sandbox_client.get("/_control/chaos").json
     assert (chaos["webhook_drop_next"], chaos["webhook_duplicate"], chaos["webhook_reverse"]) == (3, True, False)
@@ -107,8 +128,9 @@ def test_the_dashboard_form_needs_csrf_but_json_does_not(sandbox_client):
 
 def test_flush_sends_pending_deliveries_in_the_request(sandbox_client, sandbox_receiver):
     hook = sandbox_client.get("/api/v1/webhooks", headers={"x-api-key": SK}).json["data"][0]
-    sandbox_client.patch(f"/api/v1/webhooks/{hook['uuid']}", headers={"x-api-key": SK},
-                         json={"url": sandbox_receiver.url + "/hook"})
+    sandbox_client.patch(
+        f"/api/v1/webhooks/{hook['uuid']}", headers={"x-api-key": SK}, json={"url": sandbox_receiver.url + "/hook"}
+    )
     session_id = start(sandbox_client)
     sandbox_client.post(f"/_control/sessions/{session_id}/complete", json={"phone_number": "500000001"})
     assert sandbox_client.get("/_control/deliveries").json["outstanding"] == 1

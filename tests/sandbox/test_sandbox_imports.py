@@ -1,5 +1,6 @@
 """The sandbox's modules import one another one way only: no cycle, and none hidden by an import
 inside a function (every import statement counts, wherever it is)."""
+
 import ast
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for target in sorted(graph.get(node, ())):
             if state.get(target) == "open":
-                return stack[stack.index(target):] + [target]
+                return stack[stack.index(target) :] + [target]
             if target not in state and (cycle := visit(target)):
                 return cycle
         state[node] = "done"

@@ -1,5 +1,6 @@
 """The hosted checkout pages over HTTP (Flask test client, CSRF on): every step, both
 redemption choices, a declined card, onboarding, the ✕, expiry and the language switch."""
+
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -49,15 +50,24 @@ def test_redeeming_the_whole_order_needs_no_card(sandbox_app, sandbox_checkout, 
     return_url = shopper.page.get_data(as_text=True)
     link = re.search(r'data-testid="return-link" *>|href="([^"]+)" data-testid="return-link"', return_url).group(1)
     assert query_of(link.replace("&amp;", "&")) == {"order": "tok123", "order_uuid": order_uuid, "status": "approved"}
-    assert re.search(r'<meta http-equiv="refresh" content="4;url=http://shop.test/checkout/return\?order=tok123&amp;order_uuid=', shopper.html)
+    assert re.search(
+        r'<meta http-equiv="refresh" content="4;url=http://shop.test/checkout/return\?order=tok123&amp;order_uuid=',
+        shopper.html,
+    )
     assert balance(sandbox_app, "500000001") == 5000 - 3334
     [(event, order)] = sandbox_deliveries()
-    assert (event, order["order_status"], order["total_points"], order["payment_status"]) == ("approved", "approved", 3334, "fully_paid")
+    assert (event, order["order_status"], order["total_points"], order["payment_status"]) == (
+        "approved",
+        "approved",
+        3334,
+        "fully_paid",
+    )
 
 
 def test_a_partial_redemption_then_the_rest_by_card(sandbox_app, sandbox_checkout, sandbox_shopper, sandbox_deliveries):
-    session_id, _ = sandbox_checkout(total_price=224, products=[{"product_name": "Box", "product_price": 224, "quantity": 1}],
-                                     shipping_amount=None)
+    session_id, _ = sandbox_checkout(
+        total_price=224, products=[{"product_name": "Box", "product_price": 224, "quantity": 1}], shipping_amount=None
+    )
     shopper = sandbox_shopper(session_id)
     shopper.verify()
     # 224 SAR is 7,467 points: more than 5,000, so only the partial choice, capped at 150 SAR.
@@ -74,13 +84,20 @@ def test_a_partial_redemption_then_the_rest_by_card(sandbox_app, sandbox_checkou
     shopper.post("pay", card_number="4111 1111 1111 1111")
     assert shopper.has("done-title") and "74" in shopper.text("card-summary")
     order = order_row(sandbox_app)
-    assert (order.order_status, order.redeemed_points, order.card_amount, order.earned_points) == ("approved", 5000, 74, 74)
+    assert (order.order_status, order.redeemed_points, order.card_amount, order.earned_points) == (
+        "approved",
+        5000,
+        74,
+        74,
+    )
     assert balance(sandbox_app, "500000001") == 74  # 1 point per SAR paid by card
     assert [e for e, _ in sandbox_deliveries()] == ["approved"]
 
 
-@pytest.mark.parametrize("amount", ["151", "0", "-3", "abc", "300", "1e30", "100000000000000000000000000000",
-                                    "NaN", "sNaN", "Infinity", "0.001"])
+@pytest.mark.parametrize(
+    "amount",
+    ["151", "0", "-3", "abc", "300", "1e30", "100000000000000000000000000000", "NaN", "sNaN", "Infinity", "0.001"],
+)
 def test_a_partial_amount_beyond_the_balance_or_the_order_is_refused(sandbox_checkout, sandbox_shopper, amount):
     session_id, _ = sandbox_checkout(total_price=224, products=None, shipping_amount=None)
     shopper = sandbox_shopper(session_id)
@@ -153,7 +170,9 @@ def test_a_wrong_code_is_refused(sandbox_checkout, sandbox_shopper):
     assert shopper.has("otp-code")
 
 
-def test_the_close_button_abandons_and_gives_the_points_back(sandbox_app, sandbox_checkout, sandbox_shopper, sandbox_deliveries):
+def test_the_close_button_abandons_and_gives_the_points_back(
+    sandbox_app, sandbox_checkout, sandbox_shopper, sandbox_deliveries
+):
     session_id, order_uuid = sandbox_checkout(total_price=224, products=None, shipping_amount=None)
     shopper = sandbox_shopper(session_id)
     shopper.verify()
@@ -170,7 +189,9 @@ def test_the_close_button_abandons_and_gives_the_points_back(sandbox_app, sandbo
     assert shopper.has("ended-title") and shopper.has("return-link")
 
 
-def test_closing_after_success_only_returns_to_the_store(sandbox_app, sandbox_checkout, sandbox_shopper, sandbox_deliveries):
+def test_closing_after_success_only_returns_to_the_store(
+    sandbox_app, sandbox_checkout, sandbox_shopper, sandbox_deliveries
+):
     session_id, _ = sandbox_checkout()
     shopper = sandbox_shopper(session_id)
     shopper.verify()
@@ -181,7 +202,9 @@ def test_closing_after_success_only_returns_to_the_store(sandbox_app, sandbox_ch
     assert [e for e, _ in sandbox_deliveries()] == ["approved"]
 
 
-def test_an_expired_session_shows_a_friendly_page_and_cancels_once(sandbox_app, sandbox_checkout, sandbox_shopper, sandbox_deliveries):
+def test_an_expired_session_shows_a_friendly_page_and_cancels_once(
+    sandbox_app, sandbox_checkout, sandbox_shopper, sandbox_deliveries
+):
     session_id, order_uuid = sandbox_checkout()
     with sandbox_app.app_context():
         db.session.get(CheckoutSession, session_id).expires_at = utcnow() - timedelta(seconds=1)
@@ -189,7 +212,12 @@ def test_an_expired_session_shows_a_friendly_page_and_cancels_once(sandbox_app, 
     shopper = sandbox_shopper(session_id)
     shopper.open()
     assert shopper.has("expired-title")
-    assert query_of(re.search(r'href="([^"]+)" data-testid="return-link"', shopper.html).group(1).replace("&amp;", "&"))["status"] == "cancelled"
+    assert (
+        query_of(re.search(r'href="([^"]+)" data-testid="return-link"', shopper.html).group(1).replace("&amp;", "&"))[
+            "status"
+        ]
+        == "cancelled"
+    )
     shopper.open()
     assert [(e, o["reason"]) for e, o in sandbox_deliveries()] == [("cancelled", "checkout expired")]
     assert order_row(sandbox_app).cancel_reason == "checkout expired"
@@ -202,7 +230,9 @@ def test_sessions_live_thirty_minutes_by_default(sandbox_app, sandbox_checkout):
         assert timedelta(minutes=29, seconds=50) < cs.expires_at - cs.created_at <= timedelta(minutes=30)
 
 
-def test_two_step_merchants_get_authorized_then_captured(sandbox_app, sandbox_client, sandbox_checkout, sandbox_shopper, sandbox_deliveries):
+def test_two_step_merchants_get_authorized_then_captured(
+    sandbox_app, sandbox_client, sandbox_checkout, sandbox_shopper, sandbox_deliveries
+):
     sandbox_client.post("/_control/merchant", json={"two_step": True})
     session_id, _ = sandbox_checkout()
     shopper = sandbox_shopper(session_id)
@@ -249,13 +279,17 @@ def test_a_stale_form_does_not_skip_a_step(sandbox_checkout, sandbox_shopper):
 
 def test_every_url_carries_the_mount_prefix(sandbox_app):
     """Mounted as in demo mode: checkout_url, form actions and assets all start with the prefix."""
+
     def shop(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"shop"]
 
     client = Client(DispatcherMiddleware(shop, {"/points-sandbox": sandbox_app}))
-    response = client.post(f"/points-sandbox/api/v1/orders/checkout/{PK}", json={"total_price": 10, "order_number": "M-1"},
-                           base_url="http://127.0.0.1:5123")
+    response = client.post(
+        f"/points-sandbox/api/v1/orders/checkout/{PK}",
+        json={"total_price": 10, "order_number": "M-1"},
+        base_url="http://127.0.0.1:5123",
+    )
     url = response.json["data"]["checkout_url"]
     assert url.startswith("http://127.0.0.1:5123/points-sandbox/checkout/")
     html = client.get(urlsplit(url).path).get_data(as_text=True)
@@ -275,6 +309,7 @@ def test_every_data_testid_is_listed_in_the_readme():
 
 # --- The order moving under the shopper (review findings) ---------------------------------------
 
+
 def _at_the_pay_step(sandbox_checkout, sandbox_shopper):
     session_id, order_uuid = sandbox_checkout()
     shopper = sandbox_shopper(session_id)
@@ -285,11 +320,17 @@ def _at_the_pay_step(sandbox_checkout, sandbox_shopper):
 
 
 @pytest.mark.parametrize("two_step", [False, True])
-def test_paying_an_order_the_merchant_authorized_mid_checkout_captures_it(sandbox_app, sandbox_client, sandbox_checkout,
-                                                                         sandbox_shopper, sandbox_deliveries, two_step):
+def test_paying_an_order_the_merchant_authorized_mid_checkout_captures_it(
+    sandbox_app, sandbox_client, sandbox_checkout, sandbox_shopper, sandbox_deliveries, two_step
+):
     sandbox_client.post("/_control/merchant", json={"two_step": two_step})
     shopper, order_uuid = _at_the_pay_step(sandbox_checkout, sandbox_shopper)
-    assert sandbox_client.post(f"/api/v1/orders/{order_uuid}/authorize", headers={"x-api-key": "sk_sandbox_demo"}).status_code == 200
+    assert (
+        sandbox_client.post(
+            f"/api/v1/orders/{order_uuid}/authorize", headers={"x-api-key": "sk_sandbox_demo"}
+        ).status_code
+        == 200
+    )
     shopper.post("pay", card_number="4111111111111111")
     assert shopper.has("done-title") and "status=captured" in shopper.html
     order = order_row(sandbox_app)
@@ -297,10 +338,12 @@ def test_paying_an_order_the_merchant_authorized_mid_checkout_captures_it(sandbo
     assert [e for e, _ in sandbox_deliveries()] == ["authorized", "captured"]
 
 
-@pytest.mark.parametrize("session_state, title", [("expired", "expired-title"), ("cancelled", "ended-title"),
-                                                  ("open", "ended-title")])
-def test_an_order_cancelled_while_the_shopper_pays_is_no_server_error(sandbox_app, sandbox_checkout, sandbox_shopper,
-                                                                      sandbox_deliveries, monkeypatch, session_state, title):
+@pytest.mark.parametrize(
+    "session_state, title", [("expired", "expired-title"), ("cancelled", "ended-title"), ("open", "ended-title")]
+)
+def test_an_order_cancelled_while_the_shopper_pays_is_no_server_error(
+    sandbox_app, sandbox_checkout, sandbox_shopper, sandbox_deliveries, monkeypatch, session_state, title
+):
     """The expiry sweep (or the merchant) cancels between the step check and the payment."""
     from points_sandbox import checkout
 

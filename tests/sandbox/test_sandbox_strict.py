@@ -1,6 +1,7 @@
 """Issue 8, "the sandbox never kinder than Points": second-precision timestamps, the trigger and
 resend, and the switches that reach what real payloads and answers can be (no callback
 parameters, a refund window, the https rule, the documented 403s)."""
+
 import json
 import re
 from datetime import datetime, timedelta
@@ -28,8 +29,9 @@ def paid_order(client, points=0, **fields):
     """A checkout played to the end by the control endpoint: an `approved` order's uuid."""
     body = {"total_price": 100, "order_number": "PTS-S-1", "callback_url": CALLBACK, **fields}
     session_id = client.post(CHECKOUT, json=body).json["data"]["checkout_url"].rsplit("/", 1)[-1]
-    done = client.post(f"/_control/sessions/{session_id}/complete",
-                       json={"phone_number": "500000001", "points": points}).json
+    done = client.post(
+        f"/_control/sessions/{session_id}/complete", json={"phone_number": "500000001", "points": points}
+    ).json
     assert done["order_status"] == "approved", done
     return done["order_uuid"]
 
@@ -37,7 +39,9 @@ def paid_order(client, points=0, **fields):
 def outbox(app):
     """Every delivery's body, oldest first."""
     with app.app_context():
-        return [json.loads(p) for p in db.session.scalars(sa.select(models.Delivery.payload).order_by(models.Delivery.id))]
+        return [
+            json.loads(p) for p in db.session.scalars(sa.select(models.Delivery.payload).order_by(models.Delivery.id))
+        ]
 
 
 def balance(app, phone="500000001"):
@@ -46,6 +50,7 @@ def balance(app, phone="500000001"):
 
 
 # --- Timestamps to the second ---------------------------------------------------------------------
+
 
 def test_every_timestamp_in_resources_and_webhooks_is_to_the_second(sandbox_client, sandbox_app):
     uuid = paid_order(sandbox_client)
@@ -83,7 +88,9 @@ def test_two_changes_within_one_second_share_updated_at_and_both_apply(sandbox_c
     assert first["updated_at"] == second["updated_at"] == "2026-04-18T10:05:12.000000Z"
     refunds = [b["order"] for b in outbox(sandbox_app) if b["event"] == "refunded"]
     assert [(o["updated_at"], o["left_amount"]) for o in refunds] == [
-        ("2026-04-18T10:05:12.000000Z", 80.0), ("2026-04-18T10:05:12.000000Z", 50.0)]
+        ("2026-04-18T10:05:12.000000Z", 80.0),
+        ("2026-04-18T10:05:12.000000Z", 50.0),
+    ]
     assert [b["timestamp"] for b in outbox(sandbox_app)[-2:]] == ["2026-04-18T10:05:12.000000Z"] * 2
     clock.now = datetime(2026, 4, 18, 10, 5, 13, 10)
     third = api(sandbox_client, "POST", f"/v1/orders/{uuid}/status", json={"status": "delivered"}).json["data"]
@@ -100,8 +107,11 @@ def test_a_stale_copy_is_refused_even_within_the_same_second(sandbox_client, san
         stale = db.session.scalar(sa.select(Order).where(Order.uuid == uuid))
         before = stale.updated_at
         with db.engine.begin() as other:  # another thread refunds 60 in the same second
-            other.execute(sa.update(Order).values(refunded_amount=60, order_status="partially_refunded",
-                                                  version=Order.version + 1, updated_at=before))
+            other.execute(
+                sa.update(Order).values(
+                    refunded_amount=60, order_status="partially_refunded", version=Order.version + 1, updated_at=before
+                )
+            )
         with pytest.raises(orders.IllegalMove, match="changed meanwhile"):
             orders.refund(stale, None, None)  # would refund 100 of an order with 40 left
     with sandbox_app.app_context():
@@ -109,6 +119,7 @@ def test_a_stale_copy_is_refused_even_within_the_same_second(sandbox_client, san
 
 
 # --- Trigger ------------------------------------------------------------------------------------
+
 
 def without_clock(resource: dict) -> dict:
     """An order resource less ``since`` ("1 second ago"), which moves with the clock, not the order."""
@@ -131,20 +142,43 @@ def test_trigger_sends_an_order_event_with_the_order_as_it_is(sandbox_client, sa
     assert (delivery["event"], delivery["status"], delivery["order_uuid"]) == (event, "pending", uuid)
     body = json.loads(delivery["payload"])
     assert set(body) == {"event", "order", "timestamp"} and body["event"] == event
-    assert set(body["order"]) == {"id", "reference_number", "order_number", "type", "total_price", "total_points",
-                                  "payment_status", "order_status", "metadata", "created_at", "updated_at"}
-    assert (body["order"]["id"], body["order"]["order_status"], body["order"]["payment_status"]) == (uuid, "approved", "fully_paid")
+    assert set(body["order"]) == {
+        "id",
+        "reference_number",
+        "order_number",
+        "type",
+        "total_price",
+        "total_points",
+        "payment_status",
+        "order_status",
+        "metadata",
+        "created_at",
+        "updated_at",
+    }
+    assert (body["order"]["id"], body["order"]["order_status"], body["order"]["payment_status"]) == (
+        uuid,
+        "approved",
+        "fully_paid",
+    )
     assert outbox(sandbox_app)[-1] == body
     after = api(sandbox_client, "GET", f"/v1/orders/{uuid}").json["data"]
     assert without_clock(after) == without_clock(before)  # nothing changed
 
 
 def test_trigger_cancelled_carries_the_orders_reason(sandbox_client):
-    session_id = sandbox_client.post(CHECKOUT, json={"total_price": 50, "order_number": "PTS-S-2"}).json["data"]["checkout_url"].rsplit("/", 1)[-1]
+    session_id = (
+        sandbox_client.post(CHECKOUT, json={"total_price": 50, "order_number": "PTS-S-2"})
+        .json["data"]["checkout_url"]
+        .rsplit("/", 1)[-1]
+    )
     uuid = sandbox_client.post(f"/_control/sessions/{session_id}/expire").json["order_uuid"]
     [delivery] = trigger(sandbox_client, event="cancelled", order_uuid=uuid).json["deliveries"]
     order = json.loads(delivery["payload"])["order"]
-    assert (order["order_status"], order["reason"], order["payment_status"]) == ("cancelled", "checkout expired", "partially_paid")
+    assert (order["order_status"], order["reason"], order["payment_status"]) == (
+        "cancelled",
+        "checkout expired",
+        "partially_paid",
+    )
 
 
 def test_trigger_refunded_and_shipping_carry_the_present_figures(sandbox_client):
@@ -168,8 +202,16 @@ def test_trigger_auto_refunded_refunds_the_order_as_points_does(sandbox_client, 
     body = json.loads(delivery["payload"])
     assert (body["event"], delivery["event"]) == ("auto_refunded", "auto_refunded")
     order = body["order"]
-    assert (order["order_status"], order["type"], order["payment_status"]) == ("fully_refunded", "replacing", "fully_paid")
-    assert (order["refund_amount"], order["refund_points"], order["reason"]) == (60.0, 600, "auto_refund_missing_transaction")
+    assert (order["order_status"], order["type"], order["payment_status"]) == (
+        "fully_refunded",
+        "replacing",
+        "fully_paid",
+    )
+    assert (order["refund_amount"], order["refund_points"], order["reason"]) == (
+        60.0,
+        600,
+        "auto_refund_missing_transaction",
+    )
     assert api(sandbox_client, "GET", f"/v1/orders/{uuid}").json["data"]["order_status"] == "fully_refunded"
     assert balance(sandbox_app) == 5000  # every redeemed point back, every earned one reversed
     again = api(sandbox_client, "POST", f"/v1/orders/{uuid}/refund", json={})
@@ -185,12 +227,29 @@ def test_trigger_auto_refunded_on_an_unpaid_order_is_a_400(sandbox_client, sandb
     assert outbox(sandbox_app) == []
 
 
-@pytest.mark.parametrize("event, data", [
-    ("low_balance_warning", {"current_balance": "1500.00", "order_points": "200.00",
-                             "balance_after_order": "1300.00", "max_debt_allowed": "5000.00"}),
-    ("debt_exceeded", {"current_balance": "-4900.00", "order_points": "200.00",
-                       "balance_after_order": "-5100.00", "max_debt_allowed": "5000.00"}),
-])
+@pytest.mark.parametrize(
+    "event, data",
+    [
+        (
+            "low_balance_warning",
+            {
+                "current_balance": "1500.00",
+                "order_points": "200.00",
+                "balance_after_order": "1300.00",
+                "max_debt_allowed": "5000.00",
+            },
+        ),
+        (
+            "debt_exceeded",
+            {
+                "current_balance": "-4900.00",
+                "order_points": "200.00",
+                "balance_after_order": "-5100.00",
+                "max_debt_allowed": "5000.00",
+            },
+        ),
+    ],
+)
 def test_trigger_sends_a_merchant_event_without_an_order(sandbox_client, sandbox_app, event, data):
     response = trigger(sandbox_client, event=event)
     assert response.status_code == 200 and response.json["order_uuid"] is None
@@ -206,10 +265,16 @@ def test_trigger_sends_a_merchant_event_without_an_order(sandbox_client, sandbox
 def test_merchant_event_figures_may_be_given(sandbox_client):
     response = trigger(sandbox_client, event="debt_exceeded", current_balance=-5200, data={"max_debt_allowed": "6000"})
     data = json.loads(response.json["deliveries"][0]["payload"])["data"]
-    assert data == {"current_balance": "-5200.00", "order_points": "200.00", "balance_after_order": "-5100.00",
-                    "max_debt_allowed": "6000.00"}
+    assert data == {
+        "current_balance": "-5200.00",
+        "order_points": "200.00",
+        "balance_after_order": "-5100.00",
+        "max_debt_allowed": "6000.00",
+    }
     bad = trigger(sandbox_client, event="debt_exceeded", current_balance="lots")
-    assert bad.status_code == 422 and bad.json["errors"] == {"current_balance": ["The current balance must be a number."]}
+    assert bad.status_code == 422 and bad.json["errors"] == {
+        "current_balance": ["The current balance must be a number."]
+    }
 
 
 def test_a_merchant_event_reaches_a_relative_webhook_url_on_the_triggering_origin(sandbox_client):
@@ -219,12 +284,15 @@ def test_a_merchant_event_reaches_a_relative_webhook_url_on_the_triggering_origi
     assert delivery["attempts"][0]["url"] == "http://localhost/webhooks/points"
 
 
-@pytest.mark.parametrize("body, status, field", [
-    ({"event": "paid", "order_uuid": "x"}, 422, "event"),
-    ({}, 422, "event"),
-    ({"event": "captured"}, 422, "order_uuid"),
-    ({"event": "captured", "order_uuid": "550e8400-e29b-41d4-a716-446655440000"}, 404, None),
-])
+@pytest.mark.parametrize(
+    "body, status, field",
+    [
+        ({"event": "paid", "order_uuid": "x"}, 422, "event"),
+        ({}, 422, "event"),
+        ({"event": "captured"}, 422, "order_uuid"),
+        ({"event": "captured", "order_uuid": "550e8400-e29b-41d4-a716-446655440000"}, 404, None),
+    ],
+)
 def test_trigger_refuses_what_it_cannot_send(sandbox_client, sandbox_app, body, status, field):
     response = trigger(sandbox_client, **body)
     assert response.status_code == status and response.json["status"] is False
@@ -244,6 +312,7 @@ def test_trigger_delivers_over_http_with_the_event_header(sandbox_live_app, sand
 
 
 # --- Resend -------------------------------------------------------------------------------------
+
 
 def test_resend_sends_the_same_body_again_as_a_new_delivery(sandbox_client, sandbox_receiver):
     [hook] = api(sandbox_client, "GET", "/v1/webhooks").json["data"]
@@ -275,7 +344,10 @@ def test_resend_of_an_unknown_delivery_or_a_deleted_webhook_is_refused(sandbox_c
 
 # --- Switches -----------------------------------------------------------------------------------
 
-def test_without_callback_params_the_return_is_the_callback_url_as_given(sandbox_client, sandbox_checkout, sandbox_shopper):
+
+def test_without_callback_params_the_return_is_the_callback_url_as_given(
+    sandbox_client, sandbox_checkout, sandbox_shopper
+):
     assert sandbox_client.post("/_control/chaos", json={"callback_params": False}).json["callback_params"] is False
     session_id, _ = sandbox_checkout()
     done = sandbox_client.post(f"/_control/sessions/{session_id}/complete", json={"phone_number": "500000001"}).json
@@ -299,7 +371,9 @@ def test_callback_params_are_on_by_default_and_after_reset(sandbox_client, sandb
 def test_a_refund_past_the_window_is_refused(sandbox_client, sandbox_contract, sandbox_app):
     uuid = paid_order(sandbox_client)
     assert sandbox_client.post("/_control/merchant", json={"refund_window_days": 0}).json == {
-        "two_step": False, "refund_window_days": 0}
+        "two_step": False,
+        "refund_window_days": 0,
+    }
     response = api(sandbox_client, "POST", f"/v1/orders/{uuid}/refund", json={"amount": 10})
     assert response.status_code == 400
     assert sandbox_contract(response, ORDER + "/refund", "post")["message"] == "Refund not allowed"
@@ -320,8 +394,10 @@ def test_the_refund_window_counts_days_from_settlement(sandbox_client, sandbox_a
     assert api(sandbox_client, "POST", f"/v1/orders/{uuid}/refund", json={"amount": 10}).status_code == 200
 
 
-@pytest.mark.parametrize("value, message", [("abc", "The refund window days must be an integer."),
-                                            (-1, "The refund window days must be at least 0.")])
+@pytest.mark.parametrize(
+    "value, message",
+    [("abc", "The refund window days must be an integer."), (-1, "The refund window days must be at least 0.")],
+)
 def test_the_refund_window_must_be_a_whole_number_of_days(sandbox_client, value, message):
     response = sandbox_client.post("/_control/merchant", json={"refund_window_days": value, "two_step": True})
     assert response.status_code == 422 and response.json["errors"] == {"refund_window_days": [message]}
@@ -339,16 +415,26 @@ def test_shipping_updates_go_on_after_a_partial_refund(sandbox_client, sandbox_c
     assert refused.status_code == 400
     assert sandbox_contract(refused, ORDER + "/status", "post")["message"] == (
         "Shipping status cannot be updated: the order is fully_refunded; only approved, captured or "
-        "partially refunded orders can be shipped.")
+        "partially refunded orders can be shipped."
+    )
 
 
-@pytest.mark.parametrize("url", ["http://shop.test/hooks", "http://10.0.0.5/hooks", "http://127.0.0.1.evil.test/h",
-                                 "http://localhost.evil.test/h", "http://[::2]/h"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://shop.test/hooks",
+        "http://10.0.0.5/hooks",
+        "http://127.0.0.1.evil.test/h",
+        "http://localhost.evil.test/h",
+        "http://[::2]/h",
+    ],
+)
 def test_a_webhook_url_must_be_https_unless_loopback(sandbox_client, sandbox_contract, url):
     created = api(sandbox_client, "POST", "/v1/webhooks", json={"name": "A", "url": url})
     assert created.status_code == 422
     assert sandbox_contract(created, "/v1/webhooks", "post")["errors"] == {
-        "url": ["The url must start with one of the following: https://."]}
+        "url": ["The url must start with one of the following: https://."]
+    }
     [hook] = api(sandbox_client, "GET", "/v1/webhooks").json["data"]
     for method in ("PUT", "PATCH"):
         changed = api(sandbox_client, method, f"/v1/webhooks/{hook['uuid']}", json={"url": url})
@@ -356,21 +442,45 @@ def test_a_webhook_url_must_be_https_unless_loopback(sandbox_client, sandbox_con
     assert api(sandbox_client, "GET", "/v1/webhooks").json["meta"]["total"] == 1
 
 
-@pytest.mark.parametrize("url", ["https://shop.test/hooks", "http://127.0.0.1:5000/webhooks/points",
-                                 "http://localhost/hooks", "http://LOCALHOST:8000/h", "http://[::1]:8000/hooks"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://shop.test/hooks",
+        "http://127.0.0.1:5000/webhooks/points",
+        "http://localhost/hooks",
+        "http://LOCALHOST:8000/h",
+        "http://[::1]:8000/hooks",
+    ],
+)
 def test_https_and_loopback_webhook_urls_are_accepted(sandbox_client, url):
     created = api(sandbox_client, "POST", "/v1/webhooks", json={"name": "A", "url": url})
     assert created.status_code == 200 and created.json["data"]["url"] == url
 
 
-PRIVATE = [("GET", ""), ("POST", "/status"), ("POST", "/cancel"), ("POST", "/refund"), ("POST", "/complete"),
-           ("POST", "/authorize"), ("POST", "/capture"), ("GET", "/v1/webhooks"), ("POST", "/v1/webhooks"),
-           ("GET", "/v1/webhooks/{w}"), ("PUT", "/v1/webhooks/{w}"), ("PATCH", "/v1/webhooks/{w}"),
-           ("DELETE", "/v1/webhooks/{w}")]
+PRIVATE = [
+    ("GET", ""),
+    ("POST", "/status"),
+    ("POST", "/cancel"),
+    ("POST", "/refund"),
+    ("POST", "/complete"),
+    ("POST", "/authorize"),
+    ("POST", "/capture"),
+    ("GET", "/v1/webhooks"),
+    ("POST", "/v1/webhooks"),
+    ("GET", "/v1/webhooks/{w}"),
+    ("PUT", "/v1/webhooks/{w}"),
+    ("PATCH", "/v1/webhooks/{w}"),
+    ("DELETE", "/v1/webhooks/{w}"),
+]
 
 
-@pytest.mark.parametrize("switch, message", [("forbid_merchant", "Merchant is not allowed to perform this action."),
-                                             ("forbid_ip", "Your IP address is not allowed to access this API.")])
+@pytest.mark.parametrize(
+    "switch, message",
+    [
+        ("forbid_merchant", "Merchant is not allowed to perform this action."),
+        ("forbid_ip", "Your IP address is not allowed to access this API."),
+    ],
+)
 @pytest.mark.parametrize("method, path", PRIVATE)
 def test_the_403_switches_refuse_every_private_call(sandbox_client, sandbox_app, switch, message, method, path):
     uuid = paid_order(sandbox_client)
@@ -395,7 +505,8 @@ def test_forbid_merchant_refuses_the_checkout_and_forbid_ip_does_not(sandbox_cli
     refused = sandbox_client.post(CHECKOUT, json=body)
     assert refused.status_code == 403
     assert sandbox_contract(refused, "/v1/orders/checkout/{publicKey}", "post")["message"] == (
-        "Merchant is not allowed to perform this action.")
+        "Merchant is not allowed to perform this action."
+    )
     sandbox_client.post("/_control/chaos", json={"forbid_merchant": False, "forbid_ip": True})
     assert sandbox_client.post(CHECKOUT, json=body).status_code == 200  # exempt from IP whitelisting (§10.5)
 

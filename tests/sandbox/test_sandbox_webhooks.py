@@ -1,5 +1,6 @@
 """Webhook delivery from the background worker to a real listening server: headers, envelope,
 retries (non-2xx, timeout, refused), relative URLs, and the chaos switches."""
+
 import socket
 import threading
 import time
@@ -11,21 +12,39 @@ from werkzeug.serving import make_server
 
 from .conftest import CHECKOUT, PK, SK
 
-DOCUMENTED_ORDER_FIELDS = {"id", "reference_number", "order_number", "type", "total_price", "total_points",
-                           "payment_status", "order_status", "metadata", "created_at", "updated_at"}
+DOCUMENTED_ORDER_FIELDS = {
+    "id",
+    "reference_number",
+    "order_number",
+    "type",
+    "total_price",
+    "total_points",
+    "payment_status",
+    "order_status",
+    "metadata",
+    "created_at",
+    "updated_at",
+}
 
 
 def start_checkout(client, **fields):
-    body = {"total_price": 100, "order_number": "PTS-W-1", "phone_number": "500000001",
-            "metadata": {"cart": "c9"}, **fields}
+    body = {
+        "total_price": 100,
+        "order_number": "PTS-W-1",
+        "phone_number": "500000001",
+        "metadata": {"cart": "c9"},
+        **fields,
+    }
     response = client.post(CHECKOUT, json=body)
     assert response.status_code == 200, response.json
     return response.json["data"]["checkout_url"].rsplit("/", 1)[-1]
 
 
 def complete(client, session_id, **body):
-    response = client.post(f"/_control/sessions/{session_id}/complete",
-                           json={"phone_number": "500000001", "points": 0, "card_number": "4111111111111111", **body})
+    response = client.post(
+        f"/_control/sessions/{session_id}/complete",
+        json={"phone_number": "500000001", "points": 0, "card_number": "4111111111111111", **body},
+    )
     assert response.status_code == 200, response.json
     return response.json
 
@@ -92,8 +111,11 @@ def test_a_refused_connection_is_retried_then_fails(sandbox_config, sandbox_live
         closed_port = probe.getsockname()[1]
     client = sandbox_live_app.test_client()
     hook = client.get("/api/v1/webhooks", headers={"x-api-key": SK}).json["data"][0]
-    client.patch(f"/api/v1/webhooks/{hook['uuid']}", headers={"x-api-key": SK},
-                 json={"url": f"http://127.0.0.1:{closed_port}/webhooks/points"})
+    client.patch(
+        f"/api/v1/webhooks/{hook['uuid']}",
+        headers={"x-api-key": SK},
+        json={"url": f"http://127.0.0.1:{closed_port}/webhooks/points"},
+    )
     complete(client, start_checkout(client))
     [delivery] = drain(client)
     assert delivery["status"] == "failed" and len(delivery["attempts"]) == 3
@@ -104,11 +126,13 @@ def test_relative_webhook_urls_go_back_to_the_origin_of_the_checkout_call(sandbo
     """Demo mode: the sandbox mounted in the shop's process; the seeded `/webhooks/points`
     comes back to whatever host and port the server runs on."""
     from points_sandbox import create_app
+
     from .conftest import _stop
 
     sandbox = create_app({**sandbox_config, "SANDBOX_WEBHOOK_WORKER": True})
-    server = make_server("127.0.0.1", 0, DispatcherMiddleware(sandbox_receiver, {"/points-sandbox": sandbox}),
-                         threaded=True)
+    server = make_server(
+        "127.0.0.1", 0, DispatcherMiddleware(sandbox_receiver, {"/points-sandbox": sandbox}), threaded=True
+    )
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}/points-sandbox"
     try:
@@ -128,12 +152,20 @@ def test_two_partial_refunds_are_two_webhooks_told_apart_by_their_amounts(sandbo
     client = sandbox_live_app.test_client()
     order_uuid = complete(client, start_checkout(client, total_price=224), points=1000)["order_uuid"]
     for amount in (20, 10):
-        client.post(f"/api/v1/orders/{order_uuid}/refund", headers={"x-api-key": SK},
-                    json={"amount": amount, "reason": "returned"})
+        client.post(
+            f"/api/v1/orders/{order_uuid}/refund",
+            headers={"x-api-key": SK},
+            json={"amount": amount, "reason": "returned"},
+        )
     hits = sandbox_receiver.wait_for(3)
     first, second = (h["json"]["order"] for h in hits[1:])
     # 1,000 points were redeemed for 30 SAR of 224: refunds return them in proportion.
-    assert (first["refund_amount"], first["left_amount"], first["refund_points"], first["left_points"]) == (20.0, 204.0, 89, 911)
+    assert (first["refund_amount"], first["left_amount"], first["refund_points"], first["left_points"]) == (
+        20.0,
+        204.0,
+        89,
+        911,
+    )
     assert (second["refund_amount"], second["left_amount"], second["refund_points"]) == (10.0, 194.0, 44)
     assert first["reason"] == "returned" and first["order_status"] == "partially_refunded"
     assert first["updated_at"] <= second["updated_at"]  # to the second: equal within one second
@@ -233,12 +265,15 @@ class _BrokenOnce:
         return self.real(*args, **kwargs)
 
 
-def test_a_send_that_raises_puts_the_delivery_back_to_pending_for_flush(sandbox_client, sandbox_app, sandbox_receiver, monkeypatch):
+def test_a_send_that_raises_puts_the_delivery_back_to_pending_for_flush(
+    sandbox_client, sandbox_app, sandbox_receiver, monkeypatch
+):
     from points_sandbox import delivery
 
     hook = sandbox_client.get("/api/v1/webhooks", headers={"x-api-key": SK}).json["data"][0]
-    sandbox_client.patch(f"/api/v1/webhooks/{hook['uuid']}", headers={"x-api-key": SK},
-                         json={"url": sandbox_receiver.url + "/hook"})
+    sandbox_client.patch(
+        f"/api/v1/webhooks/{hook['uuid']}", headers={"x-api-key": SK}, json={"url": sandbox_receiver.url + "/hook"}
+    )
     complete(sandbox_client, start_checkout(sandbox_client))
     monkeypatch.setattr(delivery.requests, "post", _BrokenOnce())
     with sandbox_app.app_context():
