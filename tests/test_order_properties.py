@@ -38,17 +38,10 @@ from hypothesis import strategies as st
 
 from storefront.extensions import db
 from storefront.models import Order, OrderTransition
+from storefront.points import SHIPPING_STATUSES  # the OpenAPI enum
 
 SECRET = "whsec_sandbox_demo"
 TOTAL = Decimal("104.00")  # make_order's default: one Sukkari Dates Box (79.00) + 25.00 shipping
-SHIPPING_STATUSES = (
-    "new",
-    "license_in_progress",
-    "ready_shipping",
-    "delivery_is_in_progress",
-    "delivered",
-    "cancelled",
-)
 INF = float("inf")
 
 
