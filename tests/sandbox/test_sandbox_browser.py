@@ -50,6 +50,7 @@ def test_the_control_page_has_no_sideways_scroll(served, browser, width):
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.get_by_test_id("chaos-delay").fill("5s")
     page.get_by_test_id("chaos-save").click()
+    page.wait_for_load_state("load")  # measured with its stylesheet applied, not while it loads
     assert (
         page.get_by_test_id("error-webhook_delay_seconds").inner_text() == "The webhook delay seconds must be a number."
     )
