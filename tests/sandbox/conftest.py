@@ -37,6 +37,21 @@ CHECKOUT = f"/api/v1/orders/checkout/{PK}"
 
 # --- The contract -----------------------------------------------------------------------------
 
+# The webhook `order` fields every delivery carries (points-api-reference.md §5.4).
+DOCUMENTED_ORDER_FIELDS = {
+    "id",
+    "reference_number",
+    "order_number",
+    "type",
+    "total_price",
+    "total_points",
+    "payment_status",
+    "order_status",
+    "metadata",
+    "created_at",
+    "updated_at",
+}
+
 
 def _to_json_schema(node):
     """OpenAPI 3.0 schema -> JSON Schema: `nullable: true` becomes a null alternative."""

@@ -10,21 +10,7 @@ import requests
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
-from .conftest import CHECKOUT, PK, SK
-
-DOCUMENTED_ORDER_FIELDS = {
-    "id",
-    "reference_number",
-    "order_number",
-    "type",
-    "total_price",
-    "total_points",
-    "payment_status",
-    "order_status",
-    "metadata",
-    "created_at",
-    "updated_at",
-}
+from .conftest import CHECKOUT, DOCUMENTED_ORDER_FIELDS, PK, SK
 
 
 def start_checkout(client, **fields):
