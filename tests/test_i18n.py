@@ -103,6 +103,87 @@ def test_arabic_plurals_follow_the_six_arabic_forms(app):
     }
 
 
+def render_in(app, lang: str, source: str, **values) -> str:
+    from flask import render_template_string
+
+    with app.test_request_context(headers={"Cookie": f"lang={lang}"}):
+        return render_template_string(source, **values)
+
+
+def arabic_for(msgid: str) -> str:
+    return po_catalogue()[msgid].string
+
+
+def test_templates_say_each_request_in_its_own_language(app):
+    # One process, the languages in turn: what a template says is never the previous request's.
+    said = [
+        render_in(app, lang, "{{ _('Your cart') }}|{{ _('Proceed to checkout') }}") for lang in "en ar en ar".split()
+    ]
+    english = "Your cart|Proceed to checkout"
+    arabic = f"{arabic_for('Your cart')}|{arabic_for('Proceed to checkout')}"
+    assert said == [english, arabic, english, arabic]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_template_writes_a_double_percent_as_one_percent_sign(app, lang):
+    # In a {% trans %} block one % is the msgid's %%, as Jinja's i18n extension writes it.
+    said = render_in(
+        app,
+        lang,
+        "{{ _('of which VAT (15%%)') }}|{% trans %}All prices are in Saudi riyals and include 15% VAT.{% endtrans %}",
+    )
+    assert "%%" not in said and said.count("%") + said.count("٪") == 2
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_what_a_template_puts_into_a_sentence_is_escaped_and_the_sentence_is_not(app, lang):
+    said = render_in(
+        app,
+        lang,
+        "{% trans %}Remove {{ name }}{% endtrans %}|{{ _('%(amount)s SAR', amount=name) }}",
+        name="<b>Dates</b>",
+    )
+    assert "<b>" not in said and said.count("&lt;b&gt;Dates&lt;/b&gt;") == 2
+    footer = render_in(app, lang, "{% trans %}<strong>This is a demo shop.</strong>{% endtrans %}")
+    assert "<strong>" in footer  # the translator's own markup stays markup
+
+
+def test_a_template_counts_in_the_six_arabic_forms(app):
+    template = "{{ ngettext('Cart, %(num)d item', 'Cart, %(num)d items', n) }}"
+    said = {n: render_in(app, "ar", template, n=n) for n in (0, 1, 2, 3, 11, 100)}
+    assert said == {
+        0: "السلة، لا منتجات",
+        1: "السلة، منتج واحد",
+        2: "السلة، منتجان",
+        3: "السلة، 3 منتجات",
+        11: "السلة، 11 منتجًا",
+        100: "السلة، 100 منتج",
+    }
+    assert render_in(app, "en", template, n=1) == "Cart, 1 item"
+
+
+def test_a_template_rendered_under_force_locale_speaks_that_language(app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        with force_locale("ar"):
+            inside = render_template_string("{{ _('Your cart') }}")
+        after = render_template_string("{{ _('Your cart') }}")
+    assert (inside, after) == (arabic_for("Your cart"), "Your cart")
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_money_is_written_in_the_language_of_each_request(app, lang):
+    from storefront.i18n import sar
+
+    other = "ar" if lang == "en" else "en"
+    for language in (lang, other, lang):  # amounts are kept once formatted: never in the wrong language
+        with app.test_request_context(headers={"Cookie": f"lang={language}"}):
+            shown = text(str(sar(Decimal("79"))))
+        assert shown == ("79.00 SAR" if language == "en" else "79.00 ريال سعودي")
+
+
 # --- Choosing the language ----------------------------------------------------------------------
 
 
