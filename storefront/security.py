@@ -17,6 +17,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -69,7 +70,12 @@ def content_security_policy() -> str:
     """Only this site's own files run, style or load; nothing frames the shop; forms post here,
     and the 303 after Pay may go on to Points' hosted checkout (Chromium checks form-action on
     the redirects that follow a form submission)."""
-    form_action = " ".join(dict.fromkeys(["'self'", *points_checkout_origins()]))
+    return _policy(tuple(points_checkout_origins()))
+
+
+@lru_cache(maxsize=64)  # one policy per set of origins: the same on every response
+def _policy(checkout_origins: tuple[str, ...]) -> str:
+    form_action = " ".join(dict.fromkeys(["'self'", *checkout_origins]))
     return "; ".join(
         [
             "default-src 'self'",
@@ -131,9 +137,12 @@ def external_url_for(endpoint: str, **values) -> str:
 
 def refuse_nul_bytes():
     """No field, path or parameter of this shop takes a NUL byte; PostgreSQL cannot store one."""
-    suspects = [request.path, *_words(request.args)]
-    if request.mimetype in FORM_TYPES:
-        suspects += _words(request.form)
+    suspects = [request.path]
+    if request.query_string:
+        suspects += _words(request.args)
+    if request.content_length or request.headers.get("Transfer-Encoding"):  # a body to read
+        if request.mimetype in FORM_TYPES:
+            suspects += _words(request.form)
     if any("\x00" in text for text in suspects):
         raise BadRequest(gettext("The request contains a NUL character, which nothing in this shop accepts."))
 
