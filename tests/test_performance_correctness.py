@@ -19,7 +19,7 @@ from page_text import text
 from storefront import create_app, shopper
 from storefront.browser_cache import ONE_YEAR
 from storefront.extensions import db
-from storefront.models import CartLine, CatalogueVersion, Product
+from storefront.models import CartLine, CatalogueVersion, Order, Product
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -163,7 +163,14 @@ def test_a_catalogue_that_fits_one_page_has_no_pager(client):
 @pytest.mark.parametrize("how", ["orm", "update", "sql"])
 def test_a_price_changed_in_the_database_shows_on_every_page_at_once(app, client, how):
     client.post("/products/sukkari-dates", data={"quantity": 1})
-    pages = ["/", "/?category=Dates+%26+Sweets", "/products/sukkari-dates", "/products/ajwa-dates", "/cart"]
+    pages = [
+        "/",
+        "/?category=Dates+%26+Sweets",
+        "/products/sukkari-dates",
+        "/products/ajwa-dates",
+        "/cart",
+        "/checkout",
+    ]
     for url in pages:
         assert "79.00 SAR" in text(html(client, url)), url  # kept now: the sukkari box at its old price
     set_price(app, "sukkari-dates", "81.25", how)
@@ -270,6 +277,75 @@ def test_a_flash_message_shows_once_and_only_to_its_shopper(app):
     assert "Added 2 × Taif Rose Water" not in html(omar, "/")
     assert "Added 2 × Taif Rose Water" in html(sara, "/")
     assert "Added 2 × Taif Rose Water" not in html(sara, "/")
+
+
+def test_the_cart_and_checkout_follow_every_change_to_the_cart(app, client):
+    def totals_shown() -> list[str]:
+        shown = []
+        for url in ("/cart", "/checkout"):
+            html(client, url)  # a flash message shows once, on a page rendered for it; then kept
+            shown.append(re.search(r"Total incl\. VAT ?([\d,.]+) SAR", text(html(client, url))).group(1))
+        return shown
+
+    client.post("/products/sukkari-dates", data={"quantity": 1})
+    assert totals_shown() == ["104.00", "104.00"]  # 79.00 + 25.00 shipping
+    client.post("/products/ajwa-dates", data={"quantity": 2})
+    assert totals_shown() == ["319.00", "319.00"]  # 79.00 + 2 × 120.00, ships free
+    with app.app_context():  # the same products and item count, the quantities swapped elsewhere
+        for slug, quantity in [("sukkari-dates", 2), ("ajwa-dates", 1)]:
+            db.session.execute(
+                sa.update(CartLine).where(CartLine.product_id == product_id(app, slug)).values(quantity=quantity)
+            )
+        db.session.commit()
+    assert totals_shown() == ["303.00", "303.00"]  # 2 × 79.00 + 120.00 + 25.00 shipping
+    client.post(f"/cart/lines/{product_id(app, 'ajwa-dates')}", data={"quantity": 3})
+    assert totals_shown() == ["518.00", "518.00"]
+    for slug in ("sukkari-dates", "ajwa-dates"):
+        client.post(f"/cart/lines/{product_id(app, slug)}/remove")
+    assert "Your cart is empty." in html(client, "/cart")
+    assert client.get("/checkout").status_code == 302  # nothing to pay for: back to the cart
+
+
+def test_shoppers_with_the_same_cart_each_see_only_their_own_details_at_checkout(app, client, make_order):
+    omar = app.test_client()
+    noura_failed = make_order("cancelled", lines=(("ajwa-dates", 2),), status_reason="checkout abandoned")
+    with app.app_context():
+        order = db.session.get(Order, noura_failed.id)
+        order.customer_name, order.phone, order.city = "Noura Al-Harbi", "551234567", "Dammam"
+        db.session.commit()
+    omar.post("/products/ajwa-dates", data={"quantity": 2})
+    omar_pages = [html(omar, "/checkout"), html(omar, "/checkout")]  # kept for this cart before Noura comes
+    client.get("/")
+    assert client.post(f"/checkout/retry/{noura_failed.token}").status_code == 302  # her cart: the same line
+    for _ in range(2):  # with the retry's message, then without
+        noura_page = html(client, "/checkout")
+        assert re.search(r'name="name"[^>]*value="Noura Al-Harbi"', noura_page)
+        assert re.search(r'name="city"[^>]*value="Dammam"', noura_page)
+    omar_pages.append(html(omar, "/checkout"))
+    for page in omar_pages:
+        assert "Noura" not in page and "Dammam" not in page and "551234567" not in page
+        assert re.search(r'name="name" type="text" value=""', page)  # an empty field
+        assert "240.00" in text(page)  # 2 × 120.00, the same cart as Noura's
+
+
+def test_each_shopper_gets_their_own_csrf_token_on_a_kept_cart_page(csrf_app):
+    sara, omar = csrf_app.test_client(), csrf_app.test_client()
+    for shopper_ in (sara, omar):
+        token = CSRF_RE.search(html(shopper_, "/products/ajwa-dates")).group(1)
+        shopper_.post("/products/ajwa-dates", data={"quantity": 1, "csrf_token": token})
+    sara_tokens = set(CSRF_RE.findall(html(sara, "/cart")))
+    omar_tokens = set(CSRF_RE.findall(html(omar, "/cart")))
+    assert len(sara_tokens) == len(omar_tokens) == 1 and sara_tokens != omar_tokens
+    ajwa = product_id(csrf_app, "ajwa-dates")
+    (sara_token,) = sara_tokens
+    assert omar.post(f"/cart/lines/{ajwa}", data={"quantity": 4, "csrf_token": sara_token}).status_code == 400
+    assert sara.post(f"/cart/lines/{ajwa}", data={"quantity": 4, "csrf_token": sara_token}).status_code == 302
+    assert header_count(html(sara, "/cart")) == 4 and header_count(html(omar, "/cart")) == 1
+
+
+def product_id(app, slug: str) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(Product.id).where(Product.slug == slug))
 
 
 @pytest.fixture

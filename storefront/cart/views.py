@@ -1,6 +1,7 @@
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 
+from .. import page_cache
 from ..catalogue import name_in
 from ..i18n import current_language
 from . import bp, current_cart, current_lines, service
@@ -9,10 +10,14 @@ from .forms import LineQuantityForm, RemoveLineForm
 
 @bp.get("/cart")
 def show():
-    totals = service.totals_of(current_lines())
+    lines = current_lines()
+    return page_cache.render_kept_page(("cart", page_cache.cart_key(lines)), "cart/cart.html", lambda: cart_page(lines))
+
+
+def cart_page(lines) -> dict:
+    totals = service.totals_of(lines)
     free_from = current_app.config["FREE_SHIPPING_FROM"]
-    return render_template(
-        "cart/cart.html",
+    return dict(
         totals=totals,
         free_shipping_from=free_from,
         missing_for_free_shipping=max(free_from - totals.subtotal, 0),

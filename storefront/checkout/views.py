@@ -13,7 +13,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import orders, security
+from .. import orders, page_cache, security
 from ..cart import current_cart, current_lines
 from ..cart import service as cart_service
 from ..extensions import db
@@ -42,15 +42,20 @@ FRIENDLY_ERRORS = {
 
 @bp.get("/checkout")
 def show():
-    priced = cart_service.totals_of(current_lines())
-    if priced.is_empty:
+    lines = current_lines()
+    if not lines:
         flash(_("Your cart is empty: add something first."), "info")
         return redirect(url_for("cart.show"))
-    # Only shown, never validated here, and the template writes the CSRF token itself: a form
-    # without its own CSRF field is half the cost.
-    return render_template(
-        "checkout/checkout.html", form=CheckoutForm(meta={"csrf": False}, data=_details_to_try_again()), totals=priced
-    )
+    details = _details_to_try_again()
+
+    def page() -> dict:
+        # Only shown, never validated here, and the template writes the CSRF token itself: a form
+        # without its own CSRF field is half the cost.
+        return dict(form=CheckoutForm(meta={"csrf": False}, data=details), totals=cart_service.totals_of(lines))
+
+    if details:  # the shopper's own name and address: never kept for anyone else
+        return render_template("checkout/checkout.html", **page())
+    return page_cache.render_kept_page(("checkout", page_cache.cart_key(lines)), "checkout/checkout.html", page)
 
 
 @bp.post("/checkout")

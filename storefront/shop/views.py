@@ -2,6 +2,7 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 
+from .. import page_cache
 from ..cart import current_cart
 from ..cart import service as cart_service
 from ..catalogue import name_in
@@ -11,7 +12,6 @@ from ..models import Product
 from . import bp
 from .formatting import current_catalogue
 from .forms import AddToCartForm
-from .page_cache import render_shop_page
 
 
 @bp.get("/", endpoint="catalogue")
@@ -20,8 +20,10 @@ def catalogue_page():
     page = current_catalogue().page(request.args.get("page", 1, type=int), category)
     if page is None:
         abort(404)
-    return render_shop_page(
-        ("catalogue", category, page.number), "shop/catalogue.html", page=page, current_category=category
+    return page_cache.render_kept_page(
+        ("catalogue", category, page.number),
+        "shop/catalogue.html",
+        lambda: dict(page=page, current_category=category),
     )
 
 
@@ -30,7 +32,7 @@ def product(slug):
     product = current_catalogue().product(slug)
     if product is None:
         abort(404)
-    return render_shop_page(("product", slug), "shop/product.html", **product_page(product))
+    return page_cache.render_kept_page(("product", slug), "shop/product.html", lambda: product_page(product))
 
 
 @bp.post("/products/<slug>")
