@@ -58,7 +58,7 @@ def set_cache_headers(response):
             response.cache_control.max_age = ONE_YEAR
             response.cache_control.immutable = True
     elif response.mimetype == "text/html" and "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = "private, no-cache"
+        response.headers.add("Cache-Control", "private, no-cache")
         # A page carrying a CSRF token made for this response is never the same twice: no ETag.
         if (
             request.method == "GET"
@@ -67,11 +67,11 @@ def set_cache_headers(response):
             and "csrf_token" not in g
             and "ETag" not in response.headers
         ):
-            response.set_etag(page_etag(response.get_data(as_text=True)))
+            response.set_etag(page_etag(response.get_data()))
         if "If-None-Match" in request.headers:
             response.make_conditional(request)  # the same page as last time: 304, no body
     return response
 
 
-def page_etag(html: str) -> str:
-    return hashlib.blake2b(html.encode(), digest_size=16).hexdigest()
+def page_etag(body: bytes) -> str:
+    return hashlib.blake2b(body, digest_size=16).hexdigest()

@@ -27,6 +27,7 @@ from .shop.formatting import current_catalogue
 
 # Stands for the CSRF token in a kept page. Random per process, so no product text can match it.
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
+CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 MAX_PAGES = 2048  # pages × categories × carts × cart counts; past that, start again (no LRU bookkeeping)
 
 
@@ -43,12 +44,13 @@ def render_kept_page(page_key: tuple, template: str, values: Callable[[], dict])
     if kept is None:
         if len(pages) >= MAX_PAGES:
             pages.clear()
-        html = render_template(template, **values(), csrf_token=lambda: CSRF_PLACEHOLDER)
+        # Kept as the bytes sent: encoding a page cost as much as the rest of serving it.
+        html = render_template(template, **values(), csrf_token=lambda: CSRF_PLACEHOLDER).encode()
         # A page with a form gets a new CSRF token each time: no ETag, it is never the same twice.
-        kept = pages[key] = (html, None if CSRF_PLACEHOLDER in html else page_etag(html))
+        kept = pages[key] = (html, None if CSRF_PLACEHOLDER_BYTES in html else page_etag(html))
     html, etag = kept
     if etag is None:
-        return current_app.make_response(html.replace(CSRF_PLACEHOLDER, generate_csrf()))
+        return current_app.make_response(html.replace(CSRF_PLACEHOLDER_BYTES, generate_csrf().encode()))
     response = current_app.make_response(html)
     response.set_etag(etag)
     return response
