@@ -19,6 +19,8 @@ from flask import Blueprint, current_app, has_request_context, redirect, request
 from flask_babel import Babel, force_locale, get_locale, get_timezone, get_translations, gettext
 from jinja2 import pass_context
 from markupsafe import Markup, escape
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from .money import to_cents, vat_share
 
@@ -103,9 +105,16 @@ def select_language() -> Locale | str:
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen not in LANGUAGES:
-        chosen = request.accept_languages.best_match(LANGUAGES) or current_app.config["BABEL_DEFAULT_LOCALE"]
+        chosen = (
+            _best_language(request.headers.get("Accept-Language", "")) or current_app.config["BABEL_DEFAULT_LOCALE"]
+        )
     # Parsed once per process: Flask-Babel would parse the code again on every request.
     return LOCALES.get(chosen) or chosen
+
+
+@lru_cache(maxsize=1024)  # browsers send a handful of different headers, again and again
+def _best_language(accept_language: str) -> str | None:
+    return parse_accept_header(accept_language, LanguageAccept).best_match(LANGUAGES)
 
 
 def current_language() -> str:
@@ -171,7 +180,10 @@ def _vary_on_language(response):
     if response.mimetype == "text/html":
         # What werkzeug's ``response.vary.add`` does, without parsing the header twice.
         vary = response.headers.get("Vary")
-        response.headers["Vary"] = f"{vary}, {PAGE_VARY}" if vary else PAGE_VARY
+        if vary:
+            response.headers["Vary"] = f"{vary}, {PAGE_VARY}"
+        else:
+            response.headers.add("Vary", PAGE_VARY)
     return response
 
 

@@ -54,15 +54,19 @@ def install(app: Flask) -> None:
 
 
 def add_security_headers(response):
-    headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy()
-    headers["X-Frame-Options"] = "DENY"  # frame-ancestors' twin, for browsers that predate it
-    headers["X-Content-Type-Options"] = "nosniff"
-    # Same-site requests keep the full Referer (Flask-WTF's HTTPS CSRF check reads it); other
-    # sites get only the origin, never a path with an order token in it.
-    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    # Added, not set: no view of the shop sends these itself, and ``add`` is a third of the cost.
+    response.headers.extend(
+        [
+            ("Content-Security-Policy", content_security_policy()),
+            ("X-Frame-Options", "DENY"),  # frame-ancestors' twin, for browsers that predate it
+            ("X-Content-Type-Options", "nosniff"),
+            # Same-site requests keep the full Referer (Flask-WTF's HTTPS CSRF check reads it); other
+            # sites get only the origin, never a path with an order token in it.
+            ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ]
+    )
     if current_app.config["PRODUCTION"]:
-        headers["Strict-Transport-Security"] = HSTS
+        response.headers.add("Strict-Transport-Security", HSTS)
     return response
 
 
@@ -140,9 +144,8 @@ def refuse_nul_bytes():
     suspects = [request.path]
     if request.query_string:
         suspects += _words(request.args)
-    if request.content_length or request.headers.get("Transfer-Encoding"):  # a body to read
-        if request.mimetype in FORM_TYPES:
-            suspects += _words(request.form)
+    if request.method not in ("GET", "HEAD") and request.mimetype in FORM_TYPES:
+        suspects += _words(request.form)
     if any("\x00" in text for text in suspects):
         raise BadRequest(gettext("The request contains a NUL character, which nothing in this shop accepts."))
 
