@@ -9,6 +9,7 @@ catalogue, a page makes the same number of queries.
 import hashlib
 import re
 import shutil
+import time
 from decimal import Decimal
 
 import pytest
@@ -399,6 +400,51 @@ def test_the_session_cookie_is_sent_only_when_the_session_changes(client):
     html(client, "/cart")  # shows (and so removes) the "Added" message: the session changed
     for url in ["/", "/products/ajwa-dates", "/cart"]:
         assert "Set-Cookie" not in client.get(url).headers, url
+
+
+# --- The session cookie, checked once per process -------------------------------------------------
+
+
+def a_shopper_with_a_remembered_cookie(app) -> tuple:
+    shopper_ = app.test_client()
+    shopper_.post("/products/ajwa-dates", data={"quantity": 3})
+    html(shopper_, "/cart")  # shows the "Added" message: a session of plain values from here on
+    for _ in range(2):  # checked, then answered from memory
+        assert header_count(html(shopper_, "/")) == 3
+    return shopper_, shopper_.get_cookie("session").value
+
+
+def test_a_remembered_session_still_ends_after_its_lifetime(app, monkeypatch):
+    shopper_, _ = a_shopper_with_a_remembered_cookie(app)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 29 * 86400)
+    assert header_count(html(shopper_, "/")) == 3
+    monkeypatch.setattr(time, "time", lambda: now + 31 * 86400)  # PERMANENT_SESSION_LIFETIME: 30 days
+    assert header_count(html(shopper_, "/")) == 0
+    monkeypatch.setattr(time, "time", lambda: now - 3600)  # signed in the future: refused, as Flask does
+    assert header_count(html(shopper_, "/")) == 0
+
+
+def test_a_changed_cookie_is_refused_though_the_genuine_one_was_remembered(app):
+    _, cookie = a_shopper_with_a_remembered_cookie(app)
+    payload, timestamp, signature = cookie.rsplit(".", 2)
+    for forged in (
+        f"{payload}.{timestamp}.{signature[:-1]}{'A' if signature[-1] != 'A' else 'B'}",
+        f"{payload}x.{timestamp}.{signature}",
+        f"{payload}.{timestamp[:-1]}{'A' if timestamp[-1] != 'A' else 'B'}.{signature}",
+    ):
+        stranger = app.test_client()
+        stranger.set_cookie("session", forged)
+        assert header_count(html(stranger, "/")) == 0, forged
+
+
+def test_a_new_secret_key_refuses_remembered_cookies_unless_the_old_key_is_a_fallback(app):
+    shopper_, _ = a_shopper_with_a_remembered_cookie(app)
+    old_key = app.secret_key
+    app.secret_key = app.config["SECRET_KEY"] = "a-new-key-" + "0" * 32
+    assert header_count(html(shopper_, "/")) == 0
+    app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    assert header_count(html(shopper_, "/")) == 3
 
 
 def static_urls(page: str) -> list[str]:
