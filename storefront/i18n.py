@@ -103,7 +103,8 @@ def select_language() -> Locale | str:
     """The shopper's choice if they made one, else the best of Accept-Language, else the default."""
     if not has_request_context():  # a CLI command, a domain function called from a test
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    chosen = request.cookies.get(LANG_COOKIE)
+    cookies = request.cookies  # ``in`` first: a miss in ``.get`` raises and catches a werkzeug HTTPException
+    chosen = cookies[LANG_COOKIE] if LANG_COOKIE in cookies else None
     if chosen not in LANGUAGES:
         chosen = (
             _best_language(request.headers.get("Accept-Language", "")) or current_app.config["BABEL_DEFAULT_LOCALE"]

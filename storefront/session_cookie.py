@@ -10,6 +10,7 @@ in place, so it is read afresh. The cookie itself is unchanged, and it is writte
 session changes (``SESSION_REFRESH_EACH_REQUEST`` is off in config.py).
 """
 
+import hashlib
 import time
 
 from flask.sessions import SecureCookieSessionInterface
@@ -20,6 +21,8 @@ PLAIN = (str, int, float, bool, type(None))
 
 
 class SessionInterface(SecureCookieSessionInterface):
+    digest_method = staticmethod(hashlib.sha1)  # Flask's own digest, by OpenSSL's constructor: C HMAC
+
     def get_signing_serializer(self, app):
         if not app.secret_key:
             return None
@@ -37,7 +40,7 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 class CheckedOnceSerializer(URLSafeTimedSerializer):
-    """``loads`` remembers the values of the cookies whose signature it checked."""
+    """Flask's cookie serializer, whose ``loads`` remembers the cookies whose signature it checked."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import g
+from flask import g, session
 
 from . import catalogue
 from .cart.service import PricedLine, lines_of_cart
 from .models import Cart, CartLine, CatalogueVersion
 from .transactions import read_on_driver
+
+CART_SESSION_KEY = "cart_token"  # the shopper's session: the token of their cart
 
 # From the one-row catalogue_version table, so there is a row (with the version) even for an
 # empty cart or no cart at all.
@@ -40,11 +42,12 @@ class Shopper:
         return sum(line.quantity for line in self.lines)
 
 
-def current(cart_token: Optional[str]) -> Shopper:
-    """This request's shopper (whose session holds ``cart_token``), read once per request."""
-    if "shopper" not in g:
-        g.shopper = _read(cart_token)
-    return g.shopper
+def current() -> Shopper:
+    """This request's shopper (whose session holds their cart's token), read once per request."""
+    found = g.get("shopper")
+    if found is None:
+        found = g.shopper = _read(session.get(CART_SESSION_KEY))
+    return found
 
 
 def _read(cart_token: Optional[str]) -> Shopper:

@@ -8,18 +8,16 @@ from . import service
 
 bp = Blueprint("cart", __name__)
 
-CART_SESSION_KEY = "cart_token"
-
 
 def current_cart(create: bool = False) -> Cart | None:
     """The shopper's cart, found by the token in the (permanent, signed) session cookie."""
     if "cart" not in g:
-        g.cart = service.load_cart(session.get(CART_SESSION_KEY))
+        g.cart = service.load_cart(session.get(shopper.CART_SESSION_KEY))
     if g.cart is None and create:
         g.cart = Cart()
         db.session.add(g.cart)
         db.session.commit()
-        session[CART_SESSION_KEY] = g.cart.token
+        session[shopper.CART_SESSION_KEY] = g.cart.token
         session.permanent = True  # survives a browser restart
     return g.cart
 
@@ -27,14 +25,14 @@ def current_cart(create: bool = False) -> Cart | None:
 def current_lines() -> tuple[service.PricedLine, ...]:
     """The shopper's cart lines at today's prices, to show them: read with the catalogue version,
     in the one query every page makes (shopper.py)."""
-    return shopper.current(session.get(CART_SESSION_KEY)).lines
+    return shopper.current().lines
 
 
 def current_item_count() -> int:
     """How many items the shopper's cart holds, for the header."""
     if "cart" in g:  # a view loaded (and maybe changed) the cart itself
         return sum(line.quantity for line in g.cart.lines) if g.cart else 0
-    return shopper.current(session.get(CART_SESSION_KEY)).item_count
+    return shopper.current().item_count
 
 
 @bp.app_context_processor

@@ -4,13 +4,12 @@ products in the shopper's language.
 Money, times and the language switch are ``storefront/i18n.py``'s, for the shop and the admin alike.
 """
 
-from flask import current_app, get_template_attribute, request, session
+from flask import current_app, get_template_attribute, request
 from flask_babel import gettext
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import catalogue, shopper
-from ..cart import CART_SESSION_KEY
 from ..config import DEMO_SANDBOX_PATH
 from ..i18n import current_language
 from . import bp
@@ -35,7 +34,7 @@ def product_description(product) -> str:
 
 def current_catalogue() -> catalogue.Snapshot:
     """The catalogue as this request sees it, at the version read once per request (shopper.py)."""
-    return shopper.current(session.get(CART_SESSION_KEY)).catalogue
+    return shopper.current().catalogue
 
 
 @bp.app_template_global()
