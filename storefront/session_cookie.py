@@ -23,6 +23,13 @@ PLAIN = (str, int, float, bool, type(None))
 class SessionInterface(SecureCookieSessionInterface):
     digest_method = staticmethod(hashlib.sha1)  # Flask's own digest, by OpenSSL's constructor: C HMAC
 
+    def open_session(self, app, request):
+        if app.secret_key and self.get_cookie_name(app) not in request.cookies:
+            # A first visit. Flask would look the cookie up with ``.get``, whose miss raises and
+            # catches a werkzeug HTTPException: a tenth of a kept page.
+            return self.session_class()
+        return super().open_session(app, request)
+
     def get_signing_serializer(self, app):
         if not app.secret_key:
             return None

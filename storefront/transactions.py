@@ -83,11 +83,12 @@ def read_on_driver(statement, **params) -> list[tuple]:
     the query itself. Values go to the driver and come back as the driver gives them (no type
     conversion), so keep it to integer and string columns and parameters.
     """
-    compiled = _compiled(statement, db.engine.dialect)
+    engine = db.engine
+    compiled = _compiled(statement, engine.dialect)
     values = compiled.construct_params(params)
     if compiled.positional:
         values = tuple(values[name] for name in compiled.positiontup)
-    connection = db.engine.raw_connection()
+    connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
         cursor.execute(compiled.string, values)
