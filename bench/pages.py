@@ -61,17 +61,20 @@ class Page:
     shop: str  # "demo" (the 16 demo products) or "big" (the 1,000-product fixture)
     path: str
     budget: float  # at least this ratio to bare hello
-    with_cart: bool = False
+    # Whose requests: None, a first visit (no cookie); "browsing", a shopper whose session began
+    # on an earlier page (their add-to-cart CSRF token), cart empty; "with a cart", one with CART.
+    shopper: str | None = None
 
 
 PAGES = [
     Page("Catalogue", "demo", "/", 0.5),
-    Page("Catalogue, shopper with a cart", "demo", "/", 0.5, with_cart=True),
+    Page("Catalogue, shopper with a cart", "demo", "/", 0.5, shopper="with a cart"),
     Page(f"Catalogue, {BIG_CATALOGUE:,} products, page 1", "big", "/", 0.5),
     Page(f"Catalogue, {BIG_CATALOGUE:,} products, page 21", "big", "/?page=21", 0.5),
-    Page("Product page", "demo", f"/products/{PRODUCT}", 0.5),
-    Page("Cart (2 lines)", "demo", "/cart", 0.35, with_cart=True),
-    Page("Checkout form", "demo", "/checkout", 0.35, with_cart=True),
+    Page("Product page, first visit (starts the session)", "demo", f"/products/{PRODUCT}", 0.5),
+    Page("Product page, shopper browsing", "demo", f"/products/{PRODUCT}", 0.5, shopper="browsing"),
+    Page("Cart (2 lines)", "demo", "/cart", 0.35, shopper="with a cart"),
+    Page("Checkout form", "demo", "/checkout", 0.35, shopper="with a cart"),
 ]
 WEIGHT_BUDGET = {"first load": 200_000, "reload": 20_000}
 WEBHOOK_BUDGET_MS = 5.0
@@ -99,10 +102,10 @@ def main() -> int:
             serve(folder, "big", ["wsgi:app"], env=shop_env(databases["big"])) as big,
         ):
             shops = {"demo": demo, "big": big}
-            cookie = shopper_with_a_cart(demo.url)
+            cookies = {None: None, "browsing": shopper_browsing(demo.url), "with a cart": shopper_with_a_cart(demo.url)}
             for page in [p for p in PAGES if not args.only or args.only.lower() in p.label.lower()]:
                 hello_load, page_load, ratio = side_by_side(
-                    hello, shops[page.shop], page.path, args.seconds, cookie=cookie if page.with_cart else None
+                    hello, shops[page.shop], page.path, args.seconds, cookie=cookies[page.shopper]
                 )
                 ok &= ratio >= page.budget
                 rows.append(
@@ -276,6 +279,14 @@ def free_port() -> int:
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def shopper_browsing(shop: str) -> str:
+    """The Cookie header of a shopper who opened a product page (their session holds the CSRF
+    token of its add-to-cart form) and added nothing."""
+    session = requests.Session()
+    session.get(f"{shop}/products/{CART[-1][0]}").raise_for_status()
+    return "; ".join(f"{name}={value}" for name, value in session.cookies.items())
 
 
 def shopper_with_a_cart(shop: str) -> str:
