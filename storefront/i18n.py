@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from babel import Locale
 from babel.dates import format_skeleton, get_datetime_format
 from babel.numbers import format_decimal
-from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
+from flask import Blueprint, current_app, g, has_request_context, redirect, request, url_for
 from flask_babel import Babel, force_locale, get_locale, get_timezone, get_translations, gettext
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -149,7 +149,11 @@ def switch_language(code):
 
 
 def _here() -> str:
-    """Where the switch comes back to: this page, or (after a form post) the page the form is on."""
+    """Where the switch comes back to: this page, or (after a form post) the page the form is on.
+    A page kept for every shopper names itself by what it shows (``g.here``, page_cache.py), never
+    by the query string of the request that first rendered it."""
+    if "here" in g:
+        return g.here
     if request.method == "GET":
         return request.full_path.rstrip("?")
     return request.path

@@ -17,7 +17,7 @@ without this, and the CSRF token of the page's forms is written into each respon
 import secrets
 from collections.abc import Callable
 
-from flask import Response, current_app, render_template, request, session
+from flask import Response, current_app, g, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 
 from .browser_cache import page_etag
@@ -31,12 +31,18 @@ CSRF_PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 MAX_PAGES = 2048  # pages × categories × carts × cart counts; past that, start again (no LRU bookkeeping)
 
 
-def render_kept_page(page_key: tuple, template: str, values: Callable[[], dict]) -> Response:
+def render_kept_page(
+    page_key: tuple, template: str, values: Callable[[], dict], here: Callable[[], str] | None = None
+) -> Response:
     """``render_template(template, **values())``, reused while ``page_key`` (what the view shows:
     e.g. the category and page number, or the cart's lines), the catalogue version and the cart
-    count are the same. ``values`` is called only when the page is rendered."""
+    count are the same. ``values`` is called only when the page is rendered. ``here``: the page's
+    own address, for its language switch (by default the path, without the query string: a
+    shopper's ``?utm_source=...`` must not be kept for the next shopper)."""
+    g.here = here or request.path
     version = current_catalogue().version
     if version is None or session.get("_flashes") or current_app.jinja_env.auto_reload:
+        g.here = here() if here else request.path
         return current_app.make_response(render_template(template, **values()))
     pages = current_app.extensions.setdefault("kept_pages", {})
     key = (page_key, version, current_item_count(), request.script_root, current_language())
@@ -44,6 +50,7 @@ def render_kept_page(page_key: tuple, template: str, values: Callable[[], dict])
     if kept is None:
         if len(pages) >= MAX_PAGES:
             pages.clear()
+        g.here = here() if here else request.path
         # Kept as the bytes sent: encoding a page cost as much as the rest of serving it.
         html = render_template(template, **values(), csrf_token=lambda: CSRF_PLACEHOLDER).encode()
         # A page with a form gets a new CSRF token each time: no ETag, it is never the same twice.

@@ -226,10 +226,21 @@ def test_the_switch_remembers_the_choice_over_the_browsers_language(client):
 
 
 def test_every_page_links_to_itself_in_the_other_language(client):
-    page = client.get("/products/ajwa-dates?ref=1", headers={"Accept-Language": "ar"}).get_data(as_text=True)
-    assert 'href="/language/en?next=/products/ajwa-dates?ref%3D1" lang="en" hreflang="en"' in page
+    page = client.get("/products/ajwa-dates", headers={"Accept-Language": "ar"}).get_data(as_text=True)
+    assert 'href="/language/en?next=/products/ajwa-dates" lang="en" hreflang="en"' in page
     page = client.get("/cart").get_data(as_text=True)
     assert 'href="/language/ar?next=/cart"' in page and ">العربية</a>" in page
+    page = client.get("/?page=1&category=Coffee").get_data(as_text=True)
+    assert 'href="/language/ar?next=/?category%3DCoffee"' in page  # the same page: its category
+
+
+def test_a_kept_page_never_links_to_the_query_string_of_whoever_opened_it_first(app, client):
+    sara, omar = app.test_client(), app.test_client()
+    for url in ["/?utm_source=sara%40example.com", "/?category=Coffee&ref=sara", "/products/ajwa-dates?ref=sara"]:
+        first = sara.get(url).get_data(as_text=True)
+        assert "sara" not in first.split('class="language-switch"')[1].split("</nav>")[0]
+        later = omar.get(url.split("ref=")[0].split("utm_source=")[0].rstrip("?&")).get_data(as_text=True)
+        assert "sara" not in later, url
 
 
 @pytest.mark.parametrize(

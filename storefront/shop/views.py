@@ -24,6 +24,7 @@ def catalogue_page():
         ("catalogue", category, page.number),
         "shop/catalogue.html",
         lambda: dict(page=page, current_category=category),
+        here=lambda: url_for("shop.catalogue", category=category, page=page.number if page.number > 1 else None),
     )
 
 
