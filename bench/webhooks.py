@@ -45,9 +45,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))  # points_webhooks: the documented webhook bodies the tests build
 
 import requests
 import sqlalchemy as sa
+from points_webhooks import order_event, points_order
 
 from storefront import create_app
 from storefront.extensions import db
@@ -129,22 +131,15 @@ def drop_postgres(url: str) -> None:
 
 
 def webhook(event: str, order_number: str, uuid: str, second: int, **extra) -> dict:
+    """An order event in the documented shape (tests/points_webhooks.py), stamped to the second."""
     stamp = f"2026-04-18T10:05:{second:02d}.000000Z"
-    order = {
-        "id": uuid,
-        "reference_number": f"REF-{order_number}",
-        "order_number": order_number,
-        "type": "replacing",
-        "total_price": float(TOTAL),
-        "total_points": 0,
-        "payment_status": "fully_paid",
-        "order_status": event,
-        "metadata": {"source": "web"},
-        "created_at": "2026-04-18T10:00:00.000000Z",
-        "updated_at": stamp,
-        **extra,
-    }
-    return {"event": event, "order": order, "timestamp": stamp}
+    order_status = extra.pop("order_status", event)
+    return order_event(
+        event,
+        points_order(
+            order_number, uuid=uuid, order_status=order_status, total_price=float(TOTAL), updated_at=stamp, **extra
+        ),
+    )
 
 
 def deliveries(orders, *, same_second: bool, seed: int) -> list[bytes]:

@@ -18,11 +18,11 @@ from decimal import Decimal
 import pytest
 import requests
 import sqlalchemy as sa
+from points_webhooks import SECRET, order_event, points_order
 
 from storefront.extensions import db
 from storefront.models import Order, OrderLine, OrderTransition, Product, WebhookReceipt
 
-SECRET = "whsec_sandbox_demo"
 ROUNDS = 20
 TOTAL = Decimal("104.00")  # one Sukkari Dates Box (79.00) + 25.00 shipping
 
@@ -107,23 +107,15 @@ def served_shop(served_app):
 
 
 def webhook(event, order_number, uuid, second, **extra) -> dict:
-    """A Points webhook as reference §5.4/§5.5 shapes it, stamped to the second."""
+    """A Points webhook in the documented shape (points_webhooks), stamped to the second."""
     stamp = f"2026-04-18T10:{5 + second // 60:02d}:{second % 60:02d}.000000Z"
-    order = {
-        "id": uuid,
-        "reference_number": "REF-2026-000777",
-        "order_number": order_number,
-        "type": "replacing",
-        "total_price": float(TOTAL),
-        "total_points": 0,
-        "payment_status": "fully_paid",
-        "order_status": event,
-        "metadata": {"source": "web"},
-        "created_at": "2026-04-18T10:00:00.000000Z",
-        "updated_at": stamp,
-    }
-    order.update(extra)
-    return {"event": event, "order": order, "timestamp": stamp}
+    order_status = extra.pop("order_status", event)
+    return order_event(
+        event,
+        points_order(
+            order_number, uuid=uuid, order_status=order_status, total_price=float(TOTAL), updated_at=stamp, **extra
+        ),
+    )
 
 
 def refund(order_number, uuid, second, left: Decimal, before: Decimal) -> dict:
