@@ -35,6 +35,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from points_webhooks import order_event, points_order
 
 from storefront.extensions import db
 from storefront.models import Order, OrderTransition
@@ -161,23 +162,12 @@ def stamp(second: int) -> str:
 
 def payload(order: Order, uuid: str, event: Event, events: list[Event], second: int) -> dict:
     """The webhook for ``event``: the order resource plus the event's extra fields."""
-    body = {
-        "id": uuid,
-        "reference_number": f"REF-2026-{order.id:06d}",
-        "order_number": order.order_number,
-        "type": "replacing",
-        "total_price": float(TOTAL),
-        "total_points": 0,
-        "payment_status": "fully_paid",
-        "order_status": {"completed": "approved", "shipping_status_updated": "approved"}.get(event.name, event.name),
-        "metadata": {"source": "web"},
-        "created_at": "2026-04-18T10:00:00.000000Z",
-        "updated_at": stamp(second),
-    }
+    status = {"completed": "approved", "shipping_status_updated": "approved"}.get(event.name, event.name)
+    extra: dict = {}
     if event.name == "cancelled":
-        body["reason"] = "checkout expired"
+        extra["reason"] = "checkout expired"
     elif event.name == "shipping_status_updated":
-        body.update(status=event.shipping, status_label=event.shipping.replace("_", " ").capitalize())
+        extra.update(status=event.shipping, status_label=event.shipping.replace("_", " ").capitalize())
     elif event.is_refund:
         # What was left before this refund: the previous refund's left_amount, or the whole total.
         before = min(
@@ -185,17 +175,24 @@ def payload(order: Order, uuid: str, event: Event, events: list[Event], second: 
             default=TOTAL,
         )
         left = event.left if event.left is not None else Decimal("0.00")
-        body.update(
-            order_status="fully_refunded" if event.is_full_refund else "partially_refunded",
-            refund_amount=float(before - left),
-            refund_points=0,
-            reason="One line item returned",
-        )
+        status = "fully_refunded" if event.is_full_refund else "partially_refunded"
+        extra.update(refund_amount=float(before - left), refund_points=0, reason="One line item returned")
         if event.name == "refunded":
-            body.update(left_amount=float(left), left_points=0)
+            extra.update(left_amount=float(left), left_points=0)
         else:
-            body["reason"] = "auto_refund_missing_transaction"
-    return {"event": event.name, "order": body, "timestamp": stamp(second)}
+            extra["reason"] = "auto_refund_missing_transaction"
+    return order_event(
+        event.name,
+        points_order(
+            order.order_number,
+            uuid=uuid,
+            order_status=status,
+            total_price=float(TOTAL),
+            updated_at=stamp(second),
+            reference_number=f"REF-2026-{order.id:06d}",
+            **extra,
+        ),
+    )
 
 
 # --- The property -------------------------------------------------------------------------------
