@@ -8,6 +8,8 @@ before anything is read, so a second writer waits (``busy_timeout``) instead of 
 """
 
 import functools
+import queue
+import weakref
 from typing import Optional
 
 import sqlalchemy as sa
@@ -77,24 +79,65 @@ def read(statement, **params) -> tuple:
 
 def read_on_driver(statement, **params) -> list[tuple]:
     """``read`` without SQLAlchemy's per-statement machinery: the statement is compiled once for
-    the database, then run on a pooled DBAPI connection.
+    the database, then run on a DBAPI connection kept for these reads (``_reader``).
 
     Only for the one query every page makes (shopper.py), where that machinery cost four times
-    the query itself. Values go to the driver and come back as the driver gives them (no type
-    conversion), so keep it to integer and string columns and parameters.
+    the query itself, and the pool's checkout and return as much again. Values go to the driver
+    and come back as the driver gives them (no type conversion), so keep it to integer and string
+    columns and parameters.
     """
     engine = db.engine
     compiled = _compiled(statement, engine.dialect)
     values = compiled.construct_params(params)
     if compiled.positional:
         values = tuple(values[name] for name in compiled.positiontup)
-    connection = engine.raw_connection()
+    spare = _spare_readers.get(engine) or _keep_readers_for(engine)
     try:
-        cursor = connection.cursor()
+        reader = spare.get_nowait()
+    except queue.Empty:
+        reader = _reader(engine)
+    try:
+        cursor = reader.dbapi_connection.cursor()
         cursor.execute(compiled.string, values)
-        return cursor.fetchall()
-    finally:
-        connection.close()
+        rows = cursor.fetchall()
+    except BaseException:
+        reader.close()  # a connection that failed is not kept: the next read opens another
+        raise
+    if _spare_readers.get(engine) is spare:
+        spare.put(reader)
+    else:  # the engine was disposed of while this read ran
+        reader.close()
+    return rows
+
+
+# Per engine, the reader connections not in use (one per request being served at once, at most).
+_spare_readers: "weakref.WeakKeyDictionary[sa.Engine, queue.SimpleQueue]" = weakref.WeakKeyDictionary()
+
+
+def _keep_readers_for(engine) -> queue.SimpleQueue:
+    spare = _spare_readers[engine] = queue.SimpleQueue()
+    if not sa.event.contains(engine, "engine_disposed", _close_readers):
+        sa.event.listen(engine, "engine_disposed", _close_readers)
+    return spare
+
+
+def _close_readers(engine) -> None:
+    """``engine.dispose()`` closes the pool's connections; the readers, out of the pool, go too."""
+    spare = _spare_readers.pop(engine, None)
+    while spare is not None and not spare.empty():
+        spare.get_nowait().close()
+
+
+def _reader(engine):
+    """One of the engine's connections (its settings applied), taken out of the pool for good, in
+    autocommit: each read sees what is committed, as a new transaction would, and no transaction
+    stays open between requests (on PostgreSQL it would hold back vacuum and block schema changes).
+    SQLite's driver opens no transaction for a SELECT; PostgreSQL's is told to commit each one."""
+    reader = engine.raw_connection()
+    reader.detach()
+    if engine.dialect.name == "postgresql":
+        reader.dbapi_connection.autocommit = True
+    return reader
 
 
 @functools.lru_cache(maxsize=16)

@@ -112,6 +112,36 @@ def test_a_page_makes_as_many_queries_with_12_cart_lines_as_with_2(app, client, 
     assert header_count(html(client, url)) == 12
 
 
+def test_the_page_read_sees_every_commit_and_its_connections_close_with_the_engine(app, client):
+    """Every page's read runs on a connection kept out of the pool (transactions.read_on_driver):
+    it must see what another connection just committed, and go when the engine is disposed of."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    postgres = url.startswith("postgresql")  # SQLite has no server to ask how many are open
+    # Autocommit: PostgreSQL answers pg_stat_activity from one snapshot per transaction.
+    probe = sa.create_engine(url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT") if postgres else None
+    count = sa.text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+
+    def open_connections() -> int:
+        with probe.connect() as connection:
+            return connection.scalar(count)
+
+    if postgres:
+        with app.app_context():
+            db.engine.dispose()
+        before = open_connections()  # the test fixtures' own, if any
+    for price in ("81.25", "82.50"):
+        set_price(app, "sukkari-dates", price)  # committed on a connection of the ORM's
+        assert f"{price} SAR" in text(html(client, "/products/sukkari-dates"))
+    if postgres:
+        assert open_connections() > before
+        with app.app_context():
+            db.engine.dispose()
+        assert open_connections() == before
+        probe.dispose()
+
+
 # --- Pages of the catalogue ---------------------------------------------------------------------
 
 
