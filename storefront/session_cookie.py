@@ -7,7 +7,8 @@ again: the same bytes under the same key give the same answer. Its age still is 
 time, so a session expires exactly as Flask's does. Only sessions of plain values (the cart and
 CSRF tokens) are remembered; one holding a list (flash messages) is short-lived and may be changed
 in place, so it is read afresh. The cookie itself is unchanged, and it is written only when the
-session changes (``SESSION_REFRESH_EACH_REQUEST`` is off in config.py).
+session changes (``SESSION_REFRESH_EACH_REQUEST`` is off in config.py). Saving the session does
+what Flask's does, with less bookkeeping (``save_session``).
 """
 
 import hashlib
@@ -30,6 +31,29 @@ class SessionInterface(SecureCookieSessionInterface):
             return self.session_class()
         return super().open_session(app, request)
 
+    def save_session(self, app, session, response):
+        """Flask's, with the Vary header written once instead of parsed twice, and the cookie's
+        settings read only when there is a cookie to write (most requests change nothing)."""
+        if session.accessed:
+            vary_on_cookie(response)
+        if not session:
+            if session.modified:  # emptied: Flask deletes the cookie
+                super().save_session(app, session, response)
+            return
+        if not self.should_set_cookie(app, session):
+            return
+        response.set_cookie(
+            self.get_cookie_name(app),
+            self.get_signing_serializer(app).dumps(dict(session)),
+            expires=self.get_expiration_time(app, session),
+            httponly=self.get_cookie_httponly(app),
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            partitioned=self.get_cookie_partitioned(app),
+            samesite=self.get_cookie_samesite(app),
+        )
+
     def get_signing_serializer(self, app):
         if not app.secret_key:
             return None
@@ -44,6 +68,15 @@ class SessionInterface(SecureCookieSessionInterface):
             )
             kept = app.extensions["session_serializer"] = (keys, serializer)
         return kept[1]
+
+
+def vary_on_cookie(response) -> None:
+    """``response.vary.add("Cookie")``, without werkzeug parsing the header into a set and back."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Cookie"
+    elif "cookie" not in (part.strip().lower() for part in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, Cookie"
 
 
 class CheckedOnceSerializer(URLSafeTimedSerializer):

@@ -477,6 +477,51 @@ def test_a_new_secret_key_refuses_remembered_cookies_unless_the_old_key_is_a_fal
     assert header_count(html(shopper_, "/")) == 3
 
 
+def vary(response) -> list[str]:
+    return [part.strip() for part in response.headers.get("Vary", "").split(",") if part.strip()]
+
+
+def test_the_session_cookie_is_written_as_flask_writes_it(app_config):
+    from flask.sessions import SecureCookieSessionInterface
+
+    for config in (app_config, {**app_config, "SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_DOMAIN": "shop.test"}):
+        ours = create_app(config)
+        flasks = create_app(config)
+        flasks.session_interface = SecureCookieSessionInterface()
+        for app in (ours, flasks):
+            shopper_ = app.test_client()
+            first = shopper_.get("/products/ajwa-dates", base_url="http://shop.test")  # starts the session
+            added = shopper_.post("/products/ajwa-dates", data={"quantity": 1}, base_url="http://shop.test")
+            shown = shopper_.get("/", base_url="http://shop.test")  # the "Added" message, gone once shown
+            again = shopper_.get("/", base_url="http://shop.test")
+            responses = (first, added, shown, again)
+            for response in responses:
+                assert vary(response).count("Cookie") == 1
+            # The attributes, not the value (which carries a random token and a time).
+            attributes = [sorted(r.headers.get("Set-Cookie", "").split("; ")[1:]) for r in responses]
+            if app is ours:
+                ours_attributes = attributes
+        assert ours_attributes == attributes  # Flask's, the same: HttpOnly, Path, SameSite, Secure, Domain, Expires
+        assert "Set-Cookie" not in again.headers
+        assert any(a.startswith("Expires=") for a in ours_attributes[1])  # the cart makes it permanent
+
+
+def test_a_session_emptied_deletes_its_cookie(app, client):
+    from flask import session
+
+    @app.get("/_test/forget")
+    def forget():
+        session.clear()
+        return "forgotten"
+
+    client.post("/products/ajwa-dates", data={"quantity": 1})
+    response = client.get("/_test/forget")
+    assert (
+        "session=;" in response.headers["Set-Cookie"] and "Expires=Thu, 01 Jan 1970" in response.headers["Set-Cookie"]
+    )
+    assert client.get_cookie("session") is None and header_count(html(client, "/")) == 0
+
+
 def static_urls(page: str) -> list[str]:
     return re.findall(r'(?:src|href)="(/static/[^"]+)"', page)
 
