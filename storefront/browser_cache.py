@@ -73,5 +73,15 @@ def set_cache_headers(response):
     return response
 
 
+def add_vary(response, *names: str) -> None:
+    """``response.vary.add(name)`` for each name, without werkzeug parsing the header into a set
+    and writing it back each time (a page's response did so three times)."""
+    vary = response.headers.get("Vary")
+    present = {part.strip().lower() for part in vary.split(",")} if vary else set()
+    missing = [name for name in names if name.lower() not in present]
+    if missing:
+        response.headers["Vary"] = ", ".join([vary, *missing] if vary else missing)
+
+
 def page_etag(body: bytes) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()

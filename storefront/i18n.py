@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
+from .browser_cache import add_vary
 from .money import to_cents, vat_share
 
 # Right to left or left to right, by language; the first is the switch's order.
@@ -29,7 +30,6 @@ LANGUAGES = {"ar": "rtl", "en": "ltr"}
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}  # each in its own language, never translated
 LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 LANG_COOKIE = "lang"
-PAGE_VARY = "Accept-Language, Cookie"  # what a page's language depends on
 LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 SHOP_TIMEZONE = "Asia/Riyadh"
 
@@ -183,12 +183,7 @@ def _language_context() -> dict:
 
 def _vary_on_language(response):
     if response.mimetype == "text/html":
-        # What werkzeug's ``response.vary.add`` does, without parsing the header twice.
-        vary = response.headers.get("Vary")
-        if vary:
-            response.headers["Vary"] = f"{vary}, {PAGE_VARY}"
-        else:
-            response.headers.add("Vary", PAGE_VARY)
+        add_vary(response, "Accept-Language", "Cookie")  # the page's language depends on both
     return response
 
 

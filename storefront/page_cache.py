@@ -36,10 +36,9 @@ def render_kept_page(
 ) -> Response:
     """``render_template(template, **values())``, reused while ``page_key`` (what the view shows:
     e.g. the category and page number, or the cart's lines), the catalogue version and the cart
-    count are the same. ``values`` is called only when the page is rendered. ``here``: the page's
-    own address, for its language switch (by default the path, without the query string: a
-    shopper's ``?utm_source=...`` must not be kept for the next shopper)."""
-    g.here = here or request.path
+    count are the same. ``values`` and ``here`` are called only when the page is rendered.
+    ``here``: the page's own address, for its language switch; by default its path without the
+    query string, as a shopper's ``?ref=...`` must not be kept for the next shopper."""
     version = current_catalogue().version
     if version is None or session.get("_flashes") or current_app.jinja_env.auto_reload:
         g.here = here() if here else request.path

@@ -17,6 +17,8 @@ import time
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import SignatureExpired, URLSafeTimedSerializer
 
+from .browser_cache import add_vary
+
 MAX_REMEMBERED = 8192  # cookie values; past that, start again (no LRU bookkeeping)
 PLAIN = (str, int, float, bool, type(None))
 
@@ -35,7 +37,7 @@ class SessionInterface(SecureCookieSessionInterface):
         """Flask's, with the Vary header written once instead of parsed twice, and the cookie's
         settings read only when there is a cookie to write (most requests change nothing)."""
         if session.accessed:
-            vary_on_cookie(response)
+            add_vary(response, "Cookie")
         if not session:
             if session.modified:  # emptied: Flask deletes the cookie
                 super().save_session(app, session, response)
@@ -68,15 +70,6 @@ class SessionInterface(SecureCookieSessionInterface):
             )
             kept = app.extensions["session_serializer"] = (keys, serializer)
         return kept[1]
-
-
-def vary_on_cookie(response) -> None:
-    """``response.vary.add("Cookie")``, without werkzeug parsing the header into a set and back."""
-    vary = response.headers.get("Vary")
-    if not vary:
-        response.headers["Vary"] = "Cookie"
-    elif "cookie" not in (part.strip().lower() for part in vary.split(",")):
-        response.headers["Vary"] = f"{vary}, Cookie"
 
 
 class CheckedOnceSerializer(URLSafeTimedSerializer):
