@@ -497,13 +497,18 @@ def test_the_session_cookie_is_written_as_flask_writes_it(app_config):
             responses = (first, added, shown, again)
             for response in responses:
                 assert vary(response).count("Cookie") == 1
-            # The attributes, not the value (which carries a random token and a time).
-            attributes = [sorted(r.headers.get("Set-Cookie", "").split("; ")[1:]) for r in responses]
+            # The attributes, not the value (a random token and a time), nor the second Expires falls on.
+            attributes = [
+                sorted(
+                    re.sub(r"^Expires=.*", "Expires", part) for part in r.headers.get("Set-Cookie", "").split("; ")[1:]
+                )
+                for r in responses
+            ]
             if app is ours:
                 ours_attributes = attributes
         assert ours_attributes == attributes  # Flask's, the same: HttpOnly, Path, SameSite, Secure, Domain, Expires
         assert "Set-Cookie" not in again.headers
-        assert any(a.startswith("Expires=") for a in ours_attributes[1])  # the cart makes it permanent
+        assert "Expires" in ours_attributes[1]  # the cart makes it permanent
 
 
 def test_a_session_emptied_deletes_its_cookie(app, client):
