@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
+    app.before_request(security.protect_forms)  # first, as Flask-WTF's own hook would be
     browser_cache.init_app(app)
     urls.init_app(app)
     app.session_interface = SessionInterface()

@@ -110,6 +110,8 @@ def load_config():
         # Send the session cookie only when the session changed, not re-signed on every page.
         "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,
+        # Every form is still checked: security.protect_forms calls Flask-WTF's check, for POSTs only.
+        "WTF_CSRF_CHECK_DEFAULT": False,
         # No form or webhook here is anywhere near 1 MiB; refuse bigger bodies (413) unread.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

@@ -5,6 +5,7 @@ The login and staff-session rules are in ``test_admin_auth.py``. Run these on Po
 (``scripts/with-postgres python -m pytest tests/test_security*.py``): that is where odd input bit.
 """
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -13,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from storefront import create_app
+from storefront.admin.forms import OUT_OF_DATE
 from storefront.config import load_config, refuse_demo_values_in_production
 from storefront.extensions import db
 from storefront.models import Order, PointsApiCall, RateLimit
@@ -498,3 +500,36 @@ def test_the_embedded_sandbox_keeps_its_own_headers(app_config):
     client = app.test_client()
     shop_policy = client.get("/").headers["Content-Security-Policy"]
     assert client.get("/points-sandbox/").headers.get("Content-Security-Policy") != shop_policy
+
+
+# --- CSRF on every form ----------------------------------------------------------------------------
+
+
+def test_every_form_of_the_shop_refuses_a_post_without_its_csrf_token(app_config):
+    """Every POST route but the webhook, read off the URL map, so a new form cannot slip past."""
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    client = app.test_client()
+    client.get("/products/ajwa-dates")  # a session with a CSRF token in it, as a shopper has
+    posts = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods and rule.endpoint != "webhooks.points_webhook"  # test_webhooks.py: no token needed
+    ]
+    assert len(posts) == len([r for r in app.url_map.iter_rules() if "POST" in r.methods]) - 1 >= 10
+    with app.app_context():
+        orders_before = db.session.scalar(sa.select(sa.func.count(Order.id)))
+    for rule in posts:
+        url = re.sub(r"<[^>]+>", "1", rule.rule)
+        response = client.post(url, data={"quantity": 1, "phone": "0551234567", "name": "Sara"})
+        if rule.endpoint.startswith("admin.") and "order_number" in rule.arguments:
+            # A staff action lands back on its order page, saying the form was out of date.
+            assert response.status_code == 303 and response.headers["Location"] == "/admin/orders/1", rule.rule
+            with client.session_transaction() as session:
+                said = [message for _, message in session.pop("_flashes", [])]
+            assert said == [str(OUT_OF_DATE)], rule.rule
+        else:
+            assert response.status_code == 400, (rule.rule, response.status_code)
+            assert "came from another site" in response.get_data(as_text=True), rule.rule
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Order.id))) == orders_before
+    assert client.get("/").status_code == 200  # pages are not checked
