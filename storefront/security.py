@@ -86,14 +86,12 @@ def content_security_policy() -> str:
     """Only this site's own files run, style or load; nothing frames the shop; forms post here,
     and the 303 after Pay may go on to Points' hosted checkout (Chromium checks form-action on
     the redirects that follow a form submission)."""
-    config = current_app.config
-    api_url = config["POINTS_API_URL"] or demo.sandbox_api_url()
-    return _policy(api_url, tuple(config.get("POINTS_CHECKOUT_ORIGINS") or ()))
+    return _policy(tuple(points_checkout_origins()))
 
 
-@lru_cache(maxsize=64)  # one policy per Points address: the same on every response
-def _policy(api_url: str, checkout_origins: tuple[str, ...]) -> str:
-    form_action = " ".join(dict.fromkeys(["'self'", _origin(api_url), *checkout_origins]))
+@lru_cache(maxsize=64)  # one policy per set of Points origins: the same on every response
+def _policy(checkout_origins: tuple[str, ...]) -> str:
+    form_action = " ".join(dict.fromkeys(["'self'", *checkout_origins]))
     return "; ".join(
         [
             "default-src 'self'",
@@ -128,6 +126,7 @@ def checkout_origin_allowed(checkout_url: str) -> bool:
     return False
 
 
+@lru_cache(maxsize=64)  # asked on every response, of the same few addresses
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
