@@ -88,19 +88,23 @@ def _plain(value):
     return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
+# "Cart, N items" for a count in each of Arabic's six plural forms (zero, one, two, few, many, other).
+CART_IN_SIX_ARABIC_FORMS = {
+    0: "السلة، لا منتجات",
+    1: "السلة، منتج واحد",
+    2: "السلة، منتجان",
+    3: "السلة، 3 منتجات",
+    11: "السلة، 11 منتجًا",
+    100: "السلة، 100 منتج",
+}
+
+
 def test_arabic_plurals_follow_the_six_arabic_forms(app):
     from flask_babel import force_locale, ngettext
 
     with app.test_request_context(), force_locale("ar"):
-        said = {n: ngettext("Cart, %(num)d item", "Cart, %(num)d items", n) for n in (0, 1, 2, 3, 11, 100)}
-    assert said == {
-        0: "السلة، لا منتجات",
-        1: "السلة، منتج واحد",
-        2: "السلة، منتجان",
-        3: "السلة، 3 منتجات",
-        11: "السلة، 11 منتجًا",
-        100: "السلة، 100 منتج",
-    }
+        said = {n: ngettext("Cart, %(num)d item", "Cart, %(num)d items", n) for n in CART_IN_SIX_ARABIC_FORMS}
+    assert said == CART_IN_SIX_ARABIC_FORMS
 
 
 def render_in(app, lang: str, source: str, **values) -> str:
@@ -150,15 +154,8 @@ def test_what_a_template_puts_into_a_sentence_is_escaped_and_the_sentence_is_not
 
 def test_a_template_counts_in_the_six_arabic_forms(app):
     template = "{{ ngettext('Cart, %(num)d item', 'Cart, %(num)d items', n) }}"
-    said = {n: render_in(app, "ar", template, n=n) for n in (0, 1, 2, 3, 11, 100)}
-    assert said == {
-        0: "السلة، لا منتجات",
-        1: "السلة، منتج واحد",
-        2: "السلة، منتجان",
-        3: "السلة، 3 منتجات",
-        11: "السلة، 11 منتجًا",
-        100: "السلة، 100 منتج",
-    }
+    said = {n: render_in(app, "ar", template, n=n) for n in CART_IN_SIX_ARABIC_FORMS}
+    assert said == CART_IN_SIX_ARABIC_FORMS
     assert render_in(app, "en", template, n=1) == "Cart, 1 item"
 
 
