@@ -39,16 +39,12 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # chromium: how the tests launch Debian's Chromium
+
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 WORKERS = 2
 WRK = ["wrk", "--threads", "1", "--connections", "4"]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BIG_CATALOGUE = 1000
 # A product page and a cart, with what a shopper adds before the cart and checkout pages.
 PRODUCT = "sukkari-dates"
@@ -346,9 +342,7 @@ def page_weight(url: str) -> dict:
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
     weights = {}
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"), args=CHROMIUM_ARGS
-        )
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         cdp = page.context.new_cdp_session(page)
         cdp.send("Network.enable")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
+from chromium import CHROMIUM, CHROMIUM_ARGS
 from flask import current_app, has_app_context
 from flask.testing import FlaskClient
 from servers import POSTGRES_URL, TEST_LIMITS, Gunicorn
@@ -473,16 +474,6 @@ def staff_client(app, client):
 
 
 # --- A real browser, one for the whole session (tests/e2e, and the sandbox's own browser checks) ----
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="session")

@@ -17,16 +17,10 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from points_sandbox import create_app  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: chromium.py
+from chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from points_sandbox import create_app  # noqa: E402
 
 
 def shop(environ, start_response):
@@ -60,7 +54,7 @@ def main(out: Path) -> None:
         return requests.post(f"{base}/api/v1/orders/checkout/pk_sandbox_demo", json=body).json()["data"]["checkout_url"]
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for lang in ("ar", "en"):
             for width, height in ((1280, 860), (390, 844)):
                 tag = f"{lang}-{width}"
