@@ -8,13 +8,11 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import browser_cache, demo, i18n, security, urls
+from . import browser_cache, demo, formatting, i18n, labels, security
 from .config import load_config, refuse_demo_values_in_production
-from .database import MIGRATIONS_DIR, prepare_database
+from .database import MIGRATIONS_DIR, prepare_database, tune_engine
 from .extensions import csrf, db, migrate
 from .privacy import PhoneMaskingFilter
-from .session_cookie import SessionInterface
-from .transactions import tune_engine
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -36,11 +34,10 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
-    app.before_request(security.protect_forms)  # first, as Flask-WTF's own hook would be
     browser_cache.init_app(app)
-    urls.init_app(app)
-    app.session_interface = SessionInterface()
     i18n.init_app(app)
+    formatting.init_app(app)
+    labels.init_app(app)
 
     from . import admin, cart, checkout, cli, shop, webhooks
 

@@ -7,14 +7,14 @@ for the current fingerprint may be kept a year without asking again (``immutable
 revalidated (304) and never served stale.
 
 Pages are HTML for one shopper (their cart count, their CSRF token): ``private, no-cache``, so no
-shared cache keeps them and the browser asks each time, with an ETag so that an unchanged page
-costs a 304 and no body.
+shared cache keeps them and the browser asks each time. A kept page without a form carries an
+ETag (page_cache.py), so an unchanged one costs a 304 and no body.
 """
 
 import hashlib
 import os
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, request
 from werkzeug.security import safe_join
 
 ONE_YEAR = 365 * 24 * 3600
@@ -58,30 +58,8 @@ def set_cache_headers(response):
             response.cache_control.max_age = ONE_YEAR
             response.cache_control.immutable = True
     elif response.mimetype == "text/html" and "Cache-Control" not in response.headers:
-        response.headers.add("Cache-Control", "private, no-cache")
-        # A page carrying a CSRF token made for this response is never the same twice: no ETag.
-        if (
-            request.method == "GET"
-            and response.status_code == 200
-            and not response.is_streamed
-            and "csrf_token" not in g
-            and "ETag" not in response.headers
-        ):
-            response.set_etag(page_etag(response.get_data()))
-        if "If-None-Match" in request.headers:
+        response.cache_control.private = True
+        response.cache_control.no_cache = True
+        if request.method == "GET" and response.get_etag()[0]:
             response.make_conditional(request)  # the same page as last time: 304, no body
     return response
-
-
-def add_vary(response, *names: str) -> None:
-    """``response.vary.add(name)`` for each name, without werkzeug parsing the header into a set
-    and writing it back each time (a page's response did so three times)."""
-    vary = response.headers.get("Vary")
-    present = {part.strip().lower() for part in vary.split(",")} if vary else set()
-    missing = [name for name in names if name.lower() not in present]
-    if missing:
-        response.headers["Vary"] = ", ".join([vary, *missing] if vary else missing)
-
-
-def page_etag(body: bytes) -> str:
-    return hashlib.blake2b(body, digest_size=16).hexdigest()

@@ -9,11 +9,11 @@ import click
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from .catalogue import seed_catalogue
 from .extensions import db
 from .models import AdminUser, new_token
-from .points import PointsError, points_client
-from .reconciliation import reconcile_stale_orders
+from .points.client import PointsError, points_client
+from .points.reconcile import reconcile_stale_orders
+from .seed import seed_catalogue
 
 
 def parse_age(text: str) -> timedelta:

@@ -57,7 +57,8 @@ def _env_number(name: str, default: str, kind=int, minimum=0):
     return value
 
 
-def _origin(url: str) -> str:
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -75,6 +76,9 @@ def load_config():
         "SECRET_KEY": _env("SECRET_KEY", DEMO_SECRET_KEY),
         # A relative SQLite path lives in the instance folder (Flask-SQLAlchemy creates it).
         "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", "sqlite:///storefront.db"),
+        # Each pooled connection is tested before use: after a PostgreSQL restart a stale one is
+        # replaced, instead of failing the request that drew it.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # The base URL up to and including /api; the client appends /v1/... as the OpenAPI paths read.
         "POINTS_API_URL": api_url.rstrip("/") if api_url else None,
         "POINTS_DEMO_MODE": api_url is None,
@@ -84,7 +88,7 @@ def load_config():
         "POINTS_TIMEOUT_SECONDS": _env_number("POINTS_TIMEOUT_SECONDS", "10", float),
         # Origins of Points' hosted checkout besides POINTS_API_URL's (its docs show pay.papp.sa):
         # the browser follows the 303 after Pay only to origins the CSP's form-action lists.
-        "POINTS_CHECKOUT_ORIGINS": [_origin(u) for u in (_env("POINTS_CHECKOUT_ORIGINS") or "").split()],
+        "POINTS_CHECKOUT_ORIGINS": [origin_of(u) for u in (_env("POINTS_CHECKOUT_ORIGINS") or "").split()],
         # The shop's own public address. In production callback_url is built from it (never from
         # the Host header); in demo mode it is where CLI commands reach the embedded sandbox.
         "SHOP_BASE_URL": shop_base_url,
@@ -110,8 +114,6 @@ def load_config():
         # Send the session cookie only when the session changed, not re-signed on every page.
         "SESSION_REFRESH_EACH_REQUEST": False,
         "WTF_CSRF_TIME_LIMIT": None,
-        # Every form is still checked: security.protect_forms calls Flask-WTF's check, for POSTs only.
-        "WTF_CSRF_CHECK_DEFAULT": False,
         # No form or webhook here is anywhere near 1 MiB; refuse bigger bodies (413) unread.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
     }

@@ -20,10 +20,10 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from werkzeug.security import generate_password_hash
 
-from .catalogue import seed_catalogue
 from .config import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
 from .extensions import db
 from .models import AdminUser, Product
+from .seed import seed_catalogue
 
 log = logging.getLogger(__name__)
 
@@ -119,3 +119,41 @@ def _upgrade_to_head() -> None:
         command.stamp(config, BASELINE_REVISION)
     log.info("Migrating the database to revision %s", head_revision())
     command.upgrade(config, "head")
+
+
+# --- The engine and write transactions ------------------------------------------------------------
+
+
+def tune_engine(engine) -> None:
+    """SQLite only: WAL (readers never block the webhook's writes), one fsync per commit, a wait
+    instead of an error when another writer holds the lock, and foreign keys enforced (SQLite
+    ignores them unless asked)."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+class UncommittedChanges(RuntimeError):
+    """A write transaction was asked for while the session held changes nobody committed."""
+
+
+def begin_write() -> None:
+    """Begin a transaction that already holds the write lock on SQLite (``BEGIN IMMEDIATE``); on
+    PostgreSQL a plain one (rows are locked as read, ``FOR UPDATE``).
+
+    The read transaction in progress is ended first. It must hold no changes: a lock that
+    committed them would commit them for its caller, unseen."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise UncommittedChanges("commit or roll back before taking a write lock")
+    session.commit()
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

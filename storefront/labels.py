@@ -7,8 +7,7 @@ shipping enum); pages show these words instead. Each is looked up when the page 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from . import orders
-from .reconciliation import NEVER_STARTED
+from .points import orders
 
 # As a shopper reads an order's payment status (the order page).
 SHOPPER_ORDER_STATUS = {
@@ -48,13 +47,11 @@ SHIPPING_STEPS = ("new", "ready_shipping", "delivery_is_in_progress", "delivered
 # Why an order was cancelled, as the shop or Points (decisions: "Session life", the close button)
 # records it: shown to the shopper in their language; any other reason is shown as it came.
 CANCEL_REASONS = {
-    "checkout abandoned": _l("you closed the Points checkout"),
-    "checkout expired": _l("the Points checkout expired"),
-    NEVER_STARTED: _l("the payment could not start, so nothing was charged"),
-    "The cart changed before payment; a new order replaced this one.": _l(
-        "the cart changed before payment, and a new order replaced this one"
-    ),
-    "The contact or delivery details changed before payment; a new order replaced this one.": _l(
+    orders.CHECKOUT_ABANDONED: _l("you closed the Points checkout"),
+    orders.CHECKOUT_EXPIRED: _l("the Points checkout expired"),
+    orders.NEVER_STARTED: _l("the payment could not start, so nothing was charged"),
+    orders.CART_CHANGED: _l("the cart changed before payment, and a new order replaced this one"),
+    orders.DETAILS_CHANGED: _l(
         "the contact or delivery details changed before payment, and a new order replaced this one"
     ),
 }

@@ -1,7 +1,7 @@
 """The shop's tables, in SQLAlchemy 2.0 typed style.
 
 Money columns are ``Numeric(10, 2)`` and come back as ``Decimal``; they become JSON numbers
-only in ``points.py`` when a request body is built. Times are naive UTC.
+only in ``points/client.py`` when a request body is built. Times are naive UTC.
 """
 
 import secrets
@@ -51,42 +51,15 @@ class Product(db.Model):
 class CatalogueVersion(db.Model):
     """One row whose ``version`` goes up with every insert, update or delete of a product.
 
-    Database triggers do it (below), so every path counts: the app, ``flask seed``, an operator's
-    SQL. The shop caches what it reads from the catalogue per version (catalogue.py): a cached
-    price is never an old one.
+    Database triggers do it (created by the migration that made this table), so every path counts:
+    the app, ``flask seed``, an operator's SQL. The shop keeps rendered pages per version
+    (page_cache.py): a kept price is never an old one.
     """
 
     __tablename__ = "catalogue_version"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(default=0)
-
-
-_BUMP = "UPDATE catalogue_version SET version = version + 1"
-CATALOGUE_VERSION_DDL = {
-    # SQLite triggers are per row and per event.
-    "sqlite": [
-        f"CREATE TRIGGER product_{event.lower()}_bumps_catalogue_version AFTER {event} ON product BEGIN {_BUMP}; END"
-        for event in ("INSERT", "UPDATE", "DELETE")
-    ],
-    "postgresql": [
-        f"CREATE OR REPLACE FUNCTION bump_catalogue_version() RETURNS trigger LANGUAGE plpgsql AS "
-        f"$$ BEGIN {_BUMP}; RETURN NULL; END $$",
-        "CREATE TRIGGER product_changes_bump_catalogue_version "
-        "AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON product "
-        "FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version()",
-    ],
-}
-
-
-@sa.event.listens_for(CatalogueVersion.__table__, "after_create")
-def _create_catalogue_version_triggers(table, connection, **_):
-    connection.execute(table.insert().values(id=1, version=0))
-    for statement in CATALOGUE_VERSION_DDL.get(connection.dialect.name, []):
-        connection.exec_driver_sql(statement)
-
-
-CatalogueVersion.__table__.add_is_dependent_on(Product.__table__)  # the triggers need product first
 
 
 class Cart(db.Model):

@@ -5,6 +5,7 @@ VAT on top and never sends Points a ``tax_amount``. Receipts show the VAT share 
 """
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Optional
 
 HALALA = Decimal("0.01")
 VAT_RATE = Decimal("0.15")  # ZATCA's standard rate since July 2020
@@ -19,3 +20,18 @@ def to_cents(amount) -> Decimal:
 def vat_share(total: Decimal, rate: Decimal = VAT_RATE) -> Decimal:
     """The VAT inside a VAT-inclusive total: ``total × 15/115``, rounded half up to the halala."""
     return to_cents(Decimal(total) * rate / (1 + rate))
+
+
+def parse_decimal(value) -> Optional[Decimal]:
+    """A finite ``Decimal`` from a Decimal, an int, a float (by its shortest repr) or a numeric
+    string; None for anything else: None, '', a bool, text, NaN or an infinity."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        try:
+            amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+        except ArithmeticError:
+            return None
+    return amount if amount.is_finite() else None

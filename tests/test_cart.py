@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from flask_sqlalchemy.record_queries import get_recorded_queries
 from page_text import text
 
+from storefront import carts as service
 from storefront import create_app
-from storefront.cart import service
-from storefront.catalogue import CATALOGUE
 from storefront.extensions import db
 from storefront.models import CartLine, Product
+from storefront.seed import CATALOGUE
 
 PRICES = {slug: Decimal(price) for slug, _n, _c, price, _d in CATALOGUE}
 

@@ -172,7 +172,7 @@ def test_unknown_phone_is_not_the_shops_business(live):
 
 
 def test_a_lost_webhook_is_recovered_by_reconciliation(live):
-    from storefront.reconciliation import reconcile_order
+    from storefront.points.reconcile import reconcile_order
 
     live.chaos(webhook_drop_next=1)
     shopper = live.shopper()

@@ -172,7 +172,7 @@ def test_a_template_rendered_under_force_locale_speaks_that_language(app):
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_money_is_written_in_the_language_of_each_request(app, lang):
-    from storefront.i18n import sar
+    from storefront.formatting import sar
 
     other = "ar" if lang == "en" else "en"
     for language in (lang, other, lang):  # amounts are kept once formatted: never in the wrong language
@@ -419,7 +419,7 @@ def test_the_vat_share_rounds_a_half_halala_up():
 
 @pytest.mark.parametrize("lang, shown", [("en", "1,234.50 SAR"), ("ar", "1,234.50 ريال سعودي")])
 def test_money_reads_with_two_decimals_and_the_riyal_in_each_language(client, app, lang, shown):
-    from storefront.i18n import sar
+    from storefront.formatting import sar
 
     with app.test_request_context(headers={"Accept-Language": lang}):
         html = str(sar(Decimal("1234.5")))

@@ -15,11 +15,12 @@ import pytest
 import sqlalchemy as sa
 from staff_pages import act, field_errors, flash, log_in, order_page, rendered_form, submit
 
-from storefront import backoffice, orders
 from storefront.extensions import db
 from storefront.models import Order, OrderTransition, PointsApiCall
-from storefront.orders import NO_WORD_FROM_POINTS
-from storefront.reconciliation import NEVER_STARTED, reconcile_order
+from storefront.points import orders
+from storefront.points import staff as staff_actions
+from storefront.points.orders import NEVER_STARTED, NO_WORD_FROM_POINTS
+from storefront.points.reconcile import reconcile_order
 
 
 def past_session_life(live, order_number: str) -> None:
@@ -279,14 +280,14 @@ def test_an_entered_uuid_whose_amount_differs_becomes_an_amount_review(app_conte
     order = under_review_for_no_word(make_order)
     requests_mock.get(f"{API}/v1/orders/{UUID}", json=points_says(order, total_price=1.0))
 
-    assert "amount_mismatch" in backoffice.settle_with_points_uuid(order, UUID)
+    assert "amount_mismatch" in staff_actions.settle_with_points_uuid(order, UUID)
 
     order = reload(order)
     assert (order.status, order.points_uuid) == ("needs_review", UUID)
     assert order.status_reason.startswith("Amount mismatch: Points says 1.00 SAR")
     assert not orders.no_word_from_points(order)  # money moved: accept or refund now, not close as unpaid
-    with pytest.raises(backoffice.ActionError, match="only an order Points never said a word about is closed"):
-        backoffice.close_as_unpaid(order, "gone")
+    with pytest.raises(staff_actions.ActionError, match="only an order Points never said a word about is closed"):
+        staff_actions.close_as_unpaid(order, "gone")
 
 
 def test_an_entered_uuid_points_still_has_as_new_keeps_the_review_and_can_be_reconciled_later(
@@ -294,16 +295,16 @@ def test_an_entered_uuid_points_still_has_as_new_keeps_the_review_and_can_be_rec
 ):
     order = under_review_for_no_word(make_order)
     requests_mock.get(f"{API}/v1/orders/{UUID}", json=points_says(order, order_status="new"))
-    assert "Points says new; ignored" in backoffice.settle_with_points_uuid(order, UUID)
+    assert "Points says new; ignored" in staff_actions.settle_with_points_uuid(order, UUID)
     order = reload(order)
     assert (order.status, order.points_uuid) == ("needs_review", UUID) and orders.no_word_from_points(order)
-    assert backoffice.can_reconcile(order)
+    assert staff_actions.can_reconcile(order)
 
 
 def test_the_entered_uuid_is_checked_before_any_call(app_context, make_order, requests_mock):
     order = under_review_for_no_word(make_order)
-    with pytest.raises(backoffice.ActionError, match="not a Points order uuid"):
-        backoffice.settle_with_points_uuid(order, "../../v1/webhooks")
+    with pytest.raises(staff_actions.ActionError, match="not a Points order uuid"):
+        staff_actions.settle_with_points_uuid(order, "../../v1/webhooks")
     assert requests_mock.call_count == 0
 
 
@@ -311,10 +312,10 @@ def test_an_order_under_review_for_no_word_cannot_be_accepted_or_refunded(
     app_context, make_order, requests_mock, reload
 ):
     order = under_review_for_no_word(make_order)
-    with pytest.raises(backoffice.ActionError, match="Points never said .* was paid, so it cannot be accepted"):
-        backoffice.accept_after_review(order, "looks fine")
-    with pytest.raises(backoffice.ActionError, match="Points never said .* was paid: enter its Points uuid first"):
-        backoffice.refund_order(order, None, "r", submission_key=str(uuidlib.uuid4()))
+    with pytest.raises(staff_actions.ActionError, match="Points never said .* was paid, so it cannot be accepted"):
+        staff_actions.accept_after_review(order, "looks fine")
+    with pytest.raises(staff_actions.ActionError, match="Points never said .* was paid: enter its Points uuid first"):
+        staff_actions.refund_order(order, None, "r", submission_key=str(uuidlib.uuid4()))
     assert reload(order).status == "needs_review" and requests_mock.call_count == 0
 
 
@@ -323,10 +324,10 @@ def test_only_an_order_under_review_for_no_word_takes_a_uuid_or_is_closed_as_unp
     app_context, make_order, requests_mock, reload, status
 ):
     order = make_order(status)
-    with pytest.raises(backoffice.ActionError, match="entered only for an order Points never said a word about"):
-        backoffice.settle_with_points_uuid(order, UUID)
-    with pytest.raises(backoffice.ActionError, match="closed as unpaid"):
-        backoffice.close_as_unpaid(order, "gone")
+    with pytest.raises(staff_actions.ActionError, match="entered only for an order Points never said a word about"):
+        staff_actions.settle_with_points_uuid(order, UUID)
+    with pytest.raises(staff_actions.ActionError, match="closed as unpaid"):
+        staff_actions.close_as_unpaid(order, "gone")
     assert reload(order).status == status and requests_mock.call_count == 0
 
 

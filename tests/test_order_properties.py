@@ -39,7 +39,7 @@ from points_webhooks import order_event, points_order
 
 from storefront.extensions import db
 from storefront.models import Order, OrderTransition
-from storefront.points import SHIPPING_STATUSES  # the OpenAPI enum
+from storefront.points.client import SHIPPING_STATUSES  # the OpenAPI enum
 
 SECRET = "whsec_sandbox_demo"
 TOTAL = Decimal("104.00")  # make_order's default: one Sukkari Dates Box (79.00) + 25.00 shipping

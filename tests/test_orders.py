@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from storefront import orders
 from storefront.models import Order
+from storefront.points import orders
 
 
 def order_in(status, total="104.00", refunded="0.00"):

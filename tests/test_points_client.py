@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 import requests
 
-from storefront import points
 from storefront.models import Order, OrderLine
-from storefront.payments import checkout_body
-from storefront.points import CallRecord, PointsClient, PointsError, PointsOrder
+from storefront.points import client as points
+from storefront.points.checkout import checkout_body
+from storefront.points.client import CallRecord, PointsClient, PointsError, PointsOrder
 
 BASE = "https://points.test/api"
 PUBLIC_KEY = "pk_test_public_key"
@@ -575,7 +575,7 @@ def test_checkout_body_carries_the_customer_address_metadata_and_callback():
 
 
 def test_an_order_resource_without_uuid_is_a_bad_response_not_the_integer_id():
-    from storefront.points import PointsError, PointsOrder
+    from storefront.points.client import PointsError, PointsOrder
 
     with pytest.raises(PointsError) as caught:
         PointsOrder.from_resource({"id": 42, "order_status": "approved", "order_number": "PTS-2026-000001"})

@@ -477,7 +477,7 @@ def test_concurrent_pay_presses_from_one_address_reach_points_at_most_the_limit(
     ],
 )
 def test_an_ipv6_subscriber_is_counted_as_its_whole_64(remote_addr, counted_as):
-    from storefront.security import client_address
+    from storefront.rate_limits import client_address
 
     assert client_address(remote_addr) == counted_as
 

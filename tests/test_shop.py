@@ -10,10 +10,10 @@ from flask_sqlalchemy.record_queries import get_recorded_queries
 from page_text import text
 
 from storefront import create_app
-from storefront.catalogue import CATALOGUE
 from storefront.extensions import db
-from storefront.i18n import sar_text
+from storefront.formatting import sar_text
 from storefront.models import CartLine, Product
+from storefront.seed import CATALOGUE
 
 SLUGS = [slug for slug, *_ in CATALOGUE]
 CATEGORIES = sorted({category for _, _, category, *_ in CATALOGUE})

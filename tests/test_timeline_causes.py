@@ -67,7 +67,7 @@ def test_the_timeline_shows_each_change_right_after_its_cause_whatever_the_clock
 
 
 def test_a_change_applied_by_reconciliation_names_the_call_that_answered(app_context, make_order, requests_mock):
-    from storefront import reconciliation
+    from storefront.points import reconcile
 
     order = make_order(points_uuid=UUID)
     requests_mock.get(
@@ -88,7 +88,7 @@ def test_a_change_applied_by_reconciliation_names_the_call_that_answered(app_con
         },
     )
 
-    reconciliation.reconcile_order(order)
+    reconcile.reconcile_order(order)
 
     change = reloaded(order).transitions[-1]
     call = db.session.scalar(sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id))

@@ -10,7 +10,7 @@ from points_webhooks import deliver as deliver_to
 
 from storefront.extensions import db
 from storefront.models import Order, WebhookReceipt
-from storefront.webhooks.handler import recent_failed_verifications
+from storefront.points.health import recent_failed_verifications
 
 
 def envelope(order, event, *, updated_at="2026-04-18T10:05:12.000000Z", **fields):
@@ -135,7 +135,7 @@ def test_authorized_then_captured_pays_the_order(deliver, make_order, reload):
 
 
 def test_paying_empties_the_shoppers_cart(app, deliver, make_order):
-    from storefront.cart.service import totals
+    from storefront.carts import totals
     from storefront.models import Cart, CartLine, Product
 
     with app.app_context():
@@ -458,7 +458,7 @@ def test_a_second_points_order_paid_for_the_same_order_goes_to_review(deliver, m
 
 
 def test_paying_leaves_a_cart_the_shopper_has_changed_since(app, deliver, make_order):
-    from storefront.cart.service import totals
+    from storefront.carts import totals
     from storefront.models import Cart, CartLine, Product
 
     with app.app_context():
@@ -565,9 +565,9 @@ def test_a_replacing_order_in_our_format_not_in_the_database_is_404_and_recorded
 
 
 def test_the_order_number_checkout_makes_is_in_the_format_webhooks_recognise(app_context):
-    from storefront.cart.service import totals
+    from storefront.carts import totals
     from storefront.models import Cart, CartLine, Product
-    from storefront.payments import ORDER_NUMBER, Customer, _pending_order_for
+    from storefront.points.checkout import ORDER_NUMBER, Customer, _pending_order_for
 
     cart = Cart(lines=[CartLine(product=db.session.scalar(sa.select(Product).limit(1)), quantity=1)])
     db.session.add(cart)

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import security
+from .. import rate_limits
 from ..config import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
 from ..extensions import db
 from ..models import AdminUser, LoginAttempt, new_token, utcnow
@@ -104,7 +104,7 @@ def authenticate(email: str, password: str, remote_addr: Optional[str]) -> tuple
     """Check a login and record the attempt. Returns the user, or None and ``"bad"`` / ``"throttled"``."""
     email = (email or "").strip().lower()
     limits = _login_limits(email, remote_addr)
-    if not security.take(*limits):
+    if not rate_limits.take(*limits):
         return None, "throttled"  # not evaluated, not recorded: waiting works
     user = db.session.scalar(sa.select(AdminUser).where(AdminUser.email == email))
     ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "") and user is not None
@@ -113,17 +113,17 @@ def authenticate(email: str, password: str, remote_addr: Optional[str]) -> tuple
         user.last_login_at = utcnow()
     db.session.commit()
     if ok:
-        security.clear(*(limit.key for limit in limits))
+        rate_limits.clear(*(limit.key for limit in limits))
     return (user, None) if ok else (None, "bad")
 
 
-def _login_limits(email: str, remote_addr: Optional[str]) -> tuple[security.Limit, ...]:
+def _login_limits(email: str, remote_addr: Optional[str]) -> tuple[rate_limits.Limit, ...]:
     """Every attempt takes a slot before its password is checked, so of 40 concurrent attempts
     only as many are evaluated as there are slots; a success gives them back."""
-    address = security.client_address(remote_addr)
+    address = rate_limits.client_address(remote_addr)
     return (
-        security.Limit(f"login-address:{address}", ADDRESS_FAILURES, WINDOW, then_every=LOCKOUT),
-        security.Limit(f"login:{address}:{email}", MAX_FAILURES, WINDOW, then_every=LOCKOUT),
+        rate_limits.Limit(f"login-address:{address}", ADDRESS_FAILURES, WINDOW, then_every=LOCKOUT),
+        rate_limits.Limit(f"login:{address}:{email}", MAX_FAILURES, WINDOW, then_every=LOCKOUT),
     )
 
 

@@ -10,9 +10,9 @@ from wtforms import DecimalField, EmailField, HiddenField, PasswordField, Select
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import UUID, DataRequired, Length, Optional, ValidationError
 
-from ..backoffice import LABEL_MAX, REASON_MAX
 from ..labels import SHIPPING_STATUS
-from ..points import SHIPPING_STATUSES
+from ..points.client import SHIPPING_STATUSES
+from ..points.staff import LABEL_MAX, REASON_MAX
 
 MAX_SAR_AMOUNT = Decimal("100000000")  # money columns are Numeric(10, 2)
 

@@ -7,12 +7,13 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from .. import backoffice, orders
 from ..extensions import db
 from ..models import Order, WebhookReceipt
+from ..pagination import page_number
+from ..points import orders, staff
+from ..points.health import account_health, recent_failed_verifications
 from ..privacy import mask_phone
-from ..security import page_number
-from ..webhooks.handler import account_health, recent_failed_verifications
+from ..timeline import order_timeline, outcome_label, outcome_tone, pretty
 from . import bp
 from .forms import (
     OUT_OF_DATE,
@@ -25,7 +26,6 @@ from .forms import (
     RefundForm,
     ShippingForm,
 )
-from .timeline import order_timeline, outcome_label, outcome_tone, pretty
 
 PER_PAGE = 25
 
@@ -128,9 +128,9 @@ def _available_actions(order):
     return {
         # Points accepts a shipping status on approved, captured or partially_refunded (decisions).
         "shipping": order.status in orders.FULFILLABLE and bool(order.points_uuid),
-        "cancel": order.status in backoffice.CANCELLABLE,
-        "refund": backoffice.can_refund(order) and order.refundable_amount > 0,
-        "reconcile": backoffice.can_reconcile(order),
+        "cancel": order.status in staff.CANCELLABLE,
+        "refund": staff.can_refund(order) and order.refundable_amount > 0,
+        "reconcile": staff.can_reconcile(order),
         "accept": order.status == orders.NEEDS_REVIEW and not no_word,
         "points_uuid": no_word,
         "close_unpaid": no_word,
@@ -149,7 +149,7 @@ def _act(order_number, name, action):
     else:
         try:
             flash(action(order, form), "success")
-        except backoffice.ActionError as error:
+        except staff.ActionError as error:
             current_app.logger.info(
                 "Back-office %s on %s refused: %s (%s)", name, order.order_number, error.kind, error.message
             )
@@ -190,9 +190,7 @@ def set_shipping(order_number):
     return _act(
         order_number,
         "shipping",
-        lambda order, form: backoffice.set_shipping_status(
-            order, form.status.data, form.name_ar.data, form.name_en.data
-        ),
+        lambda order, form: staff.set_shipping_status(order, form.status.data, form.name_ar.data, form.name_en.data),
     )
 
 
@@ -201,7 +199,7 @@ def cancel(order_number):
     return _act(
         order_number,
         "cancel",
-        lambda order, form: backoffice.cancel_order(order, form.reason.data, submission_key=form.submission_key.data),
+        lambda order, form: staff.cancel_order(order, form.reason.data, submission_key=form.submission_key.data),
     )
 
 
@@ -210,7 +208,7 @@ def refund(order_number):
     return _act(
         order_number,
         "refund",
-        lambda order, form: backoffice.refund_order(
+        lambda order, form: staff.refund_order(
             order, form.amount.data, form.reason.data, submission_key=form.submission_key.data
         ),
     )
@@ -219,13 +217,13 @@ def refund(order_number):
 @bp.post("/orders/<order_number>/accept")
 def accept(order_number):
     return _act(
-        order_number, "accept", lambda order, form: backoffice.accept_after_review(order, form.note.data, g.admin_user)
+        order_number, "accept", lambda order, form: staff.accept_after_review(order, form.note.data, g.admin_user)
     )
 
 
 @bp.post("/orders/<order_number>/reconcile")
 def reconcile(order_number):
-    return _act(order_number, "reconcile", lambda order, form: backoffice.reconcile_order(order))
+    return _act(order_number, "reconcile", lambda order, form: staff.reconcile_order(order))
 
 
 @bp.post("/orders/<order_number>/points-uuid")
@@ -233,7 +231,7 @@ def settle_with_points_uuid(order_number):
     return _act(
         order_number,
         "points_uuid",
-        lambda order, form: backoffice.settle_with_points_uuid(order, form.points_uuid.data, g.admin_user),
+        lambda order, form: staff.settle_with_points_uuid(order, form.points_uuid.data, g.admin_user),
     )
 
 
@@ -242,7 +240,7 @@ def close_unpaid(order_number):
     return _act(
         order_number,
         "close_unpaid",
-        lambda order, form: backoffice.close_as_unpaid(order, form.reason.data, g.admin_user),
+        lambda order, form: staff.close_as_unpaid(order, form.reason.data, g.admin_user),
     )
 
 

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField
 from wtforms.validators import InputRequired, NumberRange
 
-from .service import MAX_QUANTITY
+from ..carts import MAX_QUANTITY
 
 QUANTITY_MESSAGE = _l("Choose a quantity from 1 to %(max)d.", max=MAX_QUANTITY)
 

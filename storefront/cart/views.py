@@ -1,27 +1,27 @@
 from flask import current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 
-from .. import page_cache
+from .. import carts, page_cache
 from ..catalogue import name_in
 from ..i18n import current_language
-from . import bp, current_cart, current_lines, service
+from ..session_cart import cart_contents, current_cart, current_lines
+from . import bp
 from .forms import LineQuantityForm, RemoveLineForm
 
 
 @bp.get("/cart")
 def show():
-    lines = current_lines()
-    return page_cache.render_kept_page(("cart", page_cache.cart_key(lines)), "cart/cart.html", lambda: cart_page(lines))
+    return page_cache.render_kept_page(("cart", cart_contents().lines), "cart/cart.html", cart_page)
 
 
-def cart_page(lines) -> dict:
-    totals = service.totals_of(lines)
+def cart_page() -> dict:
+    totals = carts.totals_of(current_lines())
     free_from = current_app.config["FREE_SHIPPING_FROM"]
     return dict(
         totals=totals,
         free_shipping_from=free_from,
         missing_for_free_shipping=max(free_from - totals.subtotal, 0),
-        max_quantity=service.MAX_QUANTITY,
+        max_quantity=carts.MAX_QUANTITY,
     )
 
 
@@ -30,7 +30,7 @@ def update_line(product_id):
     form = LineQuantityForm()
     cart = current_cart()
     if cart is not None and form.validate_on_submit():
-        if product := service.set_quantity(cart, product_id, form.quantity.data):
+        if product := carts.set_quantity(cart, product_id, form.quantity.data):
             flash(
                 _(
                     "%(product)s: quantity set to %(quantity)d.",
@@ -48,6 +48,6 @@ def update_line(product_id):
 def remove_line(product_id):
     cart = current_cart()
     if cart is not None and RemoveLineForm().validate_on_submit():
-        if product := service.set_quantity(cart, product_id, 0):
+        if product := carts.set_quantity(cart, product_id, 0):
             flash(_("%(product)s was removed from your cart.", product=name_in(product, current_language())), "info")
     return redirect(url_for(".show"))

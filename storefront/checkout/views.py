@@ -13,14 +13,15 @@ from flask import abort, flash, redirect, render_template, request, session, url
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import orders, page_cache, security
-from ..cart import current_cart, current_lines
-from ..cart import service as cart_service
+from .. import carts, page_cache, rate_limits
+from ..addresses import checkout_origin_allowed, external_url_for
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Order, Product
-from ..payments import CheckoutFailed, Customer, checkout_progress, start_checkout
 from ..phone import display_phone
+from ..points import orders
+from ..points.checkout import CheckoutFailed, Customer, checkout_progress, start_checkout
+from ..session_cart import cart_contents, current_cart, current_lines
 from . import bp
 from .forms import CheckoutForm
 
@@ -42,33 +43,31 @@ FRIENDLY_ERRORS = {
 
 @bp.get("/checkout")
 def show():
-    lines = current_lines()
-    if not lines:
+    contents = cart_contents()
+    if not contents.lines:
         flash(_("Your cart is empty: add something first."), "info")
         return redirect(url_for("cart.show"))
     details = _details_to_try_again()
 
     def page() -> dict:
-        # Only shown, never validated here, and the template writes the CSRF token itself: a form
-        # without its own CSRF field is half the cost.
-        return dict(form=CheckoutForm(meta={"csrf": False}, data=details), totals=cart_service.totals_of(lines))
+        return dict(form=CheckoutForm(formdata=None, data=details), totals=carts.totals_of(current_lines()))
 
     if details:  # the shopper's own name and address: never kept for anyone else
         return render_template("checkout/checkout.html", **page())
-    return page_cache.render_kept_page(("checkout", page_cache.cart_key(lines)), "checkout/checkout.html", page)
+    return page_cache.render_kept_page(("checkout", contents.lines), "checkout/checkout.html", page)
 
 
 @bp.post("/checkout")
 def pay():
     cart = current_cart()
-    priced = cart_service.totals(cart)
+    priced = carts.totals(cart)
     if priced.is_empty:
         flash(_("Your cart is empty: add something first."), "info")
         return redirect(url_for("cart.show"))
     form = CheckoutForm()
     if not form.validate_on_submit():
         return render_template("checkout/checkout.html", form=form, totals=priced)
-    if not security.take_checkout_slot(cart.id, request.remote_addr):
+    if not rate_limits.take_checkout_slot(cart.id, request.remote_addr):
         # Each press may open a Points order: a script pressing Pay in a loop stops here.
         return render_template("checkout/too_many_attempts.html", totals=priced), 429, {"Retry-After": "60"}
 
@@ -83,7 +82,7 @@ def pay():
             cart,
             priced,
             customer,
-            lambda o: security.external_url_for("checkout.callback", order=o.token),
+            lambda o: external_url_for("checkout.callback", order=o.token),
             locale=current_language(),
         )
     except CheckoutFailed as failure:
@@ -91,7 +90,7 @@ def pay():
     if not order.checkout_url:
         # A double click: the first press is asking Points right now. Wait on a page, not here.
         return redirect(url_for("checkout.preparing", token=order.token), code=303)
-    if not security.checkout_origin_allowed(order.checkout_url):
+    if not checkout_origin_allowed(order.checkout_url):
         log.warning(
             "The CSP's form-action does not list %s: browsers will not follow the redirect to "
             "Points' checkout. Add it to POINTS_CHECKOUT_ORIGINS.",
@@ -123,7 +122,7 @@ def preparing(token):
             "checkout/start_failed.html",
             reason=_("Points could not start the payment."),
             form=form,
-            totals=cart_service.totals(current_cart()),
+            totals=carts.totals(current_cart()),
             order=order,
         ), 502
     return render_template(
@@ -185,7 +184,7 @@ def retry(token):
     ids = [line.product_id for line in order.lines if line.product_id]
     products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))}
     items = [(products[line.product_id], line.quantity) for line in order.lines if line.product_id in products]
-    cart_service.replace_lines(current_cart(create=True), items)
+    carts.replace_lines(current_cart(create=True), items)
     session[TRY_AGAIN_KEY] = order.token
     flash(_("Your cart and details are back as they were. You can try paying again."), "success")
     return redirect(url_for("checkout.show"))

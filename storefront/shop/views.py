@@ -1,39 +1,55 @@
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
+from sqlalchemy.exc import SQLAlchemyError
 
-from .. import page_cache
-from ..cart import current_cart
-from ..cart import service as cart_service
-from ..catalogue import name_in
+from .. import carts, catalogue, page_cache
+from ..config import DEMO_SANDBOX_PATH
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Product
+from ..session_cart import current_cart, item_count
 from . import bp
-from .formatting import current_catalogue
 from .forms import AddToCartForm
+
+
+@bp.app_context_processor
+def layout() -> dict:
+    """What base.html needs on every page: the header's cart count, the nav's categories, the demo links."""
+    try:
+        return {
+            "cart_item_count": item_count(),
+            "nav_categories": [c.name for c in catalogue.categories()],
+            "sandbox_control_path": f"{DEMO_SANDBOX_PATH}/_control/",
+        }
+    except SQLAlchemyError:
+        # An error page must still render when the database is what failed.
+        db.session.rollback()
+        return {"cart_item_count": 0, "nav_categories": [], "sandbox_control_path": f"{DEMO_SANDBOX_PATH}/_control/"}
 
 
 @bp.get("/", endpoint="catalogue")
 def catalogue_page():
     category = request.args.get("category") or None
-    page = current_catalogue().page(request.args.get("page", 1, type=int), category)
-    if page is None:
-        abort(404)
+    number = request.args.get("page", 1, type=int)
+
+    def values() -> dict:
+        page = catalogue.page(number, category)
+        if page is None:
+            abort(404)
+        return dict(page=page, current_category=category)
+
     return page_cache.render_kept_page(
-        ("catalogue", category, page.number),
+        ("catalogue", category, number),
         "shop/catalogue.html",
-        lambda: dict(page=page, current_category=category),
-        here=lambda: url_for("shop.catalogue", category=category, page=page.number if page.number > 1 else None),
+        values,
+        here=lambda: url_for("shop.catalogue", category=category, page=number if number > 1 else None),
     )
 
 
 @bp.get("/products/<slug>")
 def product(slug):
-    product = current_catalogue().product(slug)
-    if product is None:
-        abort(404)
-    return page_cache.render_kept_page(("product", slug), "shop/product.html", lambda: product_page(product))
+    return page_cache.render_kept_page(("product", slug), "shop/product.html", lambda: product_page(slug))
 
 
 @bp.post("/products/<slug>")
@@ -41,34 +57,25 @@ def add_to_cart(slug):
     product = db.first_or_404(sa.select(Product).where(Product.slug == slug))
     form = AddToCartForm()
     if form.validate_on_submit():
-        cart_service.add_product(current_cart(create=True), product, form.quantity.data)
+        carts.add_product(current_cart(create=True), product, form.quantity.data)
         flash(
             _(
                 "Added %(quantity)d × %(product)s to your cart.",
                 quantity=form.quantity.data,
-                product=name_in(product, current_language()),
+                product=catalogue.name_in(product, current_language()),
             ),
             "success",
         )
         return redirect(url_for("cart.show"))
     # A form with errors re-renders with 200, like the checkout form: the browser console stays clean.
-    error = form.quantity.errors[0] if form.quantity.errors else None
-    return render_template(
-        "shop/product.html",
-        **product_page(current_catalogue().product(slug), quantity=request.form.get("quantity", ""), error=error),
-    )
+    return render_template("shop/product.html", **product_page(slug, form))
 
 
-def product_page(product, quantity="1", error=None) -> dict:
-    # The template writes the add-to-cart form's markup itself, as the cart page does: building a
-    # WTForms form on every GET only to print one input cost more than the rest of the page.
-    return dict(
-        product=product,
-        related=current_catalogue().related(product),
-        quantity=quantity,
-        quantity_error=error,
-        max_quantity=cart_service.MAX_QUANTITY,
-    )
+def product_page(slug: str, form: AddToCartForm | None = None) -> dict:
+    product, related = catalogue.product_with_related(slug)
+    if product is None:
+        abort(404)
+    return dict(product=product, related=related, form=form or AddToCartForm(formdata=None))
 
 
 @bp.get("/favicon.ico")

@@ -1,8 +1,8 @@
 from flask import jsonify, request
 
 from ..extensions import csrf
+from ..points.webhook import receive
 from . import bp
-from .handler import receive
 
 
 @bp.post("/webhooks/points")

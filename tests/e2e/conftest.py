@@ -186,7 +186,7 @@ class Words:
     def __init__(self, lang):
         from babel.support import NullTranslations, Translations
 
-        from storefront.catalogue import CATALOGUE, CATALOGUE_AR
+        from storefront.seed import CATALOGUE, CATALOGUE_AR
 
         folder = Path(__file__).resolve().parents[2] / "storefront" / "translations"
         self.lang = lang

@@ -9,13 +9,12 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from ..catalogue import CARD
-from ..extensions import db
-from ..models import Cart, CartLine, Product
-from ..money import vat_share
-from ..transactions import lock_cart, read
+from .database import begin_write
+from .extensions import db
+from .models import Cart, CartLine, CatalogueVersion, Product
+from .money import vat_share
 
-MAX_QUANTITY = 20
+MAX_QUANTITY = 20  # of one product in one cart
 
 
 @dataclass
@@ -59,6 +58,35 @@ class CartTotals:
         return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class CartContents:
+    """What a page shows of a cart, without its products: the catalogue version they are priced
+    at, and which products in what quantities (product id, quantity), in the order added."""
+
+    catalogue_version: Optional[int]
+    lines: tuple[tuple[int, int], ...]
+
+    @property
+    def item_count(self) -> int:
+        return sum(quantity for _, quantity in self.lines)
+
+
+def contents(token: Optional[str]) -> CartContents:
+    """The catalogue version and the cart's lines, in one query (from the one-row version table,
+    so there is an answer even with no cart)."""
+    rows = db.session.execute(
+        sa.select(CatalogueVersion.version, CartLine.product_id, CartLine.quantity)
+        .select_from(CatalogueVersion)
+        .outerjoin(Cart, Cart.token == token)
+        .outerjoin(CartLine, CartLine.cart_id == Cart.id)
+        .where(CatalogueVersion.id == 1)
+        .order_by(CartLine.id)
+    ).all()
+    if not rows:  # the version row is missing (deleted by hand): no version to keep pages under
+        return CartContents(None, tuple((line.product.id, line.quantity) for line in priced_lines(token)))
+    return CartContents(rows[0][0], tuple((pid, qty) for _, pid, qty in rows if pid is not None))
+
+
 def load_cart(token: Optional[str]) -> Optional[Cart]:
     """The cart for a cookie token, with its lines and products in one extra query."""
     if not token:
@@ -68,28 +96,22 @@ def load_cart(token: Optional[str]) -> Optional[Cart]:
     )
 
 
-# The lines of a cart with their products' card fields, as plain rows: for the rare page that
-# cannot read the products from the catalogue snapshot (see shopper.py).
-_LINES = (
-    sa.select(CartLine.quantity, *CARD)
-    .join(Cart, Cart.id == CartLine.cart_id)
-    .join(Product, Product.id == CartLine.product_id)
-    .where(Cart.token == sa.bindparam("token"))
-    .order_by(CartLine.id)
-)
-
-
-def lines_of_cart(token: Optional[str]) -> list[PricedLine]:
-    """The lines of the cart for this token, at today's prices; each ``product`` a plain row."""
+def priced_lines(token: Optional[str]) -> list[PricedLine]:
+    """The lines of the cart for this token at today's prices, with their products, in one query."""
     if not token:
         return []
-    return [PricedLine(product=row, quantity=row.quantity) for row in read(_LINES, token=token)]
+    rows = db.session.execute(
+        sa.select(CartLine.quantity, Product)
+        .join(Cart, Cart.id == CartLine.cart_id)
+        .join(Product, Product.id == CartLine.product_id)
+        .where(Cart.token == token)
+        .order_by(CartLine.id)
+    )
+    return [PricedLine(product, quantity) for quantity, product in rows]
 
 
 def shipping_for(subtotal: Decimal) -> Decimal:
-    if subtotal <= 0:
-        return Decimal("0.00")
-    if subtotal >= current_app.config["FREE_SHIPPING_FROM"]:
+    if subtotal <= 0 or subtotal >= current_app.config["FREE_SHIPPING_FROM"]:
         return Decimal("0.00")
     return current_app.config["SHIPPING_FLAT_RATE"]
 
@@ -102,6 +124,17 @@ def totals_of(lines: list[PricedLine]) -> CartTotals:
     subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
     shipping = shipping_for(subtotal)
     return CartTotals(lines=lines, subtotal=subtotal, shipping=shipping, total=subtotal + shipping)
+
+
+def lock_cart(cart_id: int) -> Optional[Cart]:
+    """Begin a write transaction and read the cart in it (its lines fresh), locked until commit."""
+    begin_write()
+    cart = db.session.scalar(
+        sa.select(Cart).where(Cart.id == cart_id).with_for_update().execution_options(populate_existing=True)
+    )
+    if cart is not None:
+        db.session.expire(cart, ["lines"])
+    return cart
 
 
 def add_product(cart: Cart, product: Product, quantity: int) -> None:

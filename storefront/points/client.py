@@ -19,10 +19,11 @@ from urllib.parse import quote
 import requests
 from flask import current_app
 
-from . import demo
-from .extensions import db
-from .models import PointsApiCall
-from .privacy import scrub
+from .. import demo
+from ..extensions import db
+from ..models import PointsApiCall
+from ..money import parse_decimal
+from ..privacy import scrub
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,9 @@ class PointsOrder:
         if not uuid:
             raise PointsError("bad_response", "order resource without a uuid")
         total = resource.get("total_price")
-        try:
-            total_price = Decimal(str(total)) if total is not None else None
-        except ArithmeticError:
-            raise PointsError("bad_response", f"order resource with total_price {total!r}") from None
+        total_price = parse_decimal(total)
+        if total is not None and total_price is None:
+            raise PointsError("bad_response", f"order resource with total_price {total!r}")
         return cls(
             uuid=str(uuid),
             order_number=str(resource.get("order_number") or ""),
@@ -313,6 +313,14 @@ def json_for_log(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def _http_session() -> requests.Session:
+    """One connection pool per app, shared by every client built from it."""
+    session = current_app.extensions.get("points_http_session")
+    if session is None:
+        session = current_app.extensions["points_http_session"] = requests.Session()
+    return session
+
+
 # --- The shop's client -------------------------------------------------------------------------
 
 
@@ -344,7 +352,6 @@ def points_client(order=None, recorded: Optional[list] = None) -> PointsClient:
         cfg["POINTS_PUBLIC_KEY"],
         cfg["POINTS_PRIVATE_KEY"],
         timeout=cfg["POINTS_TIMEOUT_SECONDS"],
-        # One connection pool per app, shared by every client built from it.
-        session=current_app.extensions.setdefault("points_http_session", requests.Session()),
+        session=_http_session(),
         recorder=record,
     )

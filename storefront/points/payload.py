@@ -3,7 +3,7 @@
 Points sends three kinds of body (reference §5.4-5.5, points-decisions.md "Webhooks"):
 
 * an order event, ``{"event", "order": {...}, "timestamp"}``: the ``order`` is read into a
-  :class:`~storefront.points.PointsOrder`;
+  :class:`~storefront.points.client.PointsOrder`;
 * a merchant event (``low_balance_warning``, ``debt_exceeded``), ``{"event", "merchant": {...},
   "data": {...}, "timestamp"}`` with no ``order``: read into a :class:`MerchantEvent`;
 * any other event name: an :class:`UnknownEvent`, acknowledged and kept.
@@ -17,13 +17,14 @@ the docs' own examples leave out ``reference_number``, ``type`` and ``metadata``
 import hashlib
 import json
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Optional, Union
 
 from flask_babel import gettext as _
 
-from ..i18n import sar_text
-from ..points import Labels, PointsOrder, order_type
+from ..formatting import sar_text
+from ..money import parse_decimal, to_cents
+from .client import Labels, PointsOrder, order_type
 
 ORDER_EVENTS = frozenset(
     {
@@ -298,16 +299,12 @@ def _amount(
     name = f"{where}.{key}"
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise Malformed(f"{name} must be an amount, not {_kind(value)}")
-    try:
-        # repr() of a float is the shortest text that reads back the same: 150.75 stays 150.75.
-        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except InvalidOperation:
-        raise Malformed(f"{name} is {_show(value)}, not an amount") from None
-    if not amount.is_finite():
+    amount = parse_decimal(value)
+    if amount is None:
         raise Malformed(f"{name} is {_show(value)}, not a finite amount")
     if abs(amount) > limit or (amount < 0 and not signed):
         raise Malformed(f"{name} is {_show(value)}, out of range")
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return to_cents(amount)
 
 
 def _kind(value) -> str:

@@ -15,12 +15,12 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
-from ..i18n import current_language
-from ..labels import status_in_a_sentence, words
-from ..models import Order, PointsApiCall, WebhookReceipt
-from ..orders import Outcome
-from ..privacy import mask_phones_in_text, scrub
+from .extensions import db
+from .i18n import current_language
+from .labels import status_in_a_sentence, words
+from .models import Order, PointsApiCall, WebhookReceipt
+from .points.orders import Outcome
+from .privacy import mask_phones_in_text, scrub
 
 # Outcomes a webhook receipt may carry, as staff read them.
 OUTCOME_LABELS = {outcome: outcome.label for outcome in Outcome}

@@ -7,16 +7,17 @@ order, and money that moved after the shop gave up sends the order to ``needs_re
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from .cart.service import totals as cart_totals
-from .extensions import db
-from .models import Cart, CartLine, Order, OrderTransition, utcnow
+from ..carts import totals as cart_totals
+from ..extensions import db
+from ..models import Cart, CartLine, Order, OrderTransition, utcnow
+from ..money import parse_decimal, to_cents
 
 PENDING_PAYMENT = "pending_payment"
 AUTHORIZED = "authorized"
@@ -56,6 +57,14 @@ AWAITING_POINTS = (PENDING_PAYMENT, AUTHORIZED)
 NO_WORD_FROM_POINTS = "no word from Points"
 
 AMOUNT_TOLERANCE = Decimal("0.01")
+
+# Why an order was cancelled, as the shop or Points records it (labels.py words each one for the
+# shopper). The first two are Points' own (decisions: "Session life", the close button).
+CHECKOUT_ABANDONED = "checkout abandoned"
+CHECKOUT_EXPIRED = "checkout expired"
+CART_CHANGED = "The cart changed before payment; a new order replaced this one."
+DETAILS_CHANGED = "The contact or delivery details changed before payment; a new order replaced this one."
+NEVER_STARTED = "checkout never started: Points gave no checkout_url, so the shopper saw no checkout"
 
 
 class Outcome(StrEnum):
@@ -171,12 +180,8 @@ def _empty_paid_cart(order: Order) -> None:
 
 
 def as_decimal(value) -> Optional[Decimal]:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    except ArithmeticError:
-        return None
+    amount = parse_decimal(value)
+    return to_cents(amount) if amount is not None else None
 
 
 def apply_points_status(

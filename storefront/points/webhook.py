@@ -10,15 +10,13 @@
 
 Shaped after Saleor's payment webhooks: verification first, one handler per event name, unknown
 events acknowledged, state checked before every change. Every delivery that passes step 1 leaves
-a ``WebhookReceipt`` whose ``outcome`` is one of :class:`~storefront.orders.Outcome`.
+a ``WebhookReceipt`` whose ``outcome`` is one of :class:`~storefront.points.orders.Outcome`.
 """
 
 import hmac
 import json
 import logging
-from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
 from typing import Callable, Optional
 
@@ -26,14 +24,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from .. import orders, payments
 from ..extensions import db
-from ..models import Order, WebhookReceipt, utcnow
-from ..orders import Effect, Outcome
-from ..points import PointsOrder
+from ..models import Order, WebhookReceipt
 from ..privacy import mask_value
-from ..transactions import lock_order
-from . import payload
+from . import checkout, health, orders, payload
+from .client import PointsOrder
+from .locks import lock_order
+from .orders import Effect, Outcome
 from .payload import MerchantEvent, OrderEvent, UnknownEvent
 
 log = logging.getLogger(__name__)
@@ -73,7 +70,7 @@ def receive(raw_body: bytes, headers) -> Result:
             "Webhook with a missing or wrong X-Webhook-Secret rejected (event header %r)",
             headers.get("X-Webhook-Event"),
         )
-        recent_failed_verifications().append({"at": utcnow(), "headers": receipt.headers})
+        health.note_failed_verification(receipt.headers)
         return Result(401, Outcome.UNAUTHORIZED, "missing or wrong X-Webhook-Secret")
 
     try:
@@ -138,7 +135,7 @@ def not_ours(points_order: PointsOrder) -> Optional[str]:
     another shop on the same Points account."""
     if points_order.type == "earning":
         return "an earning order (points awarded on another channel), not a checkout of this shop"
-    if not payments.ORDER_NUMBER.fullmatch(points_order.order_number):
+    if not checkout.ORDER_NUMBER.fullmatch(points_order.order_number):
         return f"order_number {points_order.order_number!r} is not in this shop's format (PTS-YYYY-NNNNNN)"
     return None
 
@@ -260,39 +257,6 @@ HANDLERS: dict[str, Callable[[Order, PointsOrder], Effect]] = {
     "shipping_status_updated": _shipping_status_updated,
 }
 assert HANDLERS.keys() == payload.ORDER_EVENTS, "every order event parsed has its handler"
-
-
-# --- For the admin ------------------------------------------------------------------------------
-
-
-@dataclass
-class AccountHealth:
-    """Points' latest word about the merchant account (a merchant event), for staff."""
-
-    news: MerchantEvent
-    received_at: datetime
-
-
-def account_health() -> Optional[AccountHealth]:
-    """The latest merchant event received, read again from its recorded body by the same parser."""
-    receipt = db.session.scalar(
-        sa.select(WebhookReceipt)
-        .where(WebhookReceipt.outcome == Outcome.MERCHANT_EVENT)
-        .order_by(WebhookReceipt.received_at.desc(), WebhookReceipt.id.desc())
-        .limit(1)
-    )
-    if receipt is None:
-        return None
-    try:
-        news = payload.parse(receipt.body.encode("utf-8"))
-    except payload.Malformed:
-        return None
-    return AccountHealth(news, receipt.received_at) if isinstance(news, MerchantEvent) else None
-
-
-def recent_failed_verifications() -> deque:
-    """The last failed verifications seen by this process: the log line, kept for the admin."""
-    return current_app.extensions.setdefault("points_failed_verifications", deque(maxlen=100))
 
 
 # --- Helpers ------------------------------------------------------------------------------------

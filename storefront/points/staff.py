@@ -18,7 +18,7 @@ authoritative for it, so it is stored at once (the ``shipping_status_updated`` w
 """
 
 import uuid as uuidlib
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Callable, Optional
 
 import sqlalchemy as sa
@@ -27,14 +27,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from . import orders, reconciliation
-from .extensions import db
-from .i18n import current_language, sar_text
-from .labels import SHIPPING_STATUS, shipping_labels, status_in_a_sentence, words
-from .models import AdminUser, Order, StaffSubmission
-from .points import SHIPPING_STATUSES, PointsError, points_client
-from .privacy import scrub
-from .transactions import lock_order
+from ..extensions import db
+from ..formatting import sar_text
+from ..i18n import current_language
+from ..labels import SHIPPING_STATUS, shipping_labels, status_in_a_sentence, words
+from ..models import AdminUser, Order, StaffSubmission
+from ..money import parse_decimal
+from ..privacy import scrub
+from . import orders, reconcile
+from .client import SHIPPING_STATUSES, PointsError, points_client
+from .locks import lock_order
 
 # Points' order_status values from which a cancel is allowed (decisions: "Cancel vs refund").
 CANCELLABLE_AT_POINTS = {"new", "authorized"}
@@ -251,7 +253,7 @@ def can_reconcile(order: Order) -> bool:
 
 
 def reconcile_order(order: Order) -> str:
-    """Ask Points about one order still waiting for its webhook (see reconciliation.py)."""
+    """Ask Points about one order still waiting for its webhook (see reconcile.py)."""
     if not can_reconcile(order):
         raise ActionError(
             _(
@@ -261,7 +263,7 @@ def reconcile_order(order: Order) -> str:
             )
         )
     try:
-        return reconciliation.reconcile_order(order)
+        return reconcile.reconcile_order(order)
     except PointsError as error:
         raise ActionError(staff_message(error, order), kind=error.kind, errors=error.errors) from None
 
@@ -280,8 +282,8 @@ def settle_with_points_uuid(order: Order, points_uuid: str, staff: Optional[Admi
     except PointsError as error:
         db.session.commit()  # keep the recorded call on the timeline; nothing else has changed
         raise ActionError(staff_message(error, order, points_uuid), kind=error.kind, errors=error.errors) from None
-    if not reconciliation.belongs_to(order, remote):
-        db.session.commit()
+    db.session.commit()  # the recorded call stays on the timeline
+    if not reconcile.belongs_to(order, remote):
         raise ActionError(
             _(
                 "Points order %(uuid)s belongs to %(other)s, not to %(order)s: nothing changed. "
@@ -293,7 +295,7 @@ def settle_with_points_uuid(order: Order, points_uuid: str, staff: Optional[Admi
             kind="not_ours",
         )
     order = _require_no_word(order, NOT_NO_WORD_UUID, keep_lock=True)  # another tab may have settled it
-    return reconciliation.apply_points_order(order, remote, calls[-1], staff)
+    return reconcile.apply_points_order(order, remote, calls[-1], staff)
 
 
 def close_as_unpaid(order: Order, reason: str, staff: Optional[AdminUser] = None) -> str:
@@ -315,11 +317,10 @@ def parse_points_uuid(text) -> str:
 
 
 def parse_amount(value) -> Decimal:
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ActionError(_("%(value)r is not an amount in SAR.", value=value)) from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+    amount = parse_decimal(value)
+    if amount is None:
+        raise ActionError(_("%(value)r is not an amount in SAR.", value=value))
+    if amount != amount.quantize(Decimal("0.01")):
         raise ActionError(_("An amount in SAR has at most two decimal places."))
     return amount.quantize(Decimal("0.01"))
 
@@ -373,11 +374,14 @@ def staff_message(error: PointsError, order: Optional[Order] = None, uuid: Optio
 
 
 def _call(order: Order, action):
+    """Make one call to Points and commit its record (the timeline keeps it, answered or not)."""
     try:
-        return action(points_client(order))
+        answer = action(points_client(order))
     except PointsError as error:
-        db.session.commit()  # keep the recorded call on the timeline; nothing else has changed
+        db.session.commit()
         raise ActionError(staff_message(error, order), kind=error.kind, errors=error.errors) from None
+    db.session.commit()
+    return answer
 
 
 def _once(order: Order, action: str, key, decide_and_call: Callable[[Order], str]) -> str:

@@ -1,8 +1,8 @@
 """Pay with Points: record the order, then ask Points for a hosted checkout.
 
-The call goes through :func:`~storefront.points.points_client`, which records it on the order's
+The call goes through :func:`~storefront.points.client.points_client`, which records it on the order's
 timeline (``PointsApiCall``). What happens after the shopper pays is the webhook's job
-(``webhooks/handler.py``); an order whose webhook never came is reconciled (``reconciliation.py``).
+(``webhook.py``); an order whose webhook never came is reconciled (``reconcile.py``).
 """
 
 import logging
@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
+from ..carts import CartTotals
+from ..catalogue import name_in
+from ..extensions import db
+from ..models import Cart, Order, OrderLine, OrderTransition, utcnow
+from ..privacy import mask_phone
 from . import orders
-from .cart.service import CartTotals
-from .catalogue import name_in
-from .extensions import db
-from .models import Cart, Order, OrderLine, OrderTransition, utcnow
-from .points import PointsError, points_client, to_wire_amount
-from .privacy import mask_phone
+from .client import PointsError, points_client, to_wire_amount
 
 log = logging.getLogger(__name__)
 
@@ -227,17 +227,17 @@ def _awaiting_payment(cart: Cart) -> Optional[Order]:
 
 def _why_not_reuse(order: Order, priced: CartTotals, customer: Customer) -> Optional[str]:
     if order.cart_fingerprint != priced.fingerprint():
-        return "The cart changed before payment; a new order replaced this one."
+        return orders.CART_CHANGED
     if (order.customer_name, order.phone, order.city, order.address_line) != (
         customer.name,
         customer.phone,
         customer.city,
         customer.address_line,
     ):
-        return "The contact or delivery details changed before payment; a new order replaced this one."
+        return orders.DETAILS_CHANGED
     session_life = timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"] - 1)
     if order.checkout_url and order.checkout_started_at < utcnow() - session_life:
-        return "checkout expired"
+        return orders.CHECKOUT_EXPIRED
     return None  # the same checkout, pressed again: reuse its order_number (and its session)
 
 

@@ -18,13 +18,11 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
+from ..extensions import db
+from ..models import AdminUser, Order, PointsApiCall, utcnow
 from . import orders
-from .extensions import db
-from .models import AdminUser, Order, PointsApiCall, utcnow
-from .points import PointsError, PointsOrder, points_client
-from .transactions import lock_order
-
-NEVER_STARTED = "checkout never started: Points gave no checkout_url, so the shopper saw no checkout"
+from .client import PointsError, PointsOrder, points_client
+from .locks import lock_order
 
 
 def reconcile_order(order: Order) -> str:
@@ -43,16 +41,18 @@ def reconcile_order(order: Order) -> str:
         calls = []
         remote = points_client(order, calls).get_order(uuid)
     except PointsError as error:
+        db.session.commit()  # the recorded call stays on the timeline
         if error.kind == "not_found" and not order.points_uuid:
             # A hint anyone could have typed into the return URL: it must not keep the order
             # from review forever.
             order = lock_order(Order.id == order.id)
             order.points_uuid_hint = None
+            db.session.commit()
             return _no_uuid(
                 order, note=_("Points does not know the hinted order %(uuid)s; the hint was dropped.", uuid=uuid)
             )
-        db.session.commit()  # keep the recorded call on the timeline
         raise
+    db.session.commit()  # the recorded call stays on the timeline
     order = lock_order(Order.id == order.id)  # locked only now, not during the HTTP call
     if not belongs_to(order, remote):
         if order.points_uuid_hint == uuid:
@@ -105,7 +105,7 @@ def _no_uuid(order: Order, note: str = "") -> str:
         db.session.commit()
         return _("%(order)s: no Points order known yet; nothing to ask.", order=order.order_number) + note
     if not order.checkout_url:
-        orders.cancel_locally(order, NEVER_STARTED, source="reconciliation")
+        orders.cancel_locally(order, orders.NEVER_STARTED, source="reconciliation")
         db.session.commit()
         return (
             _(
