@@ -472,18 +472,19 @@ def resend(delivery_id: int):
 def activate_shopper(phone: str):
     """The shopper activates their Points account: it is made (zero balance) and each pending
     earning of that phone is approved, its points added and its `approved` webhook sent."""
-    if not request.is_json and request.form:
-        csrf.protect()  # the page's form; a bare POST (curl, tests) needs no body
+    from_page = bool(request.form)  # the page's form; a bare or JSON POST answers JSON
+    if from_page:
+        csrf.protect()
     v = Validator({"phone_number": phone})
     clean_phone = v.phone("phone_number", required=True)
     if v.errors:
-        return _invalid_answer(Invalid(v.errors, "activate"), {})
+        return _json_error(ValidationFailed(v.errors).message, 422, v.errors)
     try:
         shopper, approved = earning.activate(clean_phone)
     except earning.AlreadyActive:
         db.session.rollback()
         message = f"Shopper {clean_phone} already has an active account."
-        if not request.is_json:
+        if from_page:
             flash(message, FLASH + "-error")
             return redirect(url_for("control.dashboard"), code=303)
         return _json_error(message, 400)
@@ -494,7 +495,7 @@ def activate_shopper(phone: str):
             {"order_uuid": o.uuid, "order_number": o.order_number, "total_points": o.earned_points} for o in approved
         ],
     }
-    if not request.is_json:
+    if from_page:
         return _done(
             f"Shopper {shopper.phone} activated: {len(approved)} pending earning(s) approved, "
             f"balance {shopper.balance:,} points."
