@@ -14,7 +14,7 @@ from flask import Flask, jsonify, render_template, request, send_file
 from sqlalchemy import event
 from werkzeug.exceptions import HTTPException
 
-from . import api, control, delivery, hosted, seed
+from . import api, control, delivery, hosted, seed, widgets
 from . import config as settings
 from .extensions import csrf, db
 
@@ -35,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(hosted.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(widgets.bp)
 
     @app.get("/openapi.yaml")
     def openapi():
@@ -43,6 +44,13 @@ def create_app(config: dict | None = None) -> Flask:
     @app.get("/")
     def index():
         return render_template("sandbox/index.html")
+
+    @app.after_request
+    def no_framing(response):
+        # Only the widget pages (their own CSP says frame-ancestors *) may be framed by a shop.
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["X-Frame-Options"] = "DENY"
+        return response
 
     @app.errorhandler(404)
     @app.errorhandler(405)

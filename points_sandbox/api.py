@@ -1,4 +1,4 @@
-"""The Points merchant API at /api/v1, as points-openapi.yaml describes it (earning excepted).
+"""The Points merchant API at /api/v1, as points-openapi.yaml describes it.
 
 Envelopes: `{status, message, appended_data, data}`; errors `{status: false, message,
 appended_data}` (+ `errors` on 422). Auth failures are 400 `Invalid or inactive API key`.
@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import math
 import secrets
+import time
 from datetime import datetime
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, request, url_for
 
-from . import chaos, checkout, orders
+from . import chaos, checkout, earning, orders
 from .extensions import csrf, db
 from .models import Delivery, Merchant, Order, Webhook, laravel_iso, stamp, utcnow
 from .orders import SHIPPING_STATUSES, IllegalMove
-from .validation import ValidationFailed, Validator, validate_checkout
+from .validation import ValidationFailed, Validator, validate_checkout, validate_earning
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # a JSON API authenticated by keys, not by a browser session
@@ -27,6 +28,9 @@ INVALID_KEY = "Invalid or inactive API key"
 # The documented 403s (api reference §2.4, §10.5; OpenAPI `Forbidden`), reachable by switches.
 MERCHANT_NOT_ALLOWED = "Merchant is not allowed to perform this action."
 IP_NOT_ALLOWED = "Your IP address is not allowed to access this API."
+EARNING_NOT_ALLOWED = "Merchant is not allowed to create earning orders"  # quickstart, §2.4
+# The 429 of Points' per-merchant earning lock (OpenAPI, docs §8).
+EARNING_LOCKED = "Too many concurrent requests for the same merchant"
 # Webhooks must be https; plain http only to the machine itself (decisions, "Sandbox delivery").
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
 PAYMENT_METHODS = [str(n) for n in range(1, 11)]
@@ -120,7 +124,7 @@ def order_resource(order: Order) -> dict:
         "order_number": order.order_number,
         "type": order.type,
         "total_price": float(order.total_price),
-        "total_points": order.redeemed_points,
+        "total_points": orders.total_points(order),
         "metadata": order.meta,
         "date": order.created_at.strftime("%Y-%m-%d"),
         "time": order.created_at.strftime("%H:%M:%S"),
@@ -159,6 +163,55 @@ def checkout_order(public_key: str):
     # Relative webhook URLs resolve against the origin this call came in on (no mount prefix).
     cs = checkout.create(merchant, clean, origin=request.host_url.rstrip("/"))
     return ok({"checkout_url": url_for("hosted.page", session_id=cs.id, _external=True)})
+
+
+def pending_earning_resource(order: Order) -> dict:
+    """PendingEarningResponse's `data`: no uuid (the docs' example has none)."""
+    return {
+        "pending_client_activation": True,
+        "pending_earning_order": {
+            "id": order.id,
+            "merchant_order_number": order.order_number,
+            "total_price": float(order.total_price),
+            "total_points": order.earned_points,
+        },
+    }
+
+
+@bp.post("/orders/earning")
+def earning_order():
+    switches = chaos.switches()
+    if switches.earning_fail_next > 0:  # chaos: the next call(s) fail as configured
+        switches.earning_fail_next -= 1
+        status = switches.earning_fail_status or 500
+        retry_after = switches.earning_retry_after
+        db.session.commit()
+        if status == 429:
+            response, _ = fail(EARNING_LOCKED, 429)
+            response.headers["Retry-After"] = str(retry_after)
+            return response, 429
+        return fail("Server Error", status)
+    merchant = merchant_from_key()
+    if not merchant.earning_enabled:
+        raise ApiError(EARNING_NOT_ALLOWED, 403)
+    clean = validate_earning(body())
+    origin = request.host_url.rstrip("/")  # relative webhook URLs resolve here
+    try:
+        with earning.merchant_lock(merchant):
+            switches = chaos.switches()
+            delay = switches.earning_delay_seconds
+            hang = 0.0
+            if switches.earning_hang_next > 0:
+                switches.earning_hang_next -= 1
+                hang = switches.earning_hang_seconds
+            db.session.commit()
+            time.sleep(delay)  # chaos: a slow Points, so the lock's 429 can be seen
+            order = earning.create(merchant, clean, origin)
+            answer = pending_earning_resource(order) if order.pending_activation else order_resource(order)
+            time.sleep(hang)  # chaos: the order exists, the answer comes late (or never, to the caller)
+    except earning.Locked:
+        raise ApiError(EARNING_LOCKED, 429) from None
+    return ok(answer)
 
 
 def find_order(merchant: Merchant, order_uuid: str) -> Order:

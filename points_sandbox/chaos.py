@@ -1,5 +1,5 @@
 """The sandbox's switches (the single `chaos` row): webhook chaos, failing checkout calls,
-the hosted flow's callback parameters and the documented 403s. Reads and resets them; it
+the hosted flow's callback parameters, the documented 403s and slow or failing earning calls. Reads and resets them; it
 imports nothing of the sandbox but its models, so every other module may use it."""
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ SWITCHES = {
     "callback_params": (bool, True),
     "forbid_merchant": (bool, False),
     "forbid_ip": (bool, False),
+    "earning_fail_status": (int, None),
+    "earning_fail_next": (int, 0),
+    "earning_retry_after": (int, 1),
+    "earning_hang_seconds": (float, 0.0),
+    "earning_hang_next": (int, 0),
+    "earning_delay_seconds": (float, 0.0),
 }
 DEFAULTS = {name: default for name, (_, default) in SWITCHES.items()}
 

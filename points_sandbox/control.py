@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, get_flashed_messages, jsonify, redirect, render_template, request, url_for
 
 from . import chaos as chaos_switches
-from . import checkout, delivery, orders, seed, webhooks
+from . import checkout, delivery, earning, orders, seed, webhooks
 from .checkout import CheckoutError
 from .extensions import csrf, db
 from .i18n import translate
@@ -29,6 +29,9 @@ FLASH = "control"  # the flash category of this page (the hosted pages use "erro
 MAX_DELAY_SECONDS = 3600
 MAX_COUNT = 1000
 MAX_WINDOW_DAYS = 3650
+MAX_POINTS_PER_SAR = 1000
+# What reset puts back on the merchant.
+MERCHANT_DEFAULTS = {"two_step": False, "refund_window_days": None, "earn_points_per_sar": 10, "earning_enabled": True}
 # Merchant events: the balance figures sent unless the trigger body overrides them.
 MERCHANT_EVENT_DATA = {
     "low_balance_warning": {
@@ -96,10 +99,10 @@ def _clean_switches(data: dict) -> dict:
         value = data[name]
         if kind is bool:
             value = _boolean(v, name, value)
-        elif name == "checkout_fail_status":
+        elif name.endswith("_fail_status"):
             value = None if value in (None, "") else v.choice(name, {"429", "500"}, str(value))
             value = int(value) if value else None
-        elif name == "webhook_delay_seconds":
+        elif kind is float:
             number = v.number(name, value, minimum=0, maximum=MAX_DELAY_SECONDS)
             value = float(number) if number is not None else (0.0 if v._blank(value) else None)
         else:
@@ -122,6 +125,13 @@ def _clean_merchant(data: dict) -> dict:
         clean["refund_window_days"] = v.integer(
             "refund_window_days", data["refund_window_days"], minimum=0, maximum=MAX_WINDOW_DAYS
         )
+    if "earning_enabled" in data:
+        clean["earning_enabled"] = _boolean(v, "earning_enabled", data["earning_enabled"])
+    if "earn_points_per_sar" in data:
+        rate = v.number("earn_points_per_sar", data["earn_points_per_sar"], required=True, minimum=0)
+        if rate is not None and rate > MAX_POINTS_PER_SAR:
+            v.fail("earn_points_per_sar", f"The earn points per sar must not be greater than {MAX_POINTS_PER_SAR}.")
+        clean["earn_points_per_sar"] = rate
     if v.errors:
         raise Invalid(v.errors, "merchant")
     return clean
@@ -132,7 +142,12 @@ def _the_merchant() -> Merchant:
 
 
 def _merchant_json(merchant: Merchant) -> dict:
-    return {"two_step": merchant.two_step, "refund_window_days": merchant.refund_window_days}
+    return {
+        "two_step": merchant.two_step,
+        "refund_window_days": merchant.refund_window_days,
+        "earn_points_per_sar": float(merchant.earn_points_per_sar),
+        "earning_enabled": merchant.earning_enabled,
+    }
 
 
 def _delivery_json(d: Delivery) -> dict:
@@ -179,10 +194,16 @@ def _dashboard(status: int = 200, invalid: Invalid | None = None, submitted: dic
     ).all()
     shoppers = db.session.scalars(sa.select(Shopper).order_by(Shopper.phone)).all()
     recent_orders = db.session.scalars(sa.select(Order).order_by(Order.id.desc()).limit(20)).all()
+    earning_orders = db.session.scalars(
+        sa.select(Order).where(Order.type == earning.EARNING).order_by(Order.id.desc()).limit(50)
+    ).all()
+    active = set(db.session.scalars(sa.select(Shopper.phone)))
+    pending_phones = sorted({o.phone_number for o in earning_orders if o.pending_activation} - active)
     errors = invalid.errors if invalid else {}
     # A rejected form shows what was typed, next to its message; the rest shows what is saved.
     saved = {**chaos_switches.as_json(), **_merchant_json(_the_merchant())}
-    saved["webhook_delay_seconds"] = f"{saved['webhook_delay_seconds']:g}"  # 2, not 2.0
+    for name in ("webhook_delay_seconds", "earning_hang_seconds", "earning_delay_seconds", "earn_points_per_sar"):
+        saved[name] = f"{saved[name]:g}"  # 2, not 2.0
     shown = {**saved, **(submitted if invalid else {})}
     return render_template(
         "sandbox/control.html",
@@ -196,6 +217,9 @@ def _dashboard(status: int = 200, invalid: Invalid | None = None, submitted: dic
         sessions=sessions,
         shoppers=shoppers,
         recent_orders=recent_orders,
+        earning_orders=earning_orders,
+        pending_phones=pending_phones,
+        total_points=orders.total_points,
         order_events=ORDER_EVENTS,
         merchant_events=MERCHANT_EVENTS,
         step=checkout.step,
@@ -268,6 +292,7 @@ def merchant_settings():
     data = _submitted()
     if not request.is_json:
         data["two_step"] = "two_step" in request.form
+        data["earning_enabled"] = "earning_enabled" in request.form
     try:
         clean = _clean_merchant(data)
     except Invalid as invalid:
@@ -306,7 +331,7 @@ def reset():
     for model in (DeliveryAttempt, Delivery, CheckoutSession, OrderItem, Order, Shopper):
         db.session.execute(sa.delete(model))
     chaos_switches.reset()
-    db.session.execute(sa.update(Merchant).values(two_step=False, refund_window_days=None))
+    db.session.execute(sa.update(Merchant).values(**MERCHANT_DEFAULTS, earning_lock=None, earning_lock_until=None))
     db.session.commit()
     seed.seed_chaos()
     seed.seed_shoppers()
@@ -437,6 +462,45 @@ def resend(delivery_id: int):
     if request.form:
         return _done(f"Delivery #{delivery_id} ({original.event}) resent as #{copy.id}.")
     return jsonify({"resent_from": delivery_id, "deliveries": [_delivery_json(copy)]})
+
+
+# --- Shoppers ---------------------------------------------------------------------------------
+
+
+@bp.post("/shoppers/<phone>/activate")
+@csrf.exempt
+def activate_shopper(phone: str):
+    """The shopper activates their Points account: it is made (zero balance) and each pending
+    earning of that phone is approved, its points added and its `approved` webhook sent."""
+    from_page = bool(request.form)  # the page's form; a bare or JSON POST answers JSON
+    if from_page:
+        csrf.protect()
+    v = Validator({"phone_number": phone})
+    clean_phone = v.phone("phone_number", required=True)
+    if v.errors:
+        return _json_error(ValidationFailed(v.errors).message, 422, v.errors)
+    try:
+        shopper, approved = earning.activate(clean_phone)
+    except earning.AlreadyActive:
+        db.session.rollback()
+        message = f"Shopper {clean_phone} already has an active account."
+        if from_page:
+            flash(message, FLASH + "-error")
+            return redirect(url_for("control.dashboard"), code=303)
+        return _json_error(message, 400)
+    answer = {
+        "phone_number": shopper.phone,
+        "balance": shopper.balance,
+        "approved": [
+            {"order_uuid": o.uuid, "order_number": o.order_number, "total_points": o.earned_points} for o in approved
+        ],
+    }
+    if from_page:
+        return _done(
+            f"Shopper {shopper.phone} activated: {len(approved)} pending earning(s) approved, "
+            f"balance {shopper.balance:,} points."
+        )
+    return jsonify(answer)
 
 
 # --- Sessions ---------------------------------------------------------------------------------

@@ -50,6 +50,14 @@ class Merchant(db.Model):
     # Refunds refused (400 `Refund not allowed`) once the order was settled this many days ago;
     # None = no window (the default), 0 = every settled order is already past it.
     refund_window_days: Mapped[Optional[int]]
+    # Earning orders: total_points = floor(total_price × this); a merchant without the earning
+    # channel enabled gets 403 `Merchant is not allowed to create earning orders`.
+    earn_points_per_sar: Mapped[Decimal] = mapped_column(sa.Numeric(10, 2), default=Decimal("10"), server_default="10")
+    earning_enabled: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Points' per-merchant distributed lock around earning calls: a token and its expiry, taken
+    # and released by compare-and-set, so it holds across threads and processes alike.
+    earning_lock: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    earning_lock_until: Mapped[Optional[datetime]]
     created_at: Mapped[datetime] = mapped_column(default=stamp)
     updated_at: Mapped[datetime] = mapped_column(default=stamp)
 
@@ -87,7 +95,9 @@ class Order(db.Model):
     merchant_id: Mapped[int] = mapped_column(sa.ForeignKey("merchants.id"))
     reference_number: Mapped[Optional[str]] = mapped_column(sa.String(40))
     order_number: Mapped[str] = mapped_column(sa.String(255), index=True)
-    type: Mapped[int] = mapped_column(default=2)  # 2 = replacing; earning is not implemented
+    type: Mapped[int] = mapped_column(default=2)  # 1 = earning, 2 = replacing
+    # An earning for a phone without an active account: `new` until the shopper activates.
+    pending_activation: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     order_status: Mapped[str] = mapped_column(sa.String(30), default="new")
     total_price: Mapped[Decimal] = mapped_column(Money)
     shipping_amount: Mapped[Optional[Decimal]] = mapped_column(Money)
@@ -230,6 +240,14 @@ class Chaos(db.Model):
     # not whitelisted.
     forbid_merchant: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     forbid_ip: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Earning calls: the next N answer 429 (with Retry-After) or 500; the next N hang after
+    # creating the order; every call takes this long inside the lock.
+    earning_fail_status: Mapped[Optional[int]]
+    earning_fail_next: Mapped[int] = mapped_column(default=0, server_default="0")
+    earning_retry_after: Mapped[int] = mapped_column(default=1, server_default="1")
+    earning_hang_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    earning_hang_next: Mapped[int] = mapped_column(default=0, server_default="0")
+    earning_delay_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
 
 
 # The statuses of an order that has been paid (settled), whatever happened after.

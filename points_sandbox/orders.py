@@ -128,6 +128,22 @@ def _settled(order: Order) -> None:
     order.settled_at = utcnow()
 
 
+# For earning.py, which approves earning orders through the same state machine.
+move, mark_settled = _move, _settled
+
+
+def total_points(order: Order) -> int:
+    """`total_points` as sent: the points an earning order awards, a replacing order's redeemed."""
+    return order.earned_points if order.type == 1 else order.redeemed_points
+
+
+def left_points(order: Order) -> int:
+    """What the refunds left of `total_points`: earned minus reversed, or redeemed minus returned."""
+    if order.type == 1:
+        return order.earned_points - order.reversed_points
+    return order.redeemed_points - order.returned_points
+
+
 def _close_session(order: Order, state: str) -> None:
     if order.session is not None and order.session.state == "open":
         order.session.state = state
@@ -209,15 +225,17 @@ def _apply_refund(order: Order, amount: Decimal) -> dict:
     returned = order.redeemed_points if full else int(order.redeemed_points * refunded_total / total)
     reversed_ = order.earned_points if full else int(order.earned_points * refunded_total / total)
     refund_points = returned - order.returned_points
+    reversed_points = reversed_ - order.reversed_points
     _move(order, "fully_refunded" if full else "partially_refunded")
-    add_points(order.shopper, refund_points - (reversed_ - order.reversed_points), floor_at_zero=True)
+    add_points(order.shopper, refund_points - reversed_points, floor_at_zero=True)
     order.returned_points, order.reversed_points = returned, reversed_
     order.refunded_amount = refunded_total
     return {
         "refund_amount": float(amount),
-        "refund_points": refund_points,
+        # An earning order's refund takes back the points it awarded (docs §7).
+        "refund_points": reversed_points if order.type == 1 else refund_points,
         "left_amount": float(total - refunded_total),
-        "left_points": order.redeemed_points - returned,
+        "left_points": left_points(order),
     }
 
 
@@ -298,6 +316,8 @@ def capture(order: Order) -> Order:
 
 def complete(order: Order, payment_method: str | None) -> Order:
     status = order.order_status
+    if order.type == 1:
+        raise IllegalMove("Only replacing orders can be completed")
     if status == "approved":
         raise IllegalMove("Order is already completed")
     if status == "captured":
@@ -370,9 +390,9 @@ def trigger(order: Order, event: str) -> list:
         "refunded": lambda: {
             "refund_amount": float(order.refunded_amount),
             "reason": None,
-            "refund_points": order.returned_points,
+            "refund_points": order.reversed_points if order.type == 1 else order.returned_points,
             "left_amount": float(total - Decimal(order.refunded_amount)),
-            "left_points": order.redeemed_points - order.returned_points,
+            "left_points": left_points(order),
         },
         "shipping_status_updated": lambda: {
             "status": order.shipping_status,

@@ -37,13 +37,31 @@ def seed_chaos() -> None:
 # Columns added after a database may already exist: create_all() makes missing tables only, so
 # a sandbox database from an older version gets these added (SQLite and PostgreSQL alike).
 ADDED_COLUMNS = {
-    "merchants": {"refund_window_days": "INTEGER", "created_at": "TIMESTAMP", "updated_at": "TIMESTAMP"},
-    "orders": {"settled_at": "TIMESTAMP", "version": "INTEGER NOT NULL DEFAULT 0"},
+    "merchants": {
+        "refund_window_days": "INTEGER",
+        "created_at": "TIMESTAMP",
+        "updated_at": "TIMESTAMP",
+        "earn_points_per_sar": "NUMERIC(10, 2) NOT NULL DEFAULT 10",
+        "earning_enabled": "BOOLEAN NOT NULL DEFAULT TRUE",
+        "earning_lock": "VARCHAR(40)",
+        "earning_lock_until": "TIMESTAMP",
+    },
+    "orders": {
+        "settled_at": "TIMESTAMP",
+        "version": "INTEGER NOT NULL DEFAULT 0",
+        "pending_activation": "BOOLEAN NOT NULL DEFAULT FALSE",
+    },
     "deliveries": {"origin": "VARCHAR(255)"},
     "chaos": {
         "callback_params": "BOOLEAN NOT NULL DEFAULT TRUE",
         "forbid_merchant": "BOOLEAN NOT NULL DEFAULT FALSE",
         "forbid_ip": "BOOLEAN NOT NULL DEFAULT FALSE",
+        "earning_fail_status": "INTEGER",
+        "earning_fail_next": "INTEGER NOT NULL DEFAULT 0",
+        "earning_retry_after": "INTEGER NOT NULL DEFAULT 1",
+        "earning_hang_seconds": "FLOAT NOT NULL DEFAULT 0",
+        "earning_hang_next": "INTEGER NOT NULL DEFAULT 0",
+        "earning_delay_seconds": "FLOAT NOT NULL DEFAULT 0",
     },
 }
 

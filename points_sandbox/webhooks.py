@@ -44,9 +44,10 @@ def order_payload(order: Order) -> dict:
         "id": order.uuid,
         "reference_number": order.reference_number,
         "order_number": order.order_number,
-        "type": "replacing",
+        "type": "earning" if order.type == 1 else "replacing",
         "total_price": float(order.total_price),
-        "total_points": order.redeemed_points,
+        # The points an earning order awards; on a replacing order, the points redeemed.
+        "total_points": order.earned_points if order.type == 1 else order.redeemed_points,
         "payment_status": payment_status(order),
         "order_status": order.order_status,
         "metadata": order.meta,

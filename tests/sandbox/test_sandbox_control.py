@@ -107,6 +107,12 @@ def test_reset_wipes_orders_and_chaos_and_restores_the_shoppers(sandbox_client):
         "callback_params": True,
         "forbid_merchant": False,
         "forbid_ip": False,
+        "earning_fail_status": None,
+        "earning_fail_next": 0,
+        "earning_retry_after": 1,
+        "earning_hang_seconds": 0.0,
+        "earning_hang_next": 0,
+        "earning_delay_seconds": 0.0,
     }
     assert sandbox_client.get("/_control/deliveries").json["deliveries"] == []
     assert "500000003" not in sandbox_client.get("/_control/").get_data(as_text=True)

@@ -79,7 +79,12 @@ def test_a_bad_refund_window_on_the_page_is_a_field_error(sandbox_client):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert text_of(page, "error-refund_window_days") == "The refund window days must be an integer."
-    assert sandbox_client.post("/_control/merchant", json={}).json == {"two_step": False, "refund_window_days": None}
+    assert sandbox_client.post("/_control/merchant", json={}).json == {
+        "two_step": False,
+        "refund_window_days": None,
+        "earn_points_per_sar": 10.0,
+        "earning_enabled": True,
+    }
 
 
 def test_save_says_what_it_did(sandbox_client):
@@ -97,13 +102,15 @@ def test_save_says_what_it_did(sandbox_client):
     assert message == (
         "Switches saved: webhook_delay_seconds 1.5, webhook_duplicate on, webhook_reverse off, "
         "webhook_drop_next 0, checkout_fail_status off, checkout_fail_next 0, callback_params off, "
-        "forbid_merchant off, forbid_ip on."
+        "forbid_merchant off, forbid_ip on, earning_fail_status off, earning_fail_next 0, earning_retry_after 1, "
+        "earning_hang_seconds 0, earning_hang_next 0, earning_delay_seconds 0."
     )
     assert 'data-testid="flash"' not in sandbox_client.get(PAGE).get_data(as_text=True)  # shown once
 
     sandbox_client.post("/_control/merchant", data={"csrf_token": token(sandbox_client), "refund_window_days": "14"})
     assert text_of(sandbox_client.get(PAGE).get_data(as_text=True), "flash") == (
-        "Merchant saved: two_step off, refund_window_days 14."
+        # the form's unticked checkboxes are off: earning too
+        "Merchant saved: two_step off, refund_window_days 14, earn_points_per_sar 10, earning_enabled off."
     )
 
 
@@ -175,4 +182,5 @@ def test_the_control_pages_have_no_inline_script_and_their_tables_scroll_in_a_bo
         page = sandbox_client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\ssrc=)", page) and " on" + "click=" not in page
     page = sandbox_client.get(PAGE).get_data(as_text=True)
-    assert page.count("<table") == page.count('<div class="table-scroll"><table') == 3
+    # shoppers, earning orders, sessions, deliveries
+    assert page.count("<table") == page.count('<div class="table-scroll"><table') == 4

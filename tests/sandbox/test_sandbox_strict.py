@@ -361,6 +361,8 @@ def test_a_refund_past_the_window_is_refused(sandbox_client, sandbox_contract, s
     assert sandbox_client.post("/_control/merchant", json={"refund_window_days": 0}).json == {
         "two_step": False,
         "refund_window_days": 0,
+        "earn_points_per_sar": 10.0,
+        "earning_enabled": True,
     }
     response = api(sandbox_client, "POST", f"/v1/orders/{uuid}/refund", json={"amount": 10})
     assert response.status_code == 400
@@ -389,7 +391,12 @@ def test_the_refund_window_counts_days_from_settlement(sandbox_client, sandbox_a
 def test_the_refund_window_must_be_a_whole_number_of_days(sandbox_client, value, message):
     response = sandbox_client.post("/_control/merchant", json={"refund_window_days": value, "two_step": True})
     assert response.status_code == 422 and response.json["errors"] == {"refund_window_days": [message]}
-    assert sandbox_client.post("/_control/merchant", json={}).json == {"two_step": False, "refund_window_days": None}
+    assert sandbox_client.post("/_control/merchant", json={}).json == {
+        "two_step": False,
+        "refund_window_days": None,
+        "earn_points_per_sar": 10.0,
+        "earning_enabled": True,
+    }
 
 
 def test_shipping_updates_go_on_after_a_partial_refund(sandbox_client, sandbox_contract):
