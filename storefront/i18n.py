@@ -6,10 +6,8 @@ see the README for extracting and compiling them. The language is the shopper's 
 ``BABEL_DEFAULT_LOCALE``. Times are stored as naive UTC and shown in ``Asia/Riyadh``.
 """
 
-from flask import Blueprint, current_app, g, has_request_context, redirect, request, url_for
+from flask import current_app, g, has_request_context, request, url_for
 from flask_babel import Babel, get_locale
-
-from .addresses import safe_next
 
 # Right to left or left to right, by language; the first is the switch's order.
 LANGUAGES = {"ar": "rtl", "en": "ltr"}
@@ -19,14 +17,12 @@ LANG_COOKIE_MAX_AGE = 365 * 24 * 3600
 SHOP_TIMEZONE = "Asia/Riyadh"
 
 babel = Babel()
-bp = Blueprint("i18n", __name__)
 
 
 def init_app(app) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", SHOP_TIMEZONE)
     babel.init_app(app, locale_selector=select_language)
-    app.register_blueprint(bp)
     app.context_processor(_language_context)
     app.after_request(_vary_on_language)
 
@@ -44,22 +40,6 @@ def select_language() -> str:
 def current_language() -> str:
     locale = get_locale()
     return locale.language if locale is not None and locale.language in LANGUAGES else "en"
-
-
-@bp.get("/language/<code>")
-def switch_language(code):
-    """The switch on every page: remember the choice, and go back to the same page."""
-    response = redirect(safe_next(request.args.get("next"), url_for("shop.catalogue")), code=303)
-    if code in LANGUAGES:
-        response.set_cookie(
-            LANG_COOKIE,
-            code,
-            max_age=LANG_COOKIE_MAX_AGE,
-            samesite="Lax",
-            httponly=True,
-            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
-        )
-    return response
 
 
 def _here() -> str:
@@ -87,7 +67,7 @@ def _language_context() -> dict:
                 "code": code,
                 "name": LANGUAGE_NAMES[code],
                 "dir": LANGUAGES[code],
-                "url": url_for("i18n.switch_language", code=code, next=here),
+                "url": url_for("shop.switch_language", code=code, next=here),
             }
             for code in LANGUAGES
             if code != lang

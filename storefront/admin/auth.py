@@ -9,7 +9,6 @@ after ``ADMIN_IDLE_MINUTES`` without a request, and ``ADMIN_SESSION_HOURS`` afte
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Optional
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
@@ -18,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import rate_limits
+from ..addresses import safe_next
 from ..config import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
 from ..extensions import db
 from ..models import AdminUser, LoginAttempt, new_token, utcnow
@@ -129,11 +129,7 @@ def _login_limits(email: str, remote_addr: Optional[str]) -> tuple[rate_limits.L
 
 def _safe_next(target: Optional[str]) -> str:
     # Only back to a page of the back office on this site: never an open redirect.
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and parts.path.startswith("/admin"):
-            return target
-    return url_for("admin.orders")
+    return safe_next(target, url_for("admin.orders"), under="/admin")
 
 
 @bp.route("/login", methods=["GET", "POST"])

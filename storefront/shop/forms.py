@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SubmitField
 
-from ..cart.forms import QuantityField
+from ..fields import QuantityField
 
 
 class AddToCartForm(FlaskForm):

@@ -4,9 +4,10 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import carts, catalogue, page_cache
+from ..addresses import safe_next
 from ..config import DEMO_SANDBOX_PATH
 from ..extensions import db
-from ..i18n import current_language
+from ..i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, LANGUAGES, current_language
 from ..models import Product
 from ..session_cart import current_cart, item_count
 from . import bp
@@ -76,6 +77,22 @@ def product_page(slug: str, form: AddToCartForm | None = None) -> dict:
     if product is None:
         abort(404)
     return dict(product=product, related=related, form=form or AddToCartForm(formdata=None))
+
+
+@bp.get("/language/<code>")
+def switch_language(code):
+    """The switch on every page: remember the choice, and go back to the same page."""
+    response = redirect(safe_next(request.args.get("next"), url_for("shop.catalogue")), code=303)
+    if code in LANGUAGES:
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=LANG_COOKIE_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+        )
+    return response
 
 
 @bp.get("/favicon.ico")
