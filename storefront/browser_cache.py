@@ -58,8 +58,7 @@ def set_cache_headers(response):
             response.cache_control.max_age = ONE_YEAR
             response.cache_control.immutable = True
     elif response.mimetype == "text/html" and "Cache-Control" not in response.headers:
-        response.cache_control.private = True
-        response.cache_control.no_cache = True
-        if request.method == "GET" and response.get_etag()[0]:
+        response.headers["Cache-Control"] = "private, no-cache"
+        if "If-None-Match" in request.headers and response.get_etag()[0]:
             response.make_conditional(request)  # the same page as last time: 304, no body
     return response

@@ -71,17 +71,21 @@ class CartContents:
         return sum(quantity for _, quantity in self.lines)
 
 
+# Every page runs it: built once, with the token as a parameter. From the one-row version table,
+# so there is a row (with the version) even for an empty cart or no cart at all.
+CONTENTS = (
+    sa.select(CatalogueVersion.version, CartLine.product_id, CartLine.quantity)
+    .select_from(CatalogueVersion)
+    .outerjoin(Cart, Cart.token == sa.bindparam("token"))
+    .outerjoin(CartLine, CartLine.cart_id == Cart.id)
+    .where(CatalogueVersion.id == 1)
+    .order_by(CartLine.id)
+)
+
+
 def contents(token: Optional[str]) -> CartContents:
-    """The catalogue version and the cart's lines, in one query (from the one-row version table,
-    so there is an answer even with no cart)."""
-    rows = db.session.execute(
-        sa.select(CatalogueVersion.version, CartLine.product_id, CartLine.quantity)
-        .select_from(CatalogueVersion)
-        .outerjoin(Cart, Cart.token == token)
-        .outerjoin(CartLine, CartLine.cart_id == Cart.id)
-        .where(CatalogueVersion.id == 1)
-        .order_by(CartLine.id)
-    ).all()
+    """The catalogue version and the cart's lines, in one query."""
+    rows = db.session.connection().execute(CONTENTS, {"token": token}).all()
     if not rows:  # the version row is missing (deleted by hand): no version to keep pages under
         return CartContents(None, tuple((line.product.id, line.quantity) for line in priced_lines(token)))
     return CartContents(rows[0][0], tuple((pid, qty) for _, pid, qty in rows if pid is not None))

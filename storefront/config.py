@@ -66,6 +66,7 @@ def origin_of(url: str) -> str:
 def load_config():
     """Build the settings dict from the environment (called once per create_app)."""
     api_url = _env("POINTS_API_URL")
+    database_url = _env("DATABASE_URL", "sqlite:///storefront.db")
     production = _env_bool("PRODUCTION")
     shop_base_url = _env("SHOP_BASE_URL", DEMO_SHOP_BASE_URL).rstrip("/")
     trusted_hosts = [h.strip() for h in (_env("TRUSTED_HOSTS") or "").split(",") if h.strip()]
@@ -75,10 +76,11 @@ def load_config():
     return {
         "SECRET_KEY": _env("SECRET_KEY", DEMO_SECRET_KEY),
         # A relative SQLite path lives in the instance folder (Flask-SQLAlchemy creates it).
-        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", "sqlite:///storefront.db"),
-        # Each pooled connection is tested before use: after a PostgreSQL restart a stale one is
-        # replaced, instead of failing the request that drew it.
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        # A database server's pooled connections are tested before use: after a PostgreSQL restart
+        # a stale one is replaced instead of failing the request that drew it. A SQLite file has
+        # no server to lose, so its connections are not pinged.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         # The base URL up to and including /api; the client appends /v1/... as the OpenAPI paths read.
         "POINTS_API_URL": api_url.rstrip("/") if api_url else None,
         "POINTS_DEMO_MODE": api_url is None,

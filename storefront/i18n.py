@@ -77,6 +77,5 @@ def _language_context() -> dict:
 
 def _vary_on_language(response):
     if response.mimetype == "text/html":
-        response.vary.add("Accept-Language")  # the page's language depends on it, and on the cookie
-        response.vary.add("Cookie")
+        response.vary.update(("Accept-Language", "Cookie"))  # the page's language depends on both
     return response
