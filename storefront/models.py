@@ -103,7 +103,7 @@ class Order(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_number: Mapped[str] = mapped_column(sa.String(32), unique=True)
     token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
-    status: Mapped[str] = mapped_column(sa.String(32), index=True, default="pending_payment")
+    status: Mapped[str] = mapped_column(sa.String(32), index=True)  # points/orders.py: STATUSES
     status_reason: Mapped[Optional[str]] = mapped_column(sa.Text)
 
     cart_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("cart.id"), index=True)
