@@ -56,7 +56,7 @@ def many(server, count: int, start: int = 0, threads: int = 6) -> list[tuple[str
 
 
 def test_after_postgresql_restarts_no_worker_answers_500(tmp_path, start_gunicorn):
-    production, _demo = readme_gunicorn_commands()
+    (production,) = readme_gunicorn_commands()
     server = start_gunicorn(production, production_env(fresh_database("postgresql", tmp_path)))
     server.wait_until_every_worker_is_ready()
 
