@@ -30,6 +30,7 @@ import os
 import platform
 import queue
 import random
+import re
 import shutil
 import socket
 import sqlite3
@@ -269,8 +270,8 @@ def free_port() -> int:
 class Gunicorn:
     """``gunicorn wsgi:app`` with gthread workers on a free loopback port; stopped by its own pid."""
 
-    def __init__(self, url: str, workers: int, threads: int, log):
-        self.port = free_port()
+    def __init__(self, url: str, workers: int, threads: int, log, *, env=None, app="wsgi:app", ready="/", port=None):
+        self.port = port or free_port()
         env = {
             **os.environ,
             "DATABASE_URL": url,
@@ -278,6 +279,7 @@ class Gunicorn:
             "POINTS_WEBHOOK_SECRET": SECRET,
             "SECRET_KEY": "bench-only",
             "PYTHONDONTWRITEBYTECODE": "1",
+            **(env or {}),
         }
         env.pop("PRODUCTION", None)
         self.process = subprocess.Popen(
@@ -299,7 +301,7 @@ class Gunicorn:
                 "warning",
                 "--graceful-timeout",
                 "5",
-                "wsgi:app",
+                app,
             ],
             env=env,
             stdout=log,
@@ -309,7 +311,7 @@ class Gunicorn:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if requests.get(self.url + "/", timeout=2).status_code == 200:
+                if requests.get(self.url + ready, timeout=2).status_code == 200:
                     return
             except requests.RequestException:
                 pass
@@ -346,18 +348,159 @@ def in_process_ms(url: str, count: int) -> list[float]:
     return timings
 
 
+# --- The mixed load: the demo under gunicorn, shoppers browsing, filling carts, pressing Pay ------
+
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+CUSTOMER = {"phone": "0500000001", "name": "Bench Shopper", "city": "Riyadh", "address_line": "King Fahd Rd 1"}
+SLUGS = ("sukkari-dates", "ajwa-dates", "rose-water", "finjan-set", "cardamom-blend")
+PRESSES = 20  # shoppers pressing Pay at the same instant, round after round
+
+
+def with_mixed_load(url: str, args, folder: Path, log, bodies) -> tuple[dict, dict]:
+    """The README's demo under gunicorn (the sandbox in a server of its own, the shop pointed at it),
+    the webhook storm sent while shoppers browse, fill carts and press Pay twenty at a time."""
+    limits = {"CHECKOUT_LIMIT_PER_ADDRESS": "100000", "CHECKOUT_LIMIT_PER_CART": "100000"}
+    shop_port = free_port()
+    sandbox = Gunicorn(
+        url,
+        1,
+        8,
+        log,
+        env={
+            "POINTS_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'points_sandbox.db'}",
+            "POINTS_SANDBOX_WEBHOOK_URL": f"http://127.0.0.1:{shop_port}/webhooks/points",
+            "POINTS_SANDBOX_WEBHOOK_SECRET": SECRET,
+        },
+        app="points_sandbox:create_app()",
+        ready="/_control/",
+    )
+    try:
+        shop = Gunicorn(
+            url, args.workers, args.threads, log, env={"POINTS_API_URL": sandbox.url + "/api", **limits}, port=shop_port
+        )
+        try:
+            stop = threading.Event()
+            load = {"pages": [], "pay": [], "errors": Counter()}
+            workers = [threading.Thread(target=browse, args=(shop.url, stop, load), daemon=True) for _ in range(4)]
+            workers += [threading.Thread(target=fill_carts, args=(shop.url, stop, load), daemon=True) for _ in range(2)]
+            workers.append(threading.Thread(target=press_pay_in_rounds, args=(shop.url, stop, load), daemon=True))
+            for worker in workers:
+                worker.start()
+            time.sleep(1)  # the load is running before the first webhook
+            sent = send_all(shop.url + "/webhooks/points", bodies, args.senders)
+            stop.set()
+            for worker in workers:
+                worker.join(timeout=REQUEST_TIMEOUT + 5)
+        finally:
+            shop.stop()
+    finally:
+        sandbox.stop()
+    pages, pay = sorted(load["pages"]), sorted(load["pay"])
+    return sent, {
+        "page_requests": len(pages),
+        "page_p99": percentile(pages, 0.99),
+        "pay_presses": len(pay),
+        "pay_p99": percentile(pay, 0.99),
+        "load_errors": dict(load["errors"]),
+    }
+
+
+def percentile(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(len(values) * share))] if values else float("nan")
+
+
+def timed(load: dict, key: str, call, expected: int):
+    began = time.perf_counter()
+    try:
+        response = call()
+        status = response.status_code
+    except requests.RequestException as error:
+        response, status = None, type(error).__name__
+    load[key].append((time.perf_counter() - began) * 1000)
+    if status != expected:
+        load["errors"][f"{key} {status}"] += 1
+    return response
+
+
+def browse(base: str, stop: threading.Event, load: dict) -> None:
+    with requests.Session() as shopper:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            url = base + ("/" if n % 3 == 0 else f"/products/{SLUGS[n % len(SLUGS)]}")
+            timed(load, "pages", lambda url=url: shopper.get(url, timeout=REQUEST_TIMEOUT), 200)
+
+
+def csrf_of(shopper, url: str, load: dict) -> str:
+    page = timed(load, "pages", lambda: shopper.get(url, timeout=REQUEST_TIMEOUT), 200)
+    match = page is not None and CSRF.search(page.text)
+    return match.group(1) if match else ""
+
+
+def add_to_cart(base: str, shopper, slug: str, load: dict) -> None:
+    token = csrf_of(shopper, f"{base}/products/{slug}", load)
+    form = {"quantity": 1, "csrf_token": token}
+    timed(
+        load,
+        "pages",
+        lambda: shopper.post(f"{base}/products/{slug}", data=form, allow_redirects=False, timeout=REQUEST_TIMEOUT),
+        302,
+    )
+
+
+def fill_carts(base: str, stop: threading.Event, load: dict) -> None:
+    n = 0
+    while not stop.is_set():
+        with requests.Session() as shopper:
+            for slug in SLUGS[n % 2 :: 2]:
+                add_to_cart(base, shopper, slug, load)
+            timed(load, "pages", lambda: shopper.get(base + "/cart", timeout=REQUEST_TIMEOUT), 200)
+        n += 1
+
+
+def press_pay_in_rounds(base: str, stop: threading.Event, load: dict) -> None:
+    """Twenty new shoppers with a cart each press Pay at the same instant; again until stopped."""
+    rounds = 0
+    while not stop.is_set():
+        rounds += 1
+        shoppers = []
+        for i in range(PRESSES):
+            shopper = requests.Session()
+            add_to_cart(base, shopper, SLUGS[i % len(SLUGS)], load)
+            shoppers.append((shopper, {**CUSTOMER, "csrf_token": csrf_of(shopper, base + "/checkout", load)}))
+        start = threading.Barrier(PRESSES)
+
+        def press(shopper, form, start=start):
+            start.wait()
+            call = lambda: shopper.post(base + "/checkout", data=form, allow_redirects=False, timeout=REQUEST_TIMEOUT)  # noqa: E731
+            timed(load, "pay", call, 303)
+
+        presses = [threading.Thread(target=press, args=pair) for pair in shoppers]
+        for thread in presses:
+            thread.start()
+        for thread in presses:
+            thread.join()
+        for shopper, _ in shoppers:
+            shopper.close()
+
+
 # --- One database, end to end ---------------------------------------------------------------------
 
 
 def run(kind: str, url: str, args, folder: Path) -> dict:
     orders = make_orders(url, args.orders)
     bodies = deliveries(orders, same_second=args.same_second, seed=args.seed)
+    mixed = {}
     with open(folder / f"gunicorn-{kind}.log", "w") as log:
-        server = Gunicorn(url, args.workers, args.threads, log)
-        try:
-            sent = send_all(server.url + "/webhooks/points", bodies, args.senders)
-        finally:
-            server.stop()
+        if args.mixed:
+            sent, mixed = with_mixed_load(url, args, folder, log, bodies)
+        else:
+            server = Gunicorn(url, args.workers, args.threads, log)
+            try:
+                sent = send_all(server.url + "/webhooks/points", bodies, args.senders)
+            finally:
+                server.stop()
     verdict = check(url, orders)
     latencies = sorted(sent["latencies"])
     return {
@@ -367,6 +510,7 @@ def run(kind: str, url: str, args, folder: Path) -> dict:
         "p50": statistics.median(latencies),
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "statuses": {str(k): v for k, v in sent["statuses"].items()},
+        **mixed,
         **verdict,
         "in_process_median": statistics.median(in_process_ms(in_process_url(kind, url, folder), args.in_process)),
     }
@@ -445,7 +589,7 @@ def forwarded(args) -> list[str]:
         "--in-process",
         str(args.in_process),
     ]
-    return out + (["--same-second"] if args.same_second else [])
+    return out + (["--same-second"] if args.same_second else []) + (["--mixed"] if args.mixed else [])
 
 
 # --- Report ---------------------------------------------------------------------------------------
@@ -480,6 +624,14 @@ def table(results: list[dict], args) -> str:
         "Lost events / changes | Doubled events / changes | Orders ending wrong | In-process median ms |"
     )
     rows = [head, "|" + " --- |" * (head.count("|") - 1)]
+    mixed = [
+        "",
+        "Meanwhile (the demo under gunicorn, the sandbox in its own server): 4 shoppers browsing, 2 filling "
+        f"carts, {PRESSES} new shoppers pressing Pay at one instant, round after round.",
+        "",
+        "| Database | Page and cart requests | their p99 ms | Pay presses | Pay p99 ms | Unexpected answers |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in results:
         answers = ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
         name = r["database"] + (f" {r['server']}" if r.get("server") else " (WAL)")
@@ -487,13 +639,19 @@ def table(results: list[dict], args) -> str:
             f"| {name} | {r['deliveries']} | {r['per_second']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
             f"{answers} | {r['lost'][0]} / {r['lost'][1]} | {r['doubled'][0]} / {r['doubled'][1]} | {r['wrong_orders']} | {r['in_process_median']:.1f} |"
         )
+        if "pay_presses" in r:
+            mixed.append(
+                f"| {name} | {r['page_requests']} | {r['page_p99']:.1f} | {r['pay_presses']} | {r['pay_p99']:.1f} | "
+                + (", ".join(f"{k}: {v}" for k, v in sorted(r["load_errors"].items())) or "none")
+                + " |"
+            )
     stamps = "one second per order" if args.same_second else "one second per event"
     setup = (
         f"{args.orders} orders x (approved + 2 partial refunds + shipping update), each sent twice, shuffled; "
         f"{args.senders} senders; gunicorn {args.workers} gthread workers x {args.threads} threads; "
         f"updated_at {stamps}; in-process: {args.in_process} approved webhooks one at a time."
     )
-    return "\n".join([setup, "", *rows])
+    return "\n".join([setup, "", *rows, *(mixed if args.mixed else [])])
 
 
 def main() -> int:
@@ -506,6 +664,11 @@ def main() -> int:
     parser.add_argument("--in-process", type=int, default=300, help="approved webhooks timed in process")
     parser.add_argument("--same-second", action="store_true", help="stamp every event of an order in one second")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="the demo under gunicorn (sandbox in its own server) while shoppers browse, fill carts and press Pay 20 at once",
+    )
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)  # the PostgreSQL child's answer
     args = parser.parse_args()
     if not (1 <= args.orders <= 10_000 and 1 <= args.senders <= 64 and 1 <= args.in_process <= 10_000):

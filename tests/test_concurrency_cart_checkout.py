@@ -21,13 +21,18 @@ from urllib.parse import urljoin
 import pytest
 import requests
 import sqlalchemy as sa
-from servers import BACKENDS, TEST_LIMITS, Gunicorn, fresh_database, readme_gunicorn_commands
+from points_webhooks import SECRET, merchant_event
+from servers import BACKENDS, TEST_LIMITS, Demo, fresh_database, readme_demo_commands
 
 from storefront.extensions import db
 from storefront.models import Order, PointsApiCall, utcnow
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 POINTS_CHECKOUT = "http://points.invalid/api/v1/orders/checkout/pk_sandbox_demo"
+# What the demo promises (the issue's bar): a press, a page or a webhook answered within 2 s.
+PROMPTLY = 2.0
+# Shoppers browsing and Points delivering webhooks while the twenty press Pay, each one at a time.
+BYSTANDERS = 8
 CUSTOMER = {"phone": "0500000001", "name": "Sara Al-Qahtani", "city": "Riyadh", "address_line": "King Fahd Rd 1"}
 
 
@@ -79,13 +84,10 @@ def tab_of(shopper: requests.Session) -> requests.Session:
 # --- The servers ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def demo_gunicorn(tmp_path_factory):
-    """The README's demo command under gunicorn, on a fresh shop database and a fresh sandbox."""
-    folder = tmp_path_factory.mktemp("demo-gunicorn")
-    _production, demo = readme_gunicorn_commands()
-    server = Gunicorn(
-        demo,
+def start_demo(how: str, folder) -> Demo:
+    """A documented demo command (``how``: "flask" or "gunicorn"), as written, on fresh databases."""
+    demo = Demo(
+        readme_demo_commands()[how],
         {
             "DATABASE_URL": fresh_database(BACKENDS[-1], folder),
             "POINTS_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'points_sandbox.db'}",
@@ -96,10 +98,30 @@ def demo_gunicorn(tmp_path_factory):
         folder,
     )
     try:
-        server.wait_until_every_worker_is_ready()
-        yield server
-    finally:
-        server.stop()
+        demo.wait_until_answering()
+    except BaseException:
+        demo.stop()
+        raise
+    return demo
+
+
+@pytest.fixture(scope="module")
+def demo_gunicorn(tmp_path_factory):
+    """The README's demo under gunicorn, on a fresh shop database and a fresh sandbox."""
+    demo = start_demo("gunicorn", tmp_path_factory.mktemp("demo-gunicorn"))
+    yield demo
+    demo.stop()
+
+
+@pytest.fixture(scope="module", params=["flask", "gunicorn"])
+def demo(request, tmp_path_factory):
+    """Each documented way to run the demo: the README's first command, and the gunicorn demo."""
+    if request.param == "gunicorn":
+        yield request.getfixturevalue("demo_gunicorn")
+        return
+    demo = start_demo("flask", tmp_path_factory.mktemp("demo-flask"))
+    yield demo
+    demo.stop()
 
 
 @pytest.fixture(params=["werkzeug", "gunicorn"])
@@ -221,15 +243,15 @@ def checkout_url_after(base: str, location: str, tab: requests.Session, timeout:
     return location
 
 
-def sandbox_orders_for(base: str, order_number: str) -> int:
+def sandbox_orders_for(sandbox: str, order_number: str) -> int:
     """How many orders the sandbox holds under this order_number, from its control page."""
-    page = requests.get(base + "/points-sandbox/_control/", timeout=30).text
+    page = requests.get(sandbox + "/_control/", timeout=30).text
     return re.findall(r"<td>(PTS-\d{4}-\d{6})<br>", page).count(order_number)
 
 
 @pytest.mark.slow
-def test_twenty_simultaneous_pay_presses_under_gunicorn_get_one_points_order(demo_gunicorn):
-    base = demo_gunicorn.url
+def test_twenty_simultaneous_pay_presses_of_one_cart_get_one_points_order(demo):
+    base = demo.url
     shopper = requests.Session()
     token = csrf_token(shopper, base + "/products/sukkari-dates")
     assert add(shopper, base, "sukkari-dates", 2, token) == 302
@@ -243,14 +265,14 @@ def test_twenty_simultaneous_pay_presses_under_gunicorn_get_one_points_order(dem
     started = time.monotonic()
     presses, seconds = all_at_once(20, press_pay)
     assert [status for status, _, _ in presses] == [303] * 20
-    assert max(seconds) < 5, f"slowest press answered after {max(seconds):.1f}s"
+    assert max(seconds) < PROMPTLY, f"slowest press answered after {max(seconds):.1f}s"
     checkout_urls = {checkout_url_after(base, location, tab) for _, location, tab in presses}
     everyone_sent_to_points = time.monotonic() - started
     assert len(checkout_urls) == 1
     (checkout_url,) = checkout_urls
-    assert checkout_url.startswith(base + "/points-sandbox/checkout/")
+    assert checkout_url.startswith(demo.sandbox_url + "/checkout/")
 
-    shop_db = sa.create_engine(demo_gunicorn.env["DATABASE_URL"])
+    shop_db = sa.create_engine(demo.env["DATABASE_URL"])
     with shop_db.connect() as connection:
         order_number = connection.scalar(sa.text("SELECT order_number FROM orders ORDER BY id DESC LIMIT 1"))
         shop_calls = connection.scalar(
@@ -258,11 +280,72 @@ def test_twenty_simultaneous_pay_presses_under_gunicorn_get_one_points_order(dem
         )
     shop_db.dispose()
     assert shop_calls == 1
-    assert sandbox_orders_for(base, order_number) == 1
+    assert sandbox_orders_for(demo.sandbox_url, order_number) == 1
     print(
-        f"\n20 Pay presses under gunicorn: slowest answer {max(seconds):.2f}s, median "
+        f"\n20 Pay presses of one cart: slowest answer {max(seconds):.2f}s, median "
         f"{sorted(seconds)[10]:.2f}s; all 20 at checkout_url after {everyone_sent_to_points:.2f}s; "
-        f"{sandbox_orders_for(base, order_number)} sandbox order for {order_number}"
+        f"{sandbox_orders_for(demo.sandbox_url, order_number)} sandbox order for {order_number}"
+    )
+
+
+def shopper_at_checkout(base: str, slug: str) -> tuple[requests.Session, dict]:
+    """A new shopper with one line in the cart, on the checkout page: (browser, the Pay form)."""
+    shopper = requests.Session()
+    assert add(shopper, base, slug, 1, csrf_token(shopper, f"{base}/products/{slug}")) == 302
+    return shopper, {**CUSTOMER, "csrf_token": csrf_token(shopper, base + "/checkout")}
+
+
+def bystander(base: str, stop: threading.Event) -> list[tuple[str, int, float]]:
+    """Someone browsing and Points delivering webhooks while the presses run: (what, status, seconds)."""
+    answers, n = [], 0
+    while not stop.is_set():
+        n += 1
+        began = time.monotonic()
+        if n % 2:
+            status = requests.get(base + "/products/ajwa-dates", timeout=30).status_code
+            answers.append(("page", status, time.monotonic() - began))
+        else:
+            body = merchant_event("low_balance_warning", timestamp=f"2026-04-18T16:00:{n % 60:02d}.000000Z")
+            status = requests.post(
+                base + "/webhooks/points",
+                json=body,
+                headers={"X-Webhook-Secret": SECRET, "X-Webhook-Event": "low_balance_warning"},
+                timeout=30,
+            ).status_code
+            answers.append(("webhook", status, time.monotonic() - began))
+    return answers
+
+
+@pytest.mark.slow
+def test_twenty_shoppers_pressing_pay_at_once_are_all_sent_to_points_promptly(demo):
+    """Twenty carts, twenty calls to Points at once: in demo mode the sandbox must not wait for a
+    thread of the shop's (that held 9 to 14 presses 10 s under gunicorn), nor pages and webhooks."""
+    base = demo.url
+    slugs = ["sukkari-dates", "ajwa-dates", "rose-water", "finjan-set", "cardamom-blend"]
+    shoppers = [shopper_at_checkout(base, slugs[i % len(slugs)]) for i in range(20)]
+
+    def press_pay(i):
+        shopper, form = shoppers[i]
+        response = shopper.post(base + "/checkout", data=form, allow_redirects=False, timeout=30)
+        return response.status_code, response.headers.get("Location", "")
+
+    stop = threading.Event()
+    with ThreadPoolExecutor(BYSTANDERS) as watchers:
+        watching = [watchers.submit(bystander, base, stop) for _ in range(BYSTANDERS)]
+        presses, seconds = all_at_once(20, press_pay)
+        stop.set()
+        others = [answer for w in watching for answer in w.result()]
+
+    assert [status for status, _ in presses] == [303] * 20
+    assert all(location.startswith(demo.sandbox_url + "/checkout/") for _, location in presses), presses
+    assert max(seconds) < PROMPTLY, f"slowest press answered after {max(seconds):.1f}s: {sorted(seconds)}"
+    assert {what for what, _, _ in others} == {"page", "webhook"}
+    assert {status for _, status, _ in others} == {200}, others
+    slowest = max(took for _, _, took in others)
+    assert slowest < PROMPTLY, f"a page or webhook waited {slowest:.1f}s while the presses ran"
+    print(
+        f"\n20 shoppers pressing Pay: slowest press {max(seconds):.2f}s, median {sorted(seconds)[10]:.2f}s; "
+        f"{len(others)} pages and webhooks meanwhile, slowest {slowest:.2f}s"
     )
 
 
@@ -367,3 +450,26 @@ def test_a_claim_is_taken_over_only_once_its_request_must_have_died(
     assert response.headers["Location"] == (
         "https://points.example/checkout/1" if taken_over else f"/checkout/preparing/{order_being_started.token}"
     )
+
+
+@pytest.mark.slow
+def test_the_sandbox_webhook_reaches_the_shop_in_every_demo(demo):
+    """The sandbox in a server of its own (or mounted) still confirms the order by webhook."""
+    shopper, form = shopper_at_checkout(demo.url, "rose-water")
+    press = shopper.post(demo.url + "/checkout", data=form, allow_redirects=False, timeout=30)
+    assert press.status_code == 303, press.text[:300]
+    session_id = press.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    done = requests.post(
+        f"{demo.sandbox_url}/_control/sessions/{session_id}/complete",
+        json={"phone_number": "500000001", "points": 0, "card_number": "4111111111111111"},
+        timeout=30,
+    )
+    assert done.status_code == 200, done.text[:300]
+    shop_db = sa.create_engine(demo.env["DATABASE_URL"])
+    deadline = time.monotonic() + 15
+    with shop_db.connect() as connection:
+        while (status := connection.scalar(sa.text("SELECT status FROM orders ORDER BY id DESC LIMIT 1"))) != "paid":
+            assert time.monotonic() < deadline, f"the order is {status}: no webhook reached the shop"
+            time.sleep(0.2)
+            connection.rollback()
+    shop_db.dispose()

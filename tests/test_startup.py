@@ -14,7 +14,7 @@ import requests
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from servers import BACKENDS, fresh_database, readme_gunicorn_commands
+from servers import BACKENDS, fresh_database, readme_demo_commands, readme_gunicorn_commands
 
 from storefront import create_app
 from storefront.database import BASELINE_REVISION, head_revision
@@ -44,10 +44,13 @@ def production_env(database_url: str) -> dict:
     }
 
 
-def test_readme_shows_a_four_worker_production_command_and_a_threaded_demo_command():
-    production, demo = readme_gunicorn_commands()
+def test_readme_shows_a_four_worker_production_command_and_a_demo_with_the_sandbox_in_its_own_server():
+    (production,) = readme_gunicorn_commands()
     assert "--workers 4" in production
-    assert "--threads 8" in demo  # demo mode serves its own calls to the sandbox: threads to spare
+    sandbox, shop = readme_demo_commands()["gunicorn"]
+    # The shop's calls to Points never wait for one of the shop's own threads.
+    assert "gunicorn" in sandbox and "points_sandbox" in sandbox and sandbox.endswith("&")
+    assert shop.startswith("POINTS_API_URL=http://127.0.0.1:8001/api gunicorn ") and shop.endswith(" wsgi:app")
 
 
 def catalogue_of(url: str) -> requests.Response:
@@ -60,7 +63,7 @@ def catalogue_of(url: str) -> requests.Response:
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_the_readme_gunicorn_command_starts_on_a_fresh_database_every_time(backend, tmp_path, start_gunicorn):
-    production, _demo = readme_gunicorn_commands()
+    (production,) = readme_gunicorn_commands()
     timings = []
     for _attempt in range(3):
         server = start_gunicorn(production, production_env(fresh_database(backend, tmp_path)))
@@ -184,7 +187,7 @@ def test_a_database_made_before_migrations_is_upgraded_in_place_with_its_data(ba
     create_schema_before_migrations(url)
     insert_rows(url)
 
-    production, _demo = readme_gunicorn_commands()
+    (production,) = readme_gunicorn_commands()
     server = start_gunicorn(production, production_env(url))
     server.wait_until_every_worker_is_ready()
     page = catalogue_of(server.url).text
