@@ -105,9 +105,20 @@ def main(out: Path) -> None:
                 page.goto(url)
                 shot("10-expired")
                 page.close()
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{base}/_control/")
-        page.screenshot(path=str(out / "control.png"), full_page=True)
+        requests.post(f"{base}/_control/deliveries/flush")  # a log with attempts (the shop answers 200)
+        for lang in ("ar", "en"):
+            for width in (1280, 390):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.goto(f"{base}/_control/?lang={lang}")
+                page.get_by_test_id("trigger-order").fill(
+                    page.eval_on_selector("#recent-orders option", "o => o.value")
+                )
+                page.get_by_test_id("trigger-event").select_option("approved")
+                page.get_by_test_id("trigger-prepare").click()  # fills the body in place (control.js)
+                page.wait_for_function("document.querySelector('[data-testid=trigger-body]').value.length > 0")
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                page.screenshot(path=str(out / f"control-{lang}-{width}.png"), full_page=True)
+                page.close()
         browser.close()
     server.shutdown()
     print(f"screenshots in {out}")
