@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from .conftest import CHECKOUT
+from .conftest import CHECKOUT, SK
 
 PAGE = "/_control/"
 ARABIC = {"Accept-Language": "ar"}
@@ -235,6 +235,17 @@ def busy_sandbox(live_client):
     live_client.get("/_control/deliveries?wait=1")
     live_client.post("/_control/chaos", json={"webhook_delay_seconds": 600})
     live_client.post("/_control/trigger", json={"event": "low_balance_warning"})  # pending, "next at"
+    earned = earning_order(live_client, "E-1", "500000001")  # approved, then partly reversed
+    live_client.post(f"/api/v1/orders/{earned}/refund", json={"amount": 25, "reason": "x"}, headers={"x-api-key": SK})
+    earning_order(live_client, "E-2", "500000009")  # pending activation: a shopper waiting
+
+
+def earning_order(client, number, phone) -> str:
+    sale = {"phone_number": phone, "total_price": 115, "order_number": number}
+    sale["products"] = [{"product_name": "Cappuccino", "product_price": 115, "quantity": 1}]
+    answer = client.post("/api/v1/orders/earning", json=sale, headers={"x-api-key": SK})
+    assert answer.status_code == 200, answer.json
+    return answer.json["data"].get("uuid") or answer.json["data"]["pending_earning_order"]["id"]
 
 
 def test_the_control_page_in_arabic_has_no_english_words_left(sandbox_live_app):
@@ -242,6 +253,7 @@ def test_the_control_page_in_arabic_has_no_english_words_left(sandbox_live_app):
     busy_sandbox(client)
     page = client.get(PAGE, headers=ARABIC).get_data(as_text=True)
     assert '<html lang="ar" dir="rtl" class="control">' in page
+    assert 'data-testid="activate-500000009"' in page and "سُحب منها" in page  # the earning sections
     assert english_words(page) == []
     assert english_words(client.get(PAGE, headers=ENGLISH).get_data(as_text=True))  # the check sees English
     for path in ("/_control/reset", "/_control/shoppers/reset"):
@@ -253,9 +265,16 @@ def test_the_control_page_in_arabic_has_no_english_words_left(sandbox_live_app):
     assert "يجب أن يكون «تأخير الويب هوك (ثوانٍ)» رقماً." in bad.get_data(as_text=True)
     bad = client.post("/_control/trigger", data={"csrf_token": csrf, "event": "captured"}, headers=ARABIC)
     assert english_words(bad.get_data(as_text=True)) == []
+    bad = client.post("/_control/merchant", data={"csrf_token": csrf, "earn_points_per_sar": "ten"}, headers=ARABIC)
+    assert bad.status_code == 400 and english_words(bad.get_data(as_text=True)) == []
+    assert "يجب أن يكون «الكسب: نقاط لكل ريال» رقماً." in bad.get_data(as_text=True)
     client.post("/_control/chaos", data={"csrf_token": csrf, "webhook_delay_seconds": "0"}, headers=ARABIC)
     saved = client.get(PAGE, headers=ARABIC).get_data(as_text=True)
     assert "حُفظت المفاتيح" in saved and english_words(saved) == []
+    for phone, said in (("500000009", "فُعّل حساب المتسوق"), ("500000009", "لديه حساب مفعّل من قبل")):
+        client.post(f"/_control/shoppers/{phone}/activate", data={"csrf_token": csrf}, headers=ARABIC)
+        flashed = client.get(PAGE, headers=ARABIC).get_data(as_text=True)
+        assert said in flashed and english_words(flashed) == []
 
 
 def test_the_switch_chooses_the_control_pages_language_and_is_remembered(sandbox_client):
