@@ -423,7 +423,7 @@ def trigger_preview(order: Order, event: str) -> str:
     body["order"].update(
         order_status="fully_refunded",
         refund_amount=float(Decimal(order.total_price) - Decimal(order.refunded_amount)),
-        refund_points=order.redeemed_points - order.returned_points,
+        refund_points=left_points(order),  # what the full refund takes back: earned or redeemed
         reason=AUTO_REFUND_REASON,
         type="replacing",
     )

@@ -175,6 +175,17 @@ def test_the_preview_is_what_the_trigger_sends_and_changes_nothing(sandbox_clien
     assert sandbox_client.get(f"/_control/trigger/preview?event=auto_refunded&order_uuid={uuid}").status_code == 400
 
 
+def test_the_auto_refunded_preview_of_an_earning_order_is_what_the_trigger_sends(sandbox_client):
+    uuid = earning_order(sandbox_client, "E-9", "500000001")
+    preview = sandbox_client.get(f"/_control/trigger/preview?event=auto_refunded&order_uuid={uuid}")
+    preview = json.loads(preview.json["body"])
+    sent = sandbox_client.post("/_control/trigger", json={"event": "auto_refunded", "order_uuid": uuid})
+    sent = json.loads(sent.json["deliveries"][0]["payload"])
+    for body in (preview, sent):
+        body.pop("timestamp"), body["order"].pop("updated_at")
+    assert preview == sent and sent["order"]["refund_points"] == 1150  # the earned points taken back
+
+
 def test_prepare_body_without_javascript_fills_the_textarea(sandbox_client):
     uuid = paid_order(sandbox_client, "P-2")
     form = {"csrf_token": token(sandbox_client), "event": "approved", "order_uuid": uuid, "body": ""}
