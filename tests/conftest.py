@@ -307,6 +307,7 @@ def live_shop(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": shop_db,
             "POINTS_API_URL": None,
             "POINTS_DEMO_MODE": True,
+            "POINTS_EARN_SENDER": False,  # tests send earnings themselves (earn.send_due)
             "WTF_CSRF_ENABLED": True,
             **TEST_SECRETS,
             **TEST_LIMITS,
