@@ -245,6 +245,10 @@ class LiveShop:
             callback_params=True,
             forbid_merchant=False,
             forbid_ip=False,
+            earning_fail_next=0,
+            earning_hang_seconds=0,
+            earning_hang_next=0,
+            earning_delay_seconds=0,
         )
 
     def drain_webhooks(self, timeout: float = 10.0) -> dict:

@@ -45,9 +45,7 @@ class PointsError(Exception):
     ``server`` (5xx), ``timeout``, ``connection``, ``bad_response`` (not the documented envelope).
     """
 
-    def __init__(
-        self, kind: str, message: str, *, status_code: Optional[int] = None, errors=None, retry_after=None
-    ):
+    def __init__(self, kind: str, message: str, *, status_code: Optional[int] = None, errors=None, retry_after=None):
         super().__init__(message)
         self.kind = kind
         self.message = message

@@ -72,7 +72,12 @@ def earning_body(order: Order) -> dict:
             for line in order.lines
         ],
         "shipping_address": {"city": order.city, "line1": order.address_line},
-        "metadata": {"channel": "web", "payment": "cash_on_delivery", "shop_order_id": order.id, "locale": order.locale},
+        "metadata": {
+            "channel": "web",
+            "payment": "cash_on_delivery",
+            "shop_order_id": order.id,
+            "locale": order.locale,
+        },
     }
     if order.shipping_amount:
         body["shipping_amount"] = to_wire_amount(order.shipping_amount)

@@ -246,7 +246,10 @@ def _refund_cash(order: Order, amount, reason: str, staff: Optional[AdminUser]) 
         raise ActionError(_("The earning is not at Points yet: refund the whole order, or wait until it is approved."))
     with orders.caused_by(order, staff_user=staff):
         orders.move(
-            order, orders.REFUNDED if full else orders.PARTIALLY_REFUNDED, source="admin", reason=f"Cash refunded: {reason}"
+            order,
+            orders.REFUNDED if full else orders.PARTIALLY_REFUNDED,
+            source="admin",
+            reason=f"Cash refunded: {reason}",
         )
     order.refunded_amount = (order.refunded_amount or Decimal("0.00")) + amount
     reverse = earning is not None and earning.state == earn.APPROVED and bool(earning.uuid)

@@ -122,7 +122,9 @@ def _receive_order_event(delivery: OrderEvent, receipt: Receipt) -> Result:
             return _record(receipt, Result(200, Outcome.NOT_OURS, "never sent for earning; nothing changed"))
         effect = earn.apply_webhook(order.earning, delivery.event, points_order)
     elif points_order.type == "earning":
-        return _record(receipt, Result(200, Outcome.NOT_OURS, "an earning order for a Points checkout; nothing changed"))
+        return _record(
+            receipt, Result(200, Outcome.NOT_OURS, "an earning order for a Points checkout; nothing changed")
+        )
     else:
         with orders.caused_by(order, webhook_receipt=row):
             effect = _apply(order, delivery.event, points_order)
