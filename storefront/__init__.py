@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     i18n.init_app(app)
     formatting.init_app(app)
     labels.init_app(app)
+    _widget_helpers(app)
 
     from . import admin, cart, checkout, cli, shop, webhooks
 
@@ -51,11 +52,23 @@ def create_app(config: dict | None = None) -> Flask:
     security.install(app)
     if app.config["POINTS_DEMO_MODE"]:
         demo.install(app)
+        if app.config["POINTS_EARN_SENDER"] and not app.testing:
+            # Started by the first request, when demo.install has noted where the sandbox is.
+            from .points.earn import start_sender_thread
+
+            app.before_request(lambda: start_sender_thread(app) and None)
 
     with app.app_context():
         tune_engine(db.engine)
         prepare_database()  # done once, under a lock, however many workers start together
     return app
+
+
+def _widget_helpers(app: Flask) -> None:
+    from .points import widgets
+
+    app.add_template_global(widgets.loader_url, "points_widget_loader")
+    app.add_template_filter(widgets.points_for, "points_earned")
 
 
 def _configure_logging(app: Flask) -> None:

@@ -1,8 +1,10 @@
-"""Operator commands: ``flask --app wsgi seed | create-admin | reconcile | points register-webhook``.
+"""Operator commands: ``flask --app wsgi seed | create-admin | reconcile | points register-webhook |
+points send-earnings``.
 
 Flask-Migrate adds ``flask --app wsgi db ...`` (``db migrate -m``, ``db upgrade``): see README."""
 
 import re
+import time
 from datetime import timedelta
 
 import click
@@ -11,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from .extensions import db
 from .models import AdminUser, new_token
+from .points import earn
 from .points.client import PointsError, points_client
 from .points.reconcile import reconcile_stale_orders
 from .seed import seed_catalogue
@@ -67,5 +70,17 @@ def init_app(app) -> None:
         click.echo(f"Registered webhook {webhook.get('uuid')} for {webhook.get('url')}")
         click.echo("Put this secret in POINTS_WEBHOOK_SECRET (it is shown only here):")
         click.echo(webhook.get("secret", ""))
+
+    @points.command("send-earnings")
+    @click.option("--loop", is_flag=True, help="Keep running: a pass every --every seconds (for systemd).")
+    @click.option("--every", default=5.0, show_default=True, help="Seconds between passes with --loop.")
+    def send_earnings_command(loop, every):
+        """Send the due earnings of collected cash orders to Points, one at a time."""
+        while True:
+            for line in earn.send_due():
+                click.echo(line)
+            if not loop:
+                return
+            time.sleep(every)
 
     app.cli.add_command(points)

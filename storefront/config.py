@@ -95,6 +95,15 @@ def load_config():
         # the Host header); in demo mode it is where CLI commands reach the embedded sandbox.
         "SHOP_BASE_URL": shop_base_url,
         "TRUSTED_HOSTS": trusted_hosts or None,
+        # Earning (cash on delivery): after an ambiguous answer (timeout, 5xx) wait this long for
+        # the earning order's webhook before sending again (decisions: "Ambiguous answer").
+        "EARN_RETRY_AFTER_SECONDS": _env_number("EARN_RETRY_AFTER_SECONDS", "120", float),
+        # The background sender of demo mode (production: `flask --app wsgi points send-earnings`).
+        "POINTS_EARN_SENDER": _env_bool("POINTS_EARN_SENDER", api_url is None),
+        # Points per SAR the widgets show (the merchant's earning rate at Points), and the loader's
+        # address (unset: the Points origin + /widget-loader.js, or the embedded sandbox's).
+        "POINTS_EARN_PER_SAR": _env_number("POINTS_EARN_PER_SAR", "10", Decimal),
+        "POINTS_WIDGET_LOADER_URL": _env("POINTS_WIDGET_LOADER_URL"),
         # How long a Points checkout session lives; after that a pending order is given up.
         "CHECKOUT_SESSION_MINUTES": _env_number("CHECKOUT_SESSION_MINUTES", "30"),
         # Pay presses per minute that may reach Points, per address and per cart (429 past them).

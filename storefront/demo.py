@@ -15,10 +15,14 @@ def install(app: Flask) -> None:
     @app.before_request
     def note_own_origin():
         g.own_origin = own_origin(request.environ)
+        if "demo_own_origin" not in app.extensions:
+            # The earning sender's thread has no request: it reaches the sandbox where we listen.
+            app.extensions["demo_own_origin"] = g.own_origin
 
 
 def sandbox_api_url() -> str:
-    return f"{g.get('own_origin') or current_app.config['SHOP_BASE_URL']}{DEMO_SANDBOX_PATH}/api"
+    origin = g.get("own_origin") or current_app.extensions.get("demo_own_origin") or current_app.config["SHOP_BASE_URL"]
+    return f"{origin}{DEMO_SANDBOX_PATH}/api"
 
 
 def own_origin(environ: dict) -> str:

@@ -21,8 +21,14 @@ def init_app(app) -> None:
         category_name,
         product_name,
         product_description,
+        points_number,
     ):
         app.add_template_filter(function)
+
+
+def points_number(count) -> str:
+    """A number of points, grouped: ``1,150``."""
+    return f"{int(count):,}"
 
 
 # --- Money ----------------------------------------------------------------------------------

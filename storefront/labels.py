@@ -13,6 +13,7 @@ from .points import orders
 SHOPPER_ORDER_STATUS = {
     orders.PENDING_PAYMENT: _l("Awaiting payment"),
     orders.AUTHORIZED: _l("Payment authorised"),
+    orders.AWAITING_COLLECTION: _l("Pay cash on delivery"),
     orders.PAID: _l("Paid"),
     orders.CANCELLED: _l("Cancelled"),
     orders.PARTIALLY_REFUNDED: _l("Partly refunded"),
@@ -24,6 +25,7 @@ SHOPPER_ORDER_STATUS = {
 STAFF_ORDER_STATUS = {
     orders.PENDING_PAYMENT: _l("Pending payment"),
     orders.AUTHORIZED: _l("Authorized"),
+    orders.AWAITING_COLLECTION: _l("Awaiting cash collection"),
     orders.PAID: _l("Paid"),
     orders.CANCELLED: _l("Cancelled"),
     orders.PARTIALLY_REFUNDED: _l("Partially refunded"),
@@ -57,6 +59,10 @@ CANCEL_REASONS = {
 }
 
 
+# Points' webhook-only payment_status (reference §6.5: its meaning is not explained): its words only.
+POINTS_PAYMENT_STATUS = {"fully_paid": _l("fully paid"), "partially_paid": _l("partially paid")}
+
+
 def words(table: dict, code) -> str:
     """``table``'s word for ``code``; the code itself, made readable, if it has none."""
     word = table.get(code)
@@ -83,6 +89,7 @@ def init_app(app) -> None:
     app.add_template_filter(lambda code: words(SHOPPER_ORDER_STATUS, code), "shopper_status")
     app.add_template_filter(lambda code: words(STAFF_ORDER_STATUS, code), "staff_status")
     app.add_template_filter(lambda code: words(SHIPPING_STATUS, code), "shipping_status")
+    app.add_template_filter(lambda code: words(POINTS_PAYMENT_STATUS, code), "points_payment_status")
     app.add_template_filter(
         lambda reason: words(CANCEL_REASONS, reason) if reason in CANCEL_REASONS else reason, "cancel_reason"
     )

@@ -132,6 +132,15 @@ class Order(db.Model):
     points_reference_number: Mapped[Optional[str]] = mapped_column(sa.String(64), index=True)
     points_order_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
 
+    # What the webhooks of the order's own Points order say about points, stored as said: the
+    # docs define no field for the split between points and card, so nothing more is claimed.
+    points_total_points: Mapped[Optional[int]]
+    points_payment_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
+
+    # "points" (Pay with Points, settled by Points' webhook) or "cod" (cash on delivery: staff
+    # mark it collected, then the shop sends it to Points for earning; see points/earn.py).
+    payment_method: Mapped[str] = mapped_column(sa.String(16), default="points", server_default="points")
+
     shipping_status: Mapped[Optional[str]] = mapped_column(sa.String(32))
     shipping_label_ar: Mapped[Optional[str]] = mapped_column(sa.String(120))
     shipping_label_en: Mapped[Optional[str]] = mapped_column(sa.String(120))
@@ -146,6 +155,7 @@ class Order(db.Model):
     transitions: Mapped[list["OrderTransition"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderTransition.id"
     )
+    earning: Mapped[Optional["PointsEarning"]] = relationship(back_populates="order", uselist=False)
 
     @property
     def refundable_amount(self) -> Decimal:
@@ -208,6 +218,43 @@ class PointsApiCall(db.Model):
     response_body: Mapped[Optional[str]] = mapped_column(sa.Text)
     error: Mapped[Optional[str]] = mapped_column(sa.Text)
     duration_ms: Mapped[Optional[int]]
+
+
+class PointsEarning(db.Model):
+    """The earning to send to Points for a collected cash-on-delivery order: the outbox row.
+
+    Written in the same transaction as "collected", so a crash loses nothing; ``points/earn.py``
+    sends it, one at a time (the partial unique index lets at most one row be ``sending``).
+    """
+
+    __table_args__ = (
+        sa.Index(
+            "one_earning_in_flight",
+            "state",
+            unique=True,
+            sqlite_where=sa.text("state = 'sending'"),
+            postgresql_where=sa.text("state = 'sending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), unique=True)
+    # pending, sending, awaiting_webhook, approved, pending_activation, refused, cancelled, reversed
+    state: Mapped[str] = mapped_column(sa.String(32), index=True, default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    claim: Mapped[Optional[str]] = mapped_column(sa.String(32))  # the sender holding it, while sending
+    claimed_at: Mapped[Optional[datetime]]
+    uuid: Mapped[Optional[str]] = mapped_column(sa.String(36), index=True)
+    reference_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    total_points: Mapped[Optional[int]]
+    left_points: Mapped[Optional[int]]  # after a refund of the earning order, as Points says
+    # A second Points earning order seen for the same order_number (an ambiguous answer resent).
+    extra_uuid: Mapped[Optional[str]] = mapped_column(sa.String(36))
+    message: Mapped[Optional[str]] = mapped_column(sa.Text)  # Points' words on the last attempt
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    order: Mapped[Order] = relationship(back_populates="earning")
 
 
 class StaffSubmission(db.Model):

@@ -16,6 +16,10 @@ from flask_babel import gettext
 from werkzeug.exceptions import BadRequest, SecurityError
 
 from .addresses import points_checkout_origins
+from .points.widgets import widget_origin
+
+# The pages that carry a Points widget (product: points-card; checkout: installments).
+WIDGET_ENDPOINTS = frozenset({"shop.product", "checkout.show", "checkout.pay"})
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 HSTS = "max-age=31536000"
@@ -57,6 +61,16 @@ def content_security_policy() -> str:
     and the 303 after Pay may go on to Points' hosted checkout (Chromium checks form-action on
     the redirects that follow a form submission)."""
     form_action = " ".join(["'self'", *points_checkout_origins()])
+    if request.endpoint in WIDGET_ENDPOINTS:
+        return "; ".join(
+            [
+                *widget_directives(),
+                "object-src 'none'",
+                "base-uri 'none'",
+                "frame-ancestors 'none'",
+                f"form-action {form_action}",
+            ]
+        )
     return "; ".join(
         [
             "default-src 'self'",
@@ -69,6 +83,23 @@ def content_security_policy() -> str:
             f"form-action {form_action}",
         ]
     )
+
+
+def widget_directives() -> list[str]:
+    """What Points' implementation guidelines open to the widget origin, and nothing more: its
+    script, frames, connections, fonts and styles (with the 'unsafe-inline' styles they ask for),
+    images from data: and https:. Never an inline script. In demo mode the origin is this site's."""
+    origin = widget_origin()
+    widget = f"'self' {origin}" if origin else "'self'"
+    return [
+        "default-src 'self'",
+        f"script-src {widget}",
+        f"frame-src {widget}",
+        f"connect-src {widget}",
+        f"font-src {widget}",
+        f"style-src {widget} 'unsafe-inline'",
+        "img-src 'self' data: https:",
+    ]
 
 
 # --- Odd input ----------------------------------------------------------------------------------

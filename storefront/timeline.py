@@ -31,7 +31,7 @@ def outcome_label(outcome: str) -> str:
     return words(OUTCOME_LABELS, outcome)
 
 
-GOOD = {Outcome.APPLIED}
+GOOD = {Outcome.APPLIED, Outcome.EARNING_APPLIED}
 WARN = {Outcome.DUPLICATE, Outcome.LATE, Outcome.IGNORED, Outcome.UNKNOWN_EVENT, Outcome.OTHER_POINTS_ORDER}
 INFO = {Outcome.NOT_OURS, Outcome.MERCHANT_EVENT}
 

@@ -245,6 +245,10 @@ class LiveShop:
             callback_params=True,
             forbid_merchant=False,
             forbid_ip=False,
+            earning_fail_next=0,
+            earning_hang_seconds=0,
+            earning_hang_next=0,
+            earning_delay_seconds=0,
         )
 
     def drain_webhooks(self, timeout: float = 10.0) -> dict:
@@ -307,6 +311,7 @@ def live_shop(tmp_path_factory):
             "SQLALCHEMY_DATABASE_URI": shop_db,
             "POINTS_API_URL": None,
             "POINTS_DEMO_MODE": True,
+            "POINTS_EARN_SENDER": False,  # tests send earnings themselves (earn.send_due)
             "WTF_CSRF_ENABLED": True,
             **TEST_SECRETS,
             **TEST_LIMITS,

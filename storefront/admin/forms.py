@@ -127,3 +127,19 @@ class CloseUnpaidForm(FlaskForm):
         validators=[DataRequired(_l("Say why it is unpaid.")), Length(max=REASON_MAX)],
         render_kw={"rows": 2, "placeholder": _l("Not in the Points dashboard; the customer confirmed they left")},
     )
+
+
+class CollectForm(FlaskForm):
+    pass
+
+
+class CashCancelForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(_l("Give a reason.")), Length(max=REASON_MAX)],
+        render_kw={"rows": 2, "placeholder": _l("Refused at the door")},
+    )
+
+
+class SendEarningForm(FlaskForm):
+    pass

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
-from ..models import Order, WebhookReceipt
+from ..models import Order, PointsApiCall, WebhookReceipt
 from ..pagination import page_number
 from ..points import orders, staff
 from ..points.health import account_health, recent_failed_verifications
@@ -19,11 +19,14 @@ from .forms import (
     OUT_OF_DATE,
     AcceptForm,
     CancelForm,
+    CashCancelForm,
     CloseUnpaidForm,
+    CollectForm,
     LogoutForm,
     PointsUuidForm,
     ReconcileForm,
     RefundForm,
+    SendEarningForm,
     ShippingForm,
 )
 
@@ -87,7 +90,20 @@ def order_detail(order_number):
         forms=_forms_for(order),
         can=_available_actions(order),
         no_word=orders.no_word_from_points(order),
+        earning_attempts=_earning_attempts(order),
+        earning_state_words=staff.earning_state_words,
     )
+
+
+def _earning_attempts(order):
+    """Each call of the order's earning, newest first (its answer is on the timeline too)."""
+    if not orders.is_cash_on_delivery(order):
+        return []
+    return db.session.scalars(
+        sa.select(PointsApiCall)
+        .where(PointsApiCall.order_id == order.id, PointsApiCall.path == "/v1/orders/earning")
+        .order_by(PointsApiCall.id.desc())
+    ).all()
 
 
 # Each action's form class, by the name its view and the template use.
@@ -99,6 +115,9 @@ FORMS = {
     "reconcile": ReconcileForm,
     "points_uuid": PointsUuidForm,
     "close_unpaid": CloseUnpaidForm,
+    "collect": CollectForm,
+    "cash_cancel": CashCancelForm,
+    "send_earning": SendEarningForm,
 }
 KEPT_FORM = "admin_kept_form"  # session key: what staff typed into a form that did not go through
 KEPT_VALUE_MAX = 600  # a typed value kept for one render is cut here (the cookie is small)
@@ -125,6 +144,7 @@ def _forms_for(order):
 
 def _available_actions(order):
     no_word = orders.no_word_from_points(order)
+    cash = orders.is_cash_on_delivery(order)
     return {
         # Points accepts a shipping status on approved, captured or partially_refunded (decisions).
         "shipping": order.status in orders.FULFILLABLE and bool(order.points_uuid),
@@ -134,6 +154,9 @@ def _available_actions(order):
         "accept": order.status == orders.NEEDS_REVIEW and not no_word,
         "points_uuid": no_word,
         "close_unpaid": no_word,
+        "collect": cash and order.status == orders.AWAITING_COLLECTION,
+        "cash_cancel": cash and order.status == orders.AWAITING_COLLECTION,
+        "send_earning": cash and order.earning is not None and order.earning.state == "refused",
     }
 
 
@@ -209,9 +232,26 @@ def refund(order_number):
         order_number,
         "refund",
         lambda order, form: staff.refund_order(
-            order, form.amount.data, form.reason.data, submission_key=form.submission_key.data
+            order, form.amount.data, form.reason.data, submission_key=form.submission_key.data, staff=g.admin_user
         ),
     )
+
+
+@bp.post("/orders/<order_number>/collected")
+def collected(order_number):
+    return _act(order_number, "collect", lambda order, form: staff.mark_collected(order, g.admin_user))
+
+
+@bp.post("/orders/<order_number>/cash-cancel")
+def cash_cancel(order_number):
+    return _act(
+        order_number, "cash_cancel", lambda order, form: staff.cancel_cash_order(order, form.reason.data, g.admin_user)
+    )
+
+
+@bp.post("/orders/<order_number>/send-earning")
+def send_earning(order_number):
+    return _act(order_number, "send_earning", lambda order, form: staff.send_earning_again(order))
 
 
 @bp.post("/orders/<order_number>/accept")

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..phone import normalize_phone
@@ -16,6 +17,13 @@ class CheckoutForm(FlaskForm):
     city = StringField(_l("City"), validators=[DataRequired(_l("Enter your city.")), Length(max=100)])
     address_line = StringField(
         _l("Address"), validators=[DataRequired(_l("Enter your street address.")), Length(max=255)]
+    )
+
+    payment = RadioField(
+        _l("Payment"),
+        choices=[SelectChoice("points", _l("Pay with Points")), SelectChoice("cod", _l("Cash on delivery"))],
+        default="points",
+        validators=[DataRequired(_l("Choose how to pay."))],
     )
 
     normalized_phone: str | None = None

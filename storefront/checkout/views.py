@@ -20,7 +20,7 @@ from ..i18n import current_language
 from ..models import Order, Product
 from ..phone import display_phone
 from ..points import orders
-from ..points.checkout import CheckoutFailed, Customer, checkout_progress, start_checkout
+from ..points.checkout import CheckoutFailed, Customer, checkout_progress, place_cash_order, start_checkout
 from ..session_cart import cart_contents, current_cart, current_lines
 from . import bp
 from .forms import CheckoutForm
@@ -67,21 +67,18 @@ def pay():
     form = CheckoutForm()
     if not form.validate_on_submit():
         return render_template("checkout/checkout.html", form=form, totals=priced)
+    if form.payment.data == orders.CASH_ON_DELIVERY:
+        order = place_cash_order(cart, priced, _customer(form), locale=current_language())
+        return redirect(url_for("checkout.placed", token=order.token), code=303)
     if not rate_limits.take_checkout_slot(cart.id, request.remote_addr):
         # Each press may open a Points order: a script pressing Pay in a loop stops here.
         return render_template("checkout/too_many_attempts.html", totals=priced), 429, {"Retry-After": "60"}
 
-    customer = Customer(
-        name=form.name.data.strip(),
-        phone=form.normalized_phone,
-        city=form.city.data.strip(),
-        address_line=form.address_line.data.strip(),
-    )
     try:
         order = start_checkout(
             cart,
             priced,
-            customer,
+            _customer(form),
             lambda o: external_url_for("checkout.callback", order=o.token),
             locale=current_language(),
         )
@@ -98,6 +95,24 @@ def pay():
         )
     # 303: the browser follows with a GET to the Points-hosted page, whatever the phone number.
     return redirect(order.checkout_url, code=303)
+
+
+def _customer(form: CheckoutForm) -> Customer:
+    return Customer(
+        name=form.name.data.strip(),
+        phone=form.normalized_phone,
+        city=form.city.data.strip(),
+        address_line=form.address_line.data.strip(),
+    )
+
+
+@bp.get("/checkout/placed/<token>")
+def placed(token):
+    """A cash-on-delivery order's confirmation: the shop confirmed it, nothing was paid yet."""
+    order = _order_by_token(token)
+    if not orders.is_cash_on_delivery(order):
+        return redirect(url_for("checkout.order_page", token=order.token))
+    return render_template("checkout/confirmation.html", order=order)
 
 
 @bp.get("/checkout/preparing/<token>")

@@ -220,6 +220,56 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer, local
     return order
 
 
+CHOSE_CASH = "The shopper chose cash on delivery instead; nothing is to be paid through Points."
+
+
+def place_cash_order(cart: Cart, priced: CartTotals, customer: Customer, locale: str = "en") -> Order:
+    """Cash on delivery: the shop confirms the order itself (Points is not asked) and it waits for
+    staff to collect the money; only then is it sent to Points for earning (earn.py).
+
+    Same numbering as a Pay with Points order; the cart is emptied as for a paid one. A pending
+    Pay with Points order of the same cart is given up (a late payment of it goes to review)."""
+    existing = _awaiting_payment(cart)
+    if existing is not None:
+        orders.cancel_locally(existing, CHOSE_CASH)
+    order = Order(
+        order_number=f"COD-{cart.token[:16]}",  # replaced below, in the same transaction
+        cart_id=cart.id,
+        cart_fingerprint=priced.fingerprint(),
+        subtotal=priced.subtotal,
+        shipping_amount=priced.shipping,
+        total=priced.total,
+        status=orders.AWAITING_COLLECTION,
+        payment_method=orders.CASH_ON_DELIVERY,
+        locale=locale,
+    )
+    _set_customer(order, customer)
+    for line in priced.lines:
+        order.lines.append(
+            OrderLine(
+                product_id=line.product.id,
+                product_name=name_in(line.product, locale),
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+            )
+        )
+    order.transitions.append(
+        OrderTransition(
+            from_status=None,
+            to_status=orders.AWAITING_COLLECTION,
+            source="checkout",
+            reason="Cash on delivery chosen: the shop confirmed the order",
+        )
+    )
+    db.session.add(order)
+    db.session.flush()
+    order.order_number = f"PTS-{order.created_at.year}-{order.id:06d}"
+    orders.empty_cart_of(order)
+    db.session.commit()
+    log.info("Cash on delivery order %s placed (phone %s)", order.order_number, mask_phone(order.phone))
+    return order
+
+
 def _awaiting_payment(cart: Cart) -> Optional[Order]:
     """The cart's order awaiting payment; the unique index allows at most one."""
     return db.session.scalar(sa.select(Order).where(Order.cart_id == cart.id, Order.status == orders.PENDING_PAYMENT))

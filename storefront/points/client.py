@@ -45,12 +45,14 @@ class PointsError(Exception):
     ``server`` (5xx), ``timeout``, ``connection``, ``bad_response`` (not the documented envelope).
     """
 
-    def __init__(self, kind: str, message: str, *, status_code: Optional[int] = None, errors=None):
+    def __init__(self, kind: str, message: str, *, status_code: Optional[int] = None, errors=None, retry_after=None):
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.status_code = status_code
         self.errors: dict[str, list[str]] = errors or {}
+        # Seconds from a ``Retry-After`` header (429, 5xx), when Points sent one: undocumented, honoured.
+        self.retry_after: Optional[float] = retry_after
 
     def __str__(self):
         return (
@@ -100,6 +102,9 @@ class PointsOrder:
     status: Optional[str] = None  # shipping_status_updated: the shipping status
     custom_status: Optional[Labels] = None  # shipping_status_updated: the merchant's labels
     updated_at: Optional[str] = None  # to the second: two changes may share it
+    total_points: Optional[int] = None  # as Points reports it; its meaning per type is Points' own
+    payment_status: Optional[str] = None  # webhook only: fully_paid | partially_paid (undefined)
+    left_points: Optional[int] = None  # refunded (earning orders): the points it still awards
     raw: dict = field(default_factory=dict)
 
     @classmethod
@@ -141,6 +146,45 @@ class CallRecord:
     duration_ms: int
 
 
+@dataclass
+class EarningAnswer:
+    """Points' answer to ``POST /v1/orders/earning``: an ``OrderResponse`` (approved, with its uuid)
+    or a ``PendingEarningResponse`` (the shopper has no active Points account yet: no uuid)."""
+
+    pending_activation: bool
+    total_points: Optional[int]
+    uuid: Optional[str] = None
+    reference_number: Optional[str] = None
+    order_status: Optional[str] = None
+    raw: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_data(cls, data) -> "EarningAnswer":
+        if not isinstance(data, dict):
+            raise PointsError("bad_response", "earning response without an object")
+        if data.get("pending_client_activation") is True:
+            pending = data.get("pending_earning_order")
+            pending = pending if isinstance(pending, dict) else {}
+            return cls(pending_activation=True, total_points=_points(pending.get("total_points")), raw=data)
+        order = PointsOrder.from_resource(data)  # a uuid and an order_status, or bad_response
+        return cls(
+            pending_activation=False,
+            total_points=_points(data.get("total_points")),
+            uuid=order.uuid,
+            reference_number=order.reference_number,
+            order_status=order.order_status,
+            raw=data,
+        )
+
+
+def _points(value) -> Optional[int]:
+    """A number of points as Points sends it (an integer, maybe as 1150.0 or "1150"); None if not one."""
+    amount = parse_decimal(value) if not isinstance(value, bool) else None
+    if amount is None or amount < 0 or amount != amount.to_integral_value():
+        return None
+    return int(amount)
+
+
 def to_wire_amount(amount: Decimal) -> float:
     """Money leaves the shop as a JSON number rounded half-up to 2 places."""
     return float(Decimal(amount).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
@@ -177,6 +221,12 @@ class PointsClient:
         if not url:
             raise PointsError("bad_response", "checkout response without checkout_url")
         return url
+
+    def create_earning(self, body: dict) -> EarningAnswer:
+        """``POST /v1/orders/earning`` (x-api-key): points for a purchase paid outside Points.
+
+        Points serialises these per merchant: a second call meanwhile is a 429 (``rate_limited``)."""
+        return EarningAnswer.from_data(self._request("POST", "/v1/orders/earning", body=body))
 
     def get_order(self, uuid: str) -> PointsOrder:
         return PointsOrder.from_resource(self._request("GET", f"/v1/orders/{uuid}"))
@@ -299,7 +349,22 @@ def _error_from(response, payload) -> Optional[PointsError]:
         kind = {403: "forbidden", 404: "not_found", 422: "validation", 429: "rate_limited"}.get(
             status, "server" if status >= 500 else "rejected"
         )
-    return PointsError(kind, message or f"Points answered HTTP {status}", status_code=status, errors=errors)
+    return PointsError(
+        kind,
+        message or f"Points answered HTTP {status}",
+        status_code=status,
+        errors=errors,
+        retry_after=_retry_after(response.headers.get("Retry-After")),
+    )
+
+
+def _retry_after(value) -> Optional[float]:
+    """``Retry-After`` in seconds (the delta form; an HTTP date is rare from an API and ignored)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return seconds if 0 <= seconds <= 3600 else None
 
 
 def _unwrap(payload: dict):

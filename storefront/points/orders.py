@@ -26,10 +26,28 @@ CANCELLED = "cancelled"
 PARTIALLY_REFUNDED = "partially_refunded"
 REFUNDED = "refunded"
 NEEDS_REVIEW = "needs_review"
+# Cash on delivery: confirmed by the shop itself, the goods go out, staff collect the cash.
+AWAITING_COLLECTION = "awaiting_collection"
 
-STATUSES = (PENDING_PAYMENT, AUTHORIZED, PAID, CANCELLED, PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW)
+STATUSES = (
+    PENDING_PAYMENT,
+    AUTHORIZED,
+    AWAITING_COLLECTION,
+    PAID,
+    CANCELLED,
+    PARTIALLY_REFUNDED,
+    REFUNDED,
+    NEEDS_REVIEW,
+)
+
+# How an order is paid (Order.payment_method).
+PAY_WITH_POINTS = "points"
+CASH_ON_DELIVERY = "cod"
 
 ALLOWED_MOVES = {
+    # Cash on delivery: "collected" is the move to paid (staff, once the money is in, and only
+    # then is the earning sent to Points); or staff cancel it (refused at the door, never sent).
+    AWAITING_COLLECTION: {PAID, CANCELLED},
     PENDING_PAYMENT: {AUTHORIZED, PAID, CANCELLED, PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
     AUTHORIZED: {PAID, CANCELLED, PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
     PAID: {PARTIALLY_REFUNDED, REFUNDED, NEEDS_REVIEW},
@@ -43,6 +61,8 @@ ALLOWED_MOVES = {
     # Terminal, but for money taken again through another Points order for the same order_number.
     REFUNDED: {NEEDS_REVIEW},
 }
+# A paid COD order's refunds (PAID -> PARTIALLY_REFUNDED / REFUNDED) are staff's, recorded here:
+# the moves above already allow them.
 
 # Local statuses in which the shop may ship the goods.
 FULFILLABLE = {PAID, PARTIALLY_REFUNDED}
@@ -82,6 +102,9 @@ class Outcome(StrEnum):
     PAID_TWICE = "paid_twice"
     OTHER_POINTS_ORDER = "other_points_order"
     DUPLICATE = "duplicate"
+    # About the earning order of one of our cash-on-delivery orders (earn.py)
+    EARNING_APPLIED = "earning_applied"
+    EARNED_TWICE = "earned_twice"
     UNKNOWN_ORDER = "unknown_order"
     # The webhook handler's, about no order of ours
     NOT_OURS = "not_ours"
@@ -105,6 +128,8 @@ _OUTCOME_LABELS = {
     Outcome.PAID_TWICE: _l("paid twice"),
     Outcome.OTHER_POINTS_ORDER: _l("another Points order"),
     Outcome.DUPLICATE: _l("duplicate"),
+    Outcome.EARNING_APPLIED: _l("earning updated"),
+    Outcome.EARNED_TWICE: _l("earned twice"),
     Outcome.UNKNOWN_ORDER: _l("no such order"),
     Outcome.NOT_OURS: _l("not our order"),
     Outcome.MERCHANT_EVENT: _l("merchant account"),
@@ -274,6 +299,15 @@ def _refunded_after(order: Order, points_status, refund_amount, left_amount) -> 
         return max(Decimal("0.00"), order.total - left)
     amount = as_decimal(refund_amount) or Decimal("0.00")
     return min(order.total, (order.refunded_amount or Decimal("0.00")) + amount)
+
+
+def is_cash_on_delivery(order: Order) -> bool:
+    return order.payment_method == CASH_ON_DELIVERY
+
+
+def empty_cart_of(order: Order) -> None:
+    """A cash order is confirmed when placed: its cart is emptied as a paid order's is."""
+    _empty_paid_cart(order)
 
 
 def cancel_locally(order: Order, reason: str, *, source: str = "shop") -> bool:

@@ -218,6 +218,9 @@ def _read_order(order: dict, order_number: str) -> PointsOrder:
         status=_shipping_status(order),
         custom_status=labels,
         updated_at=_text(order, "updated_at", STAMP_MAX),
+        total_points=_whole_points(order, "total_points"),
+        payment_status=_text(order, "payment_status", STATUS_MAX),
+        left_points=_whole_points(order, "left_points"),
         raw=order,
     )
 
@@ -305,6 +308,21 @@ def _amount(
     if abs(amount) > limit or (amount < 0 and not signed):
         raise Malformed(f"{name} is {_show(value)}, out of range")
     return to_cents(amount)
+
+
+POINTS_MAX = 2_000_000_000  # an Integer column
+
+
+def _whole_points(mapping: dict, key: str) -> Optional[int]:
+    """A number of points: a whole number from 0 (1150, 1150.0 or "1150")."""
+    value = mapping.get(key)
+    if value is None:
+        return None
+    name = f"order.{key}"
+    amount = parse_decimal(value) if not isinstance(value, bool) and isinstance(value, (int, float, str)) else None
+    if amount is None or amount < 0 or amount > POINTS_MAX or amount != amount.to_integral_value():
+        raise Malformed(f"{name} is {_show(value)}, not a whole number of points")
+    return int(amount)
 
 
 def _kind(value) -> str:

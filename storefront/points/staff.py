@@ -34,7 +34,7 @@ from ..labels import SHIPPING_STATUS, shipping_labels, status_in_a_sentence, wor
 from ..models import AdminUser, Order, StaffSubmission
 from ..money import parse_decimal
 from ..privacy import scrub
-from . import orders, reconcile
+from . import earn, orders, reconcile
 from .client import SHIPPING_STATUSES, PointsError, points_client
 from .locks import lock_order
 
@@ -150,10 +150,134 @@ def _cancel(order: Order, reason: str) -> str:
     )
 
 
-def refund_order(order: Order, amount: Optional[Decimal], reason: str, *, submission_key: str) -> str:
-    """``POST /v1/orders/{uuid}/refund`` for ``amount`` SAR, or (``None``) all that is left."""
+def refund_order(
+    order: Order, amount: Optional[Decimal], reason: str, *, submission_key: str, staff: Optional[AdminUser] = None
+) -> str:
+    """``POST /v1/orders/{uuid}/refund`` for ``amount`` SAR, or (``None``) all that is left.
+
+    A cash-on-delivery order is refunded by staff (cash back, recorded here); its earned points
+    are then reversed through the refund call on its earning order."""
     reason = _require_reason(reason)
+    if orders.is_cash_on_delivery(order):
+        return _once(order, "refund", submission_key, lambda order: _refund_cash(order, amount, reason, staff))
     return _once(order, "refund", submission_key, lambda order: _refund(order, amount, reason))
+
+
+def mark_collected(order: Order, staff: Optional[AdminUser] = None) -> str:
+    """The cash is in: the order is paid, and its earning is written in the same transaction."""
+    order = lock_order(Order.id == order.id)
+    if not orders.is_cash_on_delivery(order) or order.status != orders.AWAITING_COLLECTION:
+        db.session.commit()
+        raise ActionError(
+            _(
+                "%(order)s is %(status)s: only a cash on delivery order awaiting collection is marked collected.",
+                order=order.order_number,
+                status=status_in_a_sentence(order.status),
+            )
+        )
+    with orders.caused_by(order, staff_user=staff):
+        orders.move(order, orders.PAID, source="admin", reason="Cash collected")
+    earn.queue(order)
+    db.session.commit()
+    return _("%(order)s is marked collected; its points are being sent to Points.", order=order.order_number)
+
+
+def cancel_cash_order(order: Order, reason: str, staff: Optional[AdminUser] = None) -> str:
+    """A cash order not collected (refused at the door): cancelled here; Points never heard of it."""
+    reason = _require_reason(reason)
+    order = lock_order(Order.id == order.id)
+    if order.status != orders.AWAITING_COLLECTION:
+        db.session.commit()
+        raise ActionError(
+            _(
+                "%(order)s is %(status)s: only a cash order awaiting collection is cancelled.",
+                order=order.order_number,
+                status=status_in_a_sentence(order.status),
+            )
+        )
+    with orders.caused_by(order, staff_user=staff):
+        orders.move(order, orders.CANCELLED, source="admin", reason=reason)
+    db.session.commit()
+    return _("%(order)s is cancelled.", order=order.order_number)
+
+
+def send_earning_again(order: Order) -> str:
+    """Points refused the earning (403, 422) and staff fixed the cause: send it again."""
+    order = lock_order(Order.id == order.id)
+    earning = order.earning
+    if earning is None or earning.state != earn.REFUSED:
+        db.session.commit()
+        raise ActionError(_("Only an earning Points refused is sent again."))
+    earn.send_again(earning)
+    db.session.commit()
+    return _("The earning of %(order)s is sent again.", order=order.order_number)
+
+
+def _refund_cash(order: Order, amount, reason: str, staff: Optional[AdminUser]) -> str:
+    if order.status not in (orders.PAID, orders.PARTIALLY_REFUNDED):
+        raise ActionError(
+            _(
+                "%(order)s is %(status)s: only a collected order can be refunded.",
+                order=order.order_number,
+                status=status_in_a_sentence(order.status),
+            )
+        )
+    left = order.refundable_amount
+    amount = left if amount is None else parse_amount(amount)
+    if amount <= 0 or amount > left:
+        raise ActionError(
+            _(
+                "%(amount)s is more than the %(left)s left to refund on %(order)s.",
+                amount=sar_text(amount),
+                left=sar_text(left),
+                order=order.order_number,
+            )
+        )
+    earning, full = order.earning, amount == left
+    if earning is not None and earning.state in (earn.SENDING, earn.AWAITING_WEBHOOK, earn.PENDING_ACTIVATION):
+        raise ActionError(
+            _(
+                "Points has not settled this order's earning yet (%(state)s), so its points cannot be reversed: "
+                "refund it once the earning is approved.",
+                state=earning_state_words(earning.state),
+            )
+        )
+    if earning is not None and earning.state in (earn.PENDING, earn.REFUSED) and not full:
+        raise ActionError(_("The earning is not at Points yet: refund the whole order, or wait until it is approved."))
+    with orders.caused_by(order, staff_user=staff):
+        orders.move(
+            order,
+            orders.REFUNDED if full else orders.PARTIALLY_REFUNDED,
+            source="admin",
+            reason=f"Cash refunded: {reason}",
+        )
+    order.refunded_amount = (order.refunded_amount or Decimal("0.00")) + amount
+    reverse = earning is not None and earning.state == earn.APPROVED and bool(earning.uuid)
+    if earning is not None and earning.state in (earn.PENDING, earn.REFUSED):
+        earning.state = earn.CANCELLED  # refunded in full before Points had it: never sent
+    db.session.commit()  # the local refund is recorded; the lock is released before the call
+    recorded = _("Refund of %(amount)s recorded.", amount=sar_text(amount))
+    if not reverse:
+        return recorded
+    uuid = earning.uuid
+    _call(order, lambda client: client.refund_order(uuid, None if full else amount, reason))
+    return recorded + " " + _("Reversal of its points requested; Points' webhook confirms it.")
+
+
+EARNING_STATES = {
+    earn.PENDING: _l("waiting to be sent"),
+    earn.SENDING: _l("being sent"),
+    earn.AWAITING_WEBHOOK: _l("waiting for Points' webhook"),
+    earn.APPROVED: _l("approved"),
+    earn.PENDING_ACTIVATION: _l("waiting for the shopper to activate Points"),
+    earn.REFUSED: _l("refused by Points"),
+    earn.CANCELLED: _l("not sent (refunded first)"),
+    earn.REVERSED: _l("reversed"),
+}
+
+
+def earning_state_words(state: str) -> str:
+    return words(EARNING_STATES, state)
 
 
 def can_refund(order: Order) -> bool:

@@ -3,10 +3,13 @@
 1. verify ``X-Webhook-Secret`` (401: nothing stored, only a log line);
 2. parse the body into typed values, ``payload.py`` (400, recorded, when it cannot be read);
 3. a merchant event or an unknown event name: recorded, 200;
-4. ownership: an earning order, or an order_number not in this shop's format, is not ours: 200;
+4. ownership: an order_number not in this shop's format, or an earning order whose order_number
+   this shop never sent for earning, is not ours: 200;
 5. lock our order: none (yet) is a 404, so Points retries (our order row may not be committed);
 6. de-duplicate: this event about this very ``order`` object was processed already: 200;
-7. apply it through the event's handler and record the delivery, in one transaction: 200.
+7. apply it through the event's handler and record the delivery, in one transaction: 200. For a
+   cash-on-delivery order the event is its earning order's: it updates the earning (earn.py),
+   never the order's payment state.
 
 Shaped after Saleor's payment webhooks: verification first, one handler per event name, unknown
 events acknowledged, state checked before every change. Every delivery that passes step 1 leaves
@@ -27,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Order, WebhookReceipt
 from ..privacy import mask_value
-from . import checkout, health, orders, payload
+from . import checkout, earn, health, orders, payload
 from .client import PointsOrder
 from .locks import lock_order
 from .orders import Effect, Outcome
@@ -113,8 +116,18 @@ def _receive_order_event(delivery: OrderEvent, receipt: Receipt) -> Result:
         return _record(receipt, Result(200, Outcome.DUPLICATE, "already processed; nothing changed"), order_id=order.id)
 
     row, order_id = _receipt_row(receipt, order_id=order.id, dedupe_key=dedupe_key), order.id
-    with orders.caused_by(order, webhook_receipt=row):
-        effect = _apply(order, delivery.event, points_order)
+    if orders.is_cash_on_delivery(order):
+        # Only an earning order is ever made for a cash order: this is its news.
+        if order.earning is None or order.earning.attempts == 0:
+            return _record(receipt, Result(200, Outcome.NOT_OURS, "never sent for earning; nothing changed"))
+        effect = earn.apply_webhook(order.earning, delivery.event, points_order)
+    elif points_order.type == "earning":
+        return _record(
+            receipt, Result(200, Outcome.NOT_OURS, "an earning order for a Points checkout; nothing changed")
+        )
+    else:
+        with orders.caused_by(order, webhook_receipt=row):
+            effect = _apply(order, delivery.event, points_order)
     result = Result(200, effect.outcome, effect.detail)
     try:
         _record(receipt, result, row=row)
@@ -132,11 +145,12 @@ def not_ours(points_order: PointsOrder) -> Optional[str]:
     """Why a Points order is none of this shop's checkouts, or None when it may be one.
 
     Every webhook receives all the merchant's orders: earning orders from a till, ratings,
-    another shop on the same Points account."""
-    if points_order.type == "earning":
-        return "an earning order (points awarded on another channel), not a checkout of this shop"
+    another shop on the same Points account. An earning order is ours only when this shop sent
+    its order_number to ``POST /v1/orders/earning`` (a cash-on-delivery order, collected)."""
     if not checkout.ORDER_NUMBER.fullmatch(points_order.order_number):
         return f"order_number {points_order.order_number!r} is not in this shop's format (PTS-YYYY-NNNNNN)"
+    if points_order.type == "earning" and not earn.sent_for_earning(points_order.order_number):
+        return "an earning order this shop never sent (points awarded on another channel)"
     return None
 
 
@@ -193,8 +207,14 @@ def _apply(order: Order, event: str, points_order: PointsOrder) -> Effect:
     # one known only from its cancel (a stale session's cancel must not hide the paying session).
     if match is PointsOrderMatch.REPLACES or (match is PointsOrderMatch.FIRST and event != "cancelled"):
         order.points_uuid = points_order.uuid
-    if points_order.uuid == order.points_uuid and points_order.reference_number:
-        order.points_reference_number = points_order.reference_number
+    if points_order.uuid == order.points_uuid:
+        if points_order.reference_number:
+            order.points_reference_number = points_order.reference_number
+        # What Points reports about points on the order, kept as said (shown, never interpreted).
+        if points_order.total_points is not None:
+            order.points_total_points = points_order.total_points
+        if points_order.payment_status:
+            order.points_payment_status = points_order.payment_status
     return effect
 
 

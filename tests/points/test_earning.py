@@ -1,0 +1,249 @@
+"""Earning on cash on delivery: the client's call on the wire (requests-mock), then the whole path
+against the embedded sandbox over real HTTP: checkout, collected, the sender, Points' answers,
+its 429 and the earning order's webhook; and the sender killed mid-call and started again."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from storefront.extensions import db
+from storefront.models import Order, PointsApiCall, PointsEarning
+from storefront.points import earn, staff
+from storefront.points.client import PointsClient, PointsError
+
+BASE = "https://points.test/api"
+EARNING_URL = f"{BASE}/v1/orders/earning"
+UUID = "550e8400-e29b-41d4-a716-446655440000"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def points_client():
+    return PointsClient(BASE, "pk_test", "sk_test_private", timeout=5)
+
+
+def test_an_approved_earning_gives_its_uuid_reference_and_points(points_client, requests_mock):
+    requests_mock.post(
+        EARNING_URL,
+        json={
+            "status": True,
+            "message": "",
+            "appended_data": {},
+            "data": {
+                "id": 42,
+                "uuid": UUID,
+                "reference_number": "REF-1",
+                "order_status": "approved",
+                "order_number": "PTS-2026-000001",
+                "type": 1,
+                "total_price": 115.0,
+                "total_points": 1150,
+            },
+        },
+    )
+    answer = points_client.create_earning({"order_number": "PTS-2026-000001"})
+    assert (answer.pending_activation, answer.uuid, answer.reference_number, answer.total_points) == (
+        False,
+        UUID,
+        "REF-1",
+        1150,
+    )
+    assert requests_mock.last_request.headers["x-api-key"] == "sk_test_private"
+
+
+def test_a_pending_earning_has_its_points_and_no_uuid(points_client, requests_mock):
+    requests_mock.post(
+        EARNING_URL,
+        json={
+            "status": True,
+            "message": "",
+            "appended_data": {},
+            "data": {
+                "pending_client_activation": True,
+                "pending_earning_order": {
+                    "id": 99,
+                    "merchant_order_number": "PTS-2026-000001",
+                    "total_price": 115.0,
+                    "total_points": 1150,
+                },
+            },
+        },
+    )
+    answer = points_client.create_earning({})
+    assert (answer.pending_activation, answer.uuid, answer.total_points) == (True, None, 1150)
+
+
+@pytest.mark.parametrize(
+    "status, kind, headers",
+    [(429, "rate_limited", {"Retry-After": "3"}), (403, "forbidden", {}), (422, "validation", {}), (500, "server", {})],
+)
+def test_earning_refusals_are_typed_with_retry_after(points_client, requests_mock, status, kind, headers):
+    requests_mock.post(
+        EARNING_URL,
+        status_code=status,
+        headers=headers,
+        json={"status": False, "message": "Merchant is not allowed to create earning orders", "appended_data": {}},
+    )
+    with pytest.raises(PointsError) as raised:
+        points_client.create_earning({})
+    assert raised.value.kind == kind
+    assert raised.value.retry_after == (3.0 if headers else None)
+
+
+# --- Against the sandbox ---------------------------------------------------------------------
+
+
+def cash_order(live, phone="0500000001", slug="sukkari-dates"):
+    shopper = live.shopper()
+    live.add_to_cart(shopper, slug)
+    token = live.csrf_token(shopper, "/checkout")
+    response = shopper.post(
+        f"{live.url}/checkout",
+        data={
+            "csrf_token": token,
+            "phone": phone,
+            "name": "Sara",
+            "city": "Riyadh",
+            "address_line": "King Fahd Rd 1",
+            "payment": "cod",
+        },
+        allow_redirects=False,
+    )
+    assert response.status_code == 303 and "/checkout/placed/" in response.headers["Location"]
+    page = shopper.get(live.url + response.headers["Location"])
+    assert 'data-testid="cash-order-placed"' in page.text
+    assert shopper.get(f"{live.url}/cart").text.count('name="quantity"') == 0  # the cart is emptied
+    order = live.latest_order()
+    assert (order.status, order.payment_method) == ("awaiting_collection", "cod")
+    return order, shopper
+
+
+def collect_and_send(live, order):
+    with live.app.test_request_context(base_url=live.url):
+        staff.mark_collected(db.session.get(Order, order.id))
+        return earn.send_due()
+
+
+def earning_of(live, order):
+    with live.app.app_context():
+        earning = db.session.scalar(sa.select(PointsEarning).where(PointsEarning.order_id == order.id))
+        db.session.expunge(earning)
+        return earning
+
+
+def earning_orders_at_points(live, order_number):
+    deliveries = requests.get(f"{live.sandbox_url}/_control/deliveries", params={"order_number": order_number}).json()
+    return {d["order_uuid"] for d in deliveries["deliveries"] if d["event"] == "approved"}
+
+
+def test_nothing_is_sent_before_collection_then_one_earning_is_approved(live):
+    order, shopper = cash_order(live)
+    with live.app.test_request_context(base_url=live.url):
+        assert earn.send_due() == []  # not collected: nothing to send
+    lines = collect_and_send(live, order)
+    assert len(lines) == 1 and "approved" in lines[0]
+    earning = earning_of(live, order)
+    assert (earning.state, earning.total_points, earning.attempts) == ("approved", int(order.total * 10), 1)
+    assert earning.uuid and earning.reference_number
+    live.drain_webhooks()
+    after = live.order(order.order_number)
+    assert (after.status, after.points_uuid) == ("paid", None)  # the webhook never touched the payment
+    assert earning_orders_at_points(live, order.order_number) == {earning.uuid}
+    page = shopper.get(f"{live.url}/orders/{order.token}", headers={"Cookie": "lang=en"}).text
+    assert 'data-testid="points-earned"' in page and f"{int(order.total * 10):,}" in page
+
+
+def test_a_shopper_without_points_waits_for_activation(live):
+    order, shopper = cash_order(live, phone="0512345678")
+    collect_and_send(live, order)
+    assert (earning_of(live, order).state, earning_of(live, order).total_points) == (
+        "pending_activation",
+        int(order.total * 10),
+    )
+    assert 'data-testid="points-pending"' in shopper.get(f"{live.url}/orders/{order.token}").text
+    assert requests.post(f"{live.sandbox_url}/_control/shoppers/512345678/activate").status_code == 200
+    live.drain_webhooks()
+    earning = earning_of(live, order)
+    assert earning.state == "approved" and earning.uuid  # the approved webhook of the earning order
+
+
+def test_a_429_backs_off_honouring_retry_after_then_sends(live):
+    order, _ = cash_order(live)
+    live.chaos(earning_fail_status=429, earning_fail_next=1, earning_retry_after=30)
+    collect_and_send(live, order)
+    earning = earning_of(live, order)
+    assert earning.state == "pending" and earning.attempts == 1
+    assert (earning.next_attempt_at - earning.claimed_at).total_seconds() >= 29
+    with live.app.test_request_context(base_url=live.url):
+        assert earn.send_due() == []  # not due yet
+        db.session.get(PointsEarning, earning.id).next_attempt_at = earning.claimed_at
+        db.session.commit()
+        earn.send_due()
+    assert earning_of(live, order).state == "approved"
+    with live.app.app_context():
+        calls = db.session.scalars(sa.select(PointsApiCall.response_status).where(PointsApiCall.order_id == order.id))
+        assert list(calls) == [429, 200]  # every attempt on the order's timeline
+
+
+def test_a_403_stops_and_keeps_points_message(live):
+    order, _ = cash_order(live)
+    assert requests.post(f"{live.sandbox_url}/_control/merchant", json={"earning_enabled": False}).status_code == 200
+    try:
+        collect_and_send(live, order)
+    finally:
+        requests.post(f"{live.sandbox_url}/_control/merchant", json={"earning_enabled": True})
+    earning = earning_of(live, order)
+    assert (earning.state, earning.message) == ("refused", "Merchant is not allowed to create earning orders")
+    with live.app.test_request_context(base_url=live.url):
+        assert earn.send_due() == []  # no retry of a refusal
+
+
+def test_one_earning_in_flight_at_a_time(live):
+    first, _ = cash_order(live)
+    second, _ = cash_order(live)
+    with live.app.test_request_context(base_url=live.url):
+        staff.mark_collected(db.session.get(Order, first.id))
+        staff.mark_collected(db.session.get(Order, second.id))
+        held = earn._claim()  # a sender (another process) is calling Points for one of them
+        assert held is not None
+        assert earn.send_next() is None  # the other waits: Points would answer 429
+        db.session.execute(sa.update(PointsEarning).where(PointsEarning.id == held[0]).values(state="pending"))
+        db.session.commit()
+        assert len(earn.send_due()) == 2
+
+
+def test_the_sender_killed_mid_call_and_restarted_sends_once(live, tmp_path):
+    order, _ = cash_order(live)
+    with live.app.test_request_context(base_url=live.url):
+        staff.mark_collected(db.session.get(Order, order.id))
+    live.chaos(earning_hang_seconds=5, earning_hang_next=1)
+    env = {
+        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR")},
+        "DATABASE_URL": live.app.config["SQLALCHEMY_DATABASE_URI"],
+        "POINTS_API_URL": live.sandbox_url + "/api",
+        "POINTS_TIMEOUT_SECONDS": "30",
+        "EARN_RETRY_AFTER_SECONDS": "120",
+    }
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "points", "send-earnings"]
+    sender = subprocess.Popen(
+        command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + 30
+    while not earning_orders_at_points(live, order.order_number) and time.monotonic() < deadline:
+        time.sleep(0.05)  # until Points has made the order; its answer is 5 s away
+    assert sender.poll() is None  # still waiting for the answer
+    os.killpg(sender.pid, signal.SIGKILL)  # mid-call: Points made the order, the answer is lost
+    sender.wait()
+    live.drain_webhooks()
+    restarted = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    earning = earning_of(live, order)
+    assert (earning.state, earning.attempts) == ("approved", 1)  # by its webhook, never sent again
+    assert earning_orders_at_points(live, order.order_number) == {earning.uuid}
