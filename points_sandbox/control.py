@@ -8,16 +8,19 @@ messages) on the JSON API and a 400 re-rendering the page with the message next 
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import timezone
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, get_flashed_messages, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, get_flashed_messages, jsonify, redirect, render_template, request, url_for
 
 from . import chaos as chaos_switches
 from . import checkout, delivery, earning, orders, seed, webhooks
 from .checkout import CheckoutError
 from .extensions import csrf, db
-from .i18n import translate
+from .i18n import translate, translate_message
 from .models import CheckoutSession, Delivery, DeliveryAttempt, Merchant, Order, OrderItem, Shopper, utcnow
 from .orders import IllegalMove
 from .validation import ValidationFailed, Validator
@@ -48,6 +51,18 @@ MERCHANT_EVENT_DATA = {
     },
 }
 TRUE_WORDS, FALSE_WORDS = {"1", "true", "on", "yes"}, {"0", "false", "off", "no", ""}
+MAX_BODY_BYTES = 64 * 1024  # an edited webhook body, in UTF-8 bytes
+RIYADH = ZoneInfo("Asia/Riyadh")  # the delivery log's clock (UTC+3, no daylight saving)
+
+
+def _t(key: str, **params) -> str:
+    return translate(g.lang, key, **params)
+
+
+@bp.app_template_filter("riyadh")
+def riyadh_time(moment, fmt: str = "%H:%M:%S") -> str:
+    """A naive UTC time of the sandbox's bookkeeping on Riyadh's 24-hour clock."""
+    return moment.replace(tzinfo=timezone.utc).astimezone(RIYADH).strftime(fmt) if moment else ""
 
 
 class Invalid(Exception):
@@ -188,7 +203,10 @@ def _recent_deliveries(limit: int = 200):
 # --- The page ---------------------------------------------------------------------------------
 
 
-def _dashboard(status: int = 200, invalid: Invalid | None = None, submitted: dict | None = None):
+def _dashboard(
+    status: int = 200, invalid: Invalid | None = None, submitted: dict | None = None, prepared: dict | None = None
+):
+    """The page; `prepared` fills the trigger form (event, order uuid, body) after "Prepare body"."""
     sessions = db.session.scalars(
         sa.select(CheckoutSession).order_by(CheckoutSession.created_at.desc()).limit(20)
     ).all()
@@ -199,19 +217,22 @@ def _dashboard(status: int = 200, invalid: Invalid | None = None, submitted: dic
     ).all()
     active = set(db.session.scalars(sa.select(Shopper.phone)))
     pending_phones = sorted({o.phone_number for o in earning_orders if o.pending_activation} - active)
-    errors = invalid.errors if invalid else {}
+    errors = {
+        field: [translate_message(g.lang, message, field) for message in messages]
+        for field, messages in (invalid.errors if invalid else {}).items()
+    }
     # A rejected form shows what was typed, next to its message; the rest shows what is saved.
     saved = {**chaos_switches.as_json(), **_merchant_json(_the_merchant())}
     for name in ("webhook_delay_seconds", "earning_hang_seconds", "earning_delay_seconds", "earn_points_per_sar"):
         saved[name] = f"{saved[name]:g}"  # 2, not 2.0
-    shown = {**saved, **(submitted if invalid else {})}
+    shown = {**saved, **(submitted if invalid else {}), **(prepared or {})}
     return render_template(
         "sandbox/control.html",
         chaos=chaos_switches.as_json(),
         merchant=_the_merchant(),
         shown=shown,
         errors=errors,
-        failed_form=invalid.form if invalid else None,
+        failed_form=invalid.form if invalid else ("trigger" if prepared else None),
         messages=get_flashed_messages(with_categories=True, category_filter=[FLASH, FLASH + "-error"]),
         deliveries=_recent_deliveries(),
         sessions=sessions,
@@ -223,6 +244,8 @@ def _dashboard(status: int = 200, invalid: Invalid | None = None, submitted: dic
         order_events=ORDER_EVENTS,
         merchant_events=MERCHANT_EVENTS,
         step=checkout.step,
+        note=lambda text: translate_message(g.lang, text),
+        max_body_kb=MAX_BODY_BYTES // 1024,
     ), status
 
 
@@ -249,13 +272,15 @@ def _done(message: str):
 
 def _shown(value) -> str:
     if value is None or value is False:
-        return "off"
+        return _t("c_off")
     if value is True:
-        return "on"
+        return _t("c_on")
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _describe(values: dict) -> str:
+    if g.lang == "ar":  # the fields' labels: «تأخير الويب هوك (ثوانٍ)» 0، …
+        return "، ".join(f"«{_t(name)}» {_shown(value)}" for name, value in values.items())
     return ", ".join(f"{name} {_shown(value)}" for name, value in values.items())
 
 
@@ -281,7 +306,7 @@ def chaos():
     db.session.commit()
     webhooks.notify()
     if not request.is_json:
-        return _done(f"Switches saved: {_describe(chaos_switches.as_json())}.")
+        return _done(_t("c_saved_switches", values=_describe(chaos_switches.as_json())))
     return jsonify(chaos_switches.as_json())
 
 
@@ -302,7 +327,7 @@ def merchant_settings():
         setattr(merchant, name, value)
     db.session.commit()
     if not request.is_json:
-        return _done(f"Merchant saved: {_describe(_merchant_json(merchant))}.")
+        return _done(_t("c_saved_merchant", values=_describe(_merchant_json(merchant))))
     return jsonify(_merchant_json(merchant))
 
 
@@ -336,11 +361,36 @@ def reset():
     seed.seed_chaos()
     seed.seed_shoppers()
     if from_page:
-        return _done(
-            "Reset done: orders, sessions and deliveries deleted, switches back to their "
-            "defaults, one-step merchant with no refund window, shoppers as seeded."
-        )
+        return _done(_t("c_reset_done"))
     return jsonify({"reset": True})
+
+
+def _balances_json() -> dict:
+    found = db.session.scalars(sa.select(Shopper).where(Shopper.phone.in_(seed.TEST_SHOPPERS))).all()
+    return {"shoppers": [{"phone_number": s.phone, "balance": s.balance} for s in sorted(found, key=lambda s: s.phone)]}
+
+
+@bp.get("/shoppers/reset")
+def balances_confirmation():
+    """The dashboard's "Reset balances" leads here: a second page to confirm."""
+    return render_template("sandbox/control_reset.html", what="balances")
+
+
+@bp.post("/shoppers/reset")
+@csrf.exempt
+def reset_balances():
+    """The test shoppers' balances as seeded (500000001: 5,000 points, 500000002: 0), and
+    nothing else: orders, sessions, deliveries, switches and merchant settings stay. A JSON (or
+    empty) POST resets at once; the page's form must carry `confirm=yes`, as Reset's does."""
+    from_page = bool(request.form)
+    if from_page:
+        csrf.protect()
+        if request.form.get("confirm") != "yes":
+            return render_template("sandbox/control_reset.html", what="balances"), 400
+    seed.seed_shoppers()
+    if from_page:
+        return _done(_t("c_balances_done"))
+    return jsonify({"reset": "balances", **_balances_json()})
 
 
 # --- Deliveries: the log, flush, trigger, resend ------------------------------------------------
@@ -401,6 +451,10 @@ def trigger():
     `{"event": "debt_exceeded"}` for a merchant event, figures overridable
     (`current_balance`, `order_points`, `balance_after_order`, `max_debt_allowed`)."""
     data = _submitted()
+    if data.get("body") not in (None, ""):
+        return _send_body(data, data["body"])
+    if request.is_json and data.get("body") == "":
+        return _send_body(data, "")  # an empty body, asked for
     event = data.get("event")
     order_uuid = data.get("order_uuid")
     try:
@@ -430,15 +484,126 @@ def trigger():
             if request.is_json:
                 return _json_error(error.message, 400)
             return _invalid_answer(Invalid({"event": [error.message]}, "trigger"), data)
+    return _triggered("c_triggered", event, order, made)
+
+
+def _triggered(key: str, event: str, order: Order | None, made: list[Delivery]):
     if not request.is_json:
-        target = f" for order {order.order_number}" if order else ""
         return _done(
-            f"Triggered {event}{target}: {len(made)} deliver{'y' if len(made) == 1 else 'ies'} "
-            f"({', '.join('#' + str(d.id) for d in made) or 'no webhook registered'})."
+            _t(
+                key,
+                event=event,
+                target=_t("c_for_order", order=order.order_number) if order else "",
+                count=len(made),
+                deliveries="delivery" if len(made) == 1 else "deliveries",
+                ids=", ".join("#" + str(d.id) for d in made) or _t("c_no_webhook"),
+            )
         )
     return jsonify(
         {"event": event, "order_uuid": order.uuid if order else None, "deliveries": [_delivery_json(d) for d in made]}
     )
+
+
+def _readable_event(body: str) -> str | None:
+    """The body's `event`, when it is JSON with a short printable one (a header can carry it)."""
+    try:
+        event = json.loads(body).get("event")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(event, str) and 0 < len(event) <= 40 and all(" " <= ch <= "~" for ch in event):
+        return event
+    return None
+
+
+def _send_body(data: dict, body):
+    """The edited trigger: `body` sent verbatim to every webhook, X-Webhook-Event from the body's
+    `event` when readable, else the chosen `event`. It changes no order (not even auto_refunded)."""
+    if not isinstance(body, str):
+        body = json.dumps(body, ensure_ascii=False)  # a JSON caller may give the value itself
+    elif not request.is_json:
+        body = body.replace("\r\n", "\n")  # a textarea posts CRLF line ends; what was typed has LF
+    chosen, order_uuid = data.get("event"), data.get("order_uuid")
+    readable = _readable_event(body)
+    event = readable or chosen
+    try:
+        errors = {}
+        if len(body.encode("utf-8")) > MAX_BODY_BYTES:
+            errors["body"] = [f"The body must not be greater than {MAX_BODY_BYTES // 1024} kilobytes."]
+        if readable is None and chosen not in ORDER_EVENTS + MERCHANT_EVENTS:
+            known = ", ".join(ORDER_EVENTS + MERCHANT_EVENTS)
+            errors["event"] = [f"The selected event is invalid (known: {known})."]
+        if errors:
+            raise Invalid(errors, "trigger")
+    except Invalid as invalid:
+        return _invalid_answer(invalid, data)
+    order = None
+    if isinstance(order_uuid, str) and order_uuid.strip():
+        order = db.session.scalar(sa.select(Order).where(Order.uuid == order_uuid.strip()))
+        if order is None:
+            if request.is_json:
+                return _json_error("Order not found.", 404)
+            return _invalid_answer(Invalid({"order_uuid": ["No order has this uuid."]}, "trigger"), data)
+    merchant_id = order.merchant_id if order else _the_merchant().id
+    made = webhooks.enqueue_body(merchant_id, event, body, order=order, origin=request.host_url.rstrip("/"))
+    for made_delivery in made:
+        made_delivery.note = made_delivery.note or "edited body, sent as it is"
+    db.session.commit()
+    webhooks.notify()
+    return _triggered("c_triggered_body", event, order, made)
+
+
+def _default_body(event, order_uuid) -> tuple[str, Order | None]:
+    """What the trigger would send for (event, order) now; raises Invalid or IllegalMove."""
+    if event not in ORDER_EVENTS + MERCHANT_EVENTS:
+        known = ", ".join(ORDER_EVENTS + MERCHANT_EVENTS)
+        raise Invalid({"event": [f"The selected event is invalid (known: {known})."]}, "trigger")
+    if event in MERCHANT_EVENTS:
+        return webhooks.merchant_body(_the_merchant(), event, MERCHANT_EVENT_DATA[event]), None
+    if not (isinstance(order_uuid, str) and order_uuid.strip()):
+        raise Invalid({"order_uuid": [f"The order uuid field is required for {event}."]}, "trigger")
+    order = db.session.scalar(sa.select(Order).where(Order.uuid == order_uuid.strip()))
+    if order is None:
+        raise LookupError
+    return orders.trigger_preview(order, event), order
+
+
+def _indented(body: str) -> str:
+    return json.dumps(json.loads(body), ensure_ascii=False, indent=2)
+
+
+@bp.get("/trigger/preview")
+def trigger_preview():
+    """`?event=captured&order_uuid=...`: the body the trigger would send, without sending it:
+    `{"event", "order_uuid", "body", "body_indented"}` (the page's textarea takes the second)."""
+    event, order_uuid = request.args.get("event"), request.args.get("order_uuid")
+    try:
+        body, order = _default_body(event, order_uuid)
+    except Invalid as invalid:
+        return _json_error(invalid.message, 422, invalid.errors)
+    except LookupError:
+        return _json_error("Order not found.", 404)
+    except IllegalMove as error:
+        return _json_error(error.message, 400)
+    return jsonify(
+        {"event": event, "order_uuid": order.uuid if order else None, "body": body, "body_indented": _indented(body)}
+    )
+
+
+@bp.post("/trigger/prepare")
+def trigger_prepare():
+    """The page's "Prepare body" without JavaScript: the page again, its textarea filled."""
+    data = request.form.to_dict()  # CSRF-checked by the app's CSRFProtect (not exempt)
+    try:
+        body, _ = _default_body(data.get("event"), data.get("order_uuid"))
+    except Invalid as invalid:
+        return _dashboard(400, invalid, data)
+    except LookupError:
+        return _dashboard(400, Invalid({"order_uuid": ["No order has this uuid."]}, "trigger"), data)
+    except IllegalMove as error:
+        return _dashboard(400, Invalid({"event": [error.message]}, "trigger"), data)
+    flash(_t("c_prepared", event=data["event"]), FLASH)
+    prepared = {"event": data["event"], "order_uuid": data.get("order_uuid", ""), "body": _indented(body)}
+    return _dashboard(prepared=prepared)
 
 
 @bp.post("/deliveries/<int:delivery_id>/resend")
@@ -453,14 +618,14 @@ def resend(delivery_id: int):
     if original.webhook_id is None:
         message = f"Delivery #{delivery_id} has no webhook any more (it was deleted): nothing to resend to."
         if request.form:
-            flash(message, FLASH + "-error")
+            flash(_t("c_resend_gone", id=delivery_id), FLASH + "-error")
             return redirect(url_for("control.dashboard"), code=303)
         return _json_error(message, 409)
     copy = webhooks.resend(original)
     db.session.commit()
     webhooks.notify()
     if request.form:
-        return _done(f"Delivery #{delivery_id} ({original.event}) resent as #{copy.id}.")
+        return _done(_t("c_resent", id=delivery_id, event=original.event, copy=copy.id))
     return jsonify({"resent_from": delivery_id, "deliveries": [_delivery_json(copy)]})
 
 
@@ -485,7 +650,7 @@ def activate_shopper(phone: str):
         db.session.rollback()
         message = f"Shopper {clean_phone} already has an active account."
         if from_page:
-            flash(message, FLASH + "-error")
+            flash(_t("c_already_active", phone=clean_phone), FLASH + "-error")
             return redirect(url_for("control.dashboard"), code=303)
         return _json_error(message, 400)
     answer = {
@@ -496,10 +661,7 @@ def activate_shopper(phone: str):
         ],
     }
     if from_page:
-        return _done(
-            f"Shopper {shopper.phone} activated: {len(approved)} pending earning(s) approved, "
-            f"balance {shopper.balance:,} points."
-        )
+        return _done(_t("c_activated", phone=shopper.phone, count=len(approved), balance=f"{shopper.balance:,}"))
     return jsonify(answer)
 
 

@@ -24,11 +24,21 @@ RESEND_SECONDS = checkout.RESEND_SECONDS
 
 @bp.before_app_request
 def pick_language():
-    # `?lang=en` on any page switches and is remembered in the sandbox's own session cookie.
+    """The browser's language (`Accept-Language`: ar or en, Arabic when neither) until the
+    switch is used: `?lang=en` on any sandbox page wins and is remembered in the sandbox's own
+    session cookie, for the hosted pages and the control page alike. (How the real Points
+    pages choose is undocumented.)"""
     wanted = request.args.get("lang")
     if wanted in LANGUAGES:
         session["lang"] = wanted
-    g.lang = session.get("lang", DEFAULT_LANGUAGE)
+    g.lang = session.get("lang") or request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+
+
+@bp.after_app_request
+def vary_by_language(response):
+    if response.mimetype == "text/html":
+        response.vary.add("Accept-Language")  # the page's language may follow it
+    return response
 
 
 @bp.app_context_processor

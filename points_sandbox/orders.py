@@ -7,6 +7,7 @@ Every public function here makes one change, records the webhook(s) it fires in 
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -269,15 +270,19 @@ def refund(order: Order, amount: Decimal | None, reason: str | None) -> Order:
     return order
 
 
-def auto_refund(order: Order) -> list:
-    """What Points does on its own when a replacing order's transaction record is missing: the
-    whole remaining amount refunded (no refund window: nobody asked), `auto_refunded` sent with
-    the extras of docs §5.5. Returns the deliveries made."""
+def _require_auto_refundable(order: Order) -> None:
     if order.order_status not in REFUNDABLE:
         raise IllegalMove(
             f"Order cannot be auto-refunded: it is {order.order_status}; only approved, "
             f"captured or partially refunded orders can be."
         )
+
+
+def auto_refund(order: Order) -> list:
+    """What Points does on its own when a replacing order's transaction record is missing: the
+    whole remaining amount refunded (no refund window: nobody asked), `auto_refunded` sent with
+    the extras of docs §5.5. Returns the deliveries made."""
+    _require_auto_refundable(order)
     remaining = Decimal(order.total_price) - Decimal(order.refunded_amount)
     figures = _apply_refund(order, remaining)
     made = webhooks.enqueue(
@@ -384,8 +389,15 @@ def trigger(order: Order, event: str) -> list:
     does on its own. Returns the deliveries made (committed)."""
     if event == "auto_refunded":
         return auto_refund(order)
+    made = webhooks.enqueue(order, event, **trigger_extras(order, event))
+    _commit()
+    return made
+
+
+def trigger_extras(order: Order, event: str) -> dict:
+    """The fields an order event adds to the order, as `trigger` sends them now."""
     total = Decimal(order.total_price)
-    extras = {
+    return {
         "cancelled": lambda: {"reason": order.cancel_reason},
         "refunded": lambda: {
             "refund_amount": float(order.refunded_amount),
@@ -399,6 +411,20 @@ def trigger(order: Order, event: str) -> list:
             "status_label": shipping_label(order, "en"),
         },
     }.get(event, dict)()
-    made = webhooks.enqueue(order, event, **extras)
-    _commit()
-    return made
+
+
+def trigger_preview(order: Order, event: str) -> str:
+    """The body `trigger` would send now, changing nothing. For `auto_refunded` the order is shown
+    as the full refund would leave it (which `trigger` really does first)."""
+    if event != "auto_refunded":
+        return webhooks.order_body(order, event, **trigger_extras(order, event))
+    _require_auto_refundable(order)
+    body = json.loads(webhooks.order_body(order, event))
+    body["order"].update(
+        order_status="fully_refunded",
+        refund_amount=float(Decimal(order.total_price) - Decimal(order.refunded_amount)),
+        refund_points=left_points(order),  # what the full refund takes back: earned or redeemed
+        reason=AUTO_REFUND_REASON,
+        type="replacing",
+    )
+    return json.dumps(body, ensure_ascii=False)

@@ -61,15 +61,15 @@ def enqueue(order: Order, event: str, **extras) -> list[Delivery]:
 
     The body is built now, so each delivery carries the order as it was at this change.
     """
-    body = json.dumps(
-        {
-            "event": event,
-            "order": {**order_payload(order), **extras},
-            "timestamp": laravel_iso(stamp()),
-        },
+    return _record(order.merchant_id, event, order_body(order, event, **extras), order=order)
+
+
+def order_body(order: Order, event: str, **extras) -> str:
+    """The JSON body of an order event, as sent."""
+    return json.dumps(
+        {"event": event, "order": {**order_payload(order), **extras}, "timestamp": laravel_iso(stamp())},
         ensure_ascii=False,
     )
-    return _record(order.merchant_id, event, body, order=order)
 
 
 def merchant_payload(merchant: Merchant) -> dict:
@@ -89,7 +89,11 @@ def money_string(amount: Decimal) -> str:
 def enqueue_merchant(merchant: Merchant, event: str, data: dict, origin: str | None) -> list[Delivery]:
     """A merchant-level event (`low_balance_warning`, `debt_exceeded`): no `order`, the
     merchant and the balance figures instead. `origin` resolves relative webhook URLs."""
-    body = json.dumps(
+    return _record(merchant.id, event, merchant_body(merchant, event, data), origin=origin)
+
+
+def merchant_body(merchant: Merchant, event: str, data: dict) -> str:
+    return json.dumps(
         {
             "event": event,
             "merchant": merchant_payload(merchant),
@@ -98,7 +102,12 @@ def enqueue_merchant(merchant: Merchant, event: str, data: dict, origin: str | N
         },
         ensure_ascii=False,
     )
-    return _record(merchant.id, event, body, origin=origin)
+
+
+def enqueue_body(merchant_id: int, event: str, body: str, *, order: Order | None, origin: str) -> list[Delivery]:
+    """Any body, sent verbatim (the control page's edited trigger): one delivery per webhook,
+    chaos and retries as usual; `event` goes in X-Webhook-Event. Changes no order."""
+    return _record(merchant_id, event, body, order=order, origin=origin)
 
 
 def _record(

@@ -285,6 +285,13 @@ def sandbox_shopper(sandbox_client):
 # --- A real webhook receiver -------------------------------------------------------------------
 
 
+def _json_or_none(body: bytes):
+    try:
+        return json.loads(body or b"null")
+    except ValueError:  # an edited trigger body may be anything
+        return None
+
+
 class Receiver:
     """A tiny WSGI server that records each POST; `script` sets the next answers as
     (status, delay), the delay in seconds or a threading.Event to wait for."""
@@ -307,7 +314,8 @@ class Receiver:
                     "path": environ["PATH_INFO"],
                     "headers": {k[5:].replace("_", "-").title(): v for k, v in environ.items() if k.startswith("HTTP_")}
                     | {"Content-Type": environ.get("CONTENT_TYPE")},
-                    "json": json.loads(body or b"null"),
+                    "json": _json_or_none(body),
+                    "raw": body,
                     "at": time.monotonic(),
                 }
             )

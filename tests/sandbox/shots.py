@@ -28,6 +28,16 @@ def shop(environ, start_response):
     return [b"<h1>The shop's return page</h1>"]
 
 
+def earn(base, number, phone, refund=None):
+    """An earning order on the control page (and, with `refund`, some of its points reversed)."""
+    key = {"x-api-key": "sk_sandbox_demo"}
+    sale = {"phone_number": phone, "total_price": 115, "order_number": number}
+    sale["products"] = [{"product_name": "Cappuccino", "product_price": 115, "quantity": 1}]
+    data = requests.post(f"{base}/api/v1/orders/earning", json=sale, headers=key).json()["data"]
+    if refund:
+        requests.post(f"{base}/api/v1/orders/{data['uuid']}/refund", json={"amount": refund}, headers=key)
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     folder = tempfile.mkdtemp()
@@ -105,9 +115,22 @@ def main(out: Path) -> None:
                 page.goto(url)
                 shot("10-expired")
                 page.close()
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(f"{base}/_control/")
-        page.screenshot(path=str(out / "control.png"), full_page=True)
+        earn(base, "PTS-2026-900001", "500000001", refund=25)  # approved, part of it reversed
+        earn(base, "PTS-2026-900002", "500000009")  # pending activation: a shopper waiting
+        requests.post(f"{base}/_control/deliveries/flush")  # a log with attempts (the shop answers 200)
+        for lang in ("ar", "en"):
+            for width in (1280, 390):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.goto(f"{base}/_control/?lang={lang}")
+                page.get_by_test_id("trigger-order").fill(
+                    page.eval_on_selector("#recent-orders option", "o => o.value")
+                )
+                page.get_by_test_id("trigger-event").select_option("approved")
+                page.get_by_test_id("trigger-prepare").click()  # fills the body in place (control.js)
+                page.wait_for_function("document.querySelector('[data-testid=trigger-body]').value.length > 0")
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                page.screenshot(path=str(out / f"control-{lang}-{width}.png"), full_page=True)
+                page.close()
         browser.close()
     server.shutdown()
     print(f"screenshots in {out}")

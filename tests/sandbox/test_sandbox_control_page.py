@@ -11,6 +11,14 @@ from .conftest import CHECKOUT
 PAGE = "/_control/"
 
 
+@pytest.fixture
+def sandbox_client(sandbox_app):
+    """These tests read the English page (an English browser); test_sandbox_control_i18n.py the Arabic."""
+    client = sandbox_app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def token(client, path=PAGE) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
 

@@ -19,6 +19,7 @@ from .conftest import DOCUMENTED_ORDER_FIELDS, SK, _stop
 
 EARNING = "/api/v1/orders/earning"
 AUTH = {"x-api-key": SK}
+ENGLISH = {"Accept-Language": "en"}  # the control page's words checked here are its English ones
 
 
 def sale(**fields):
@@ -83,7 +84,7 @@ def test_an_unknown_phone_gets_a_pending_earning_until_activation(sandbox_client
     second = sale(phone_number="500000003", order_number="PTS-2026-000022", total_price=10)
     assert sandbox_client.post(EARNING, json=second, headers=AUTH).json["data"]["pending_client_activation"] is True
     assert sandbox_deliveries() == [] and balance(sandbox_client, "500000003") is None
-    page = sandbox_client.get("/_control/").get_data(as_text=True)
+    page = sandbox_client.get("/_control/", headers=ENGLISH).get_data(as_text=True)
     assert 'data-testid="activate-500000003"' in page and "pending activation" in page
 
     activated = sandbox_client.post("/_control/shoppers/500000003/activate")
@@ -111,9 +112,9 @@ def test_activation_from_the_control_page_says_what_it_did(sandbox_client):
     assert bad.status_code == 422 and bad.json["errors"] == {"phone_number": ["The phone number format is invalid."]}
     sandbox_client.post(EARNING, json=sale(phone_number="512345679"), headers=AUTH)
     assert sandbox_client.post("/_control/shoppers/512345679/activate", data={"csrf_token": "x"}).status_code == 400
-    response = sandbox_client.post("/_control/shoppers/512345679/activate", data={"csrf_token": token})
+    response = sandbox_client.post("/_control/shoppers/512345679/activate", data={"csrf_token": token}, headers=ENGLISH)
     assert response.status_code == 303
-    flash = sandbox_client.get("/_control/").get_data(as_text=True)
+    flash = sandbox_client.get("/_control/", headers=ENGLISH).get_data(as_text=True)
     assert "Shopper 512345679 activated: 1 pending earning(s) approved, balance 1,150 points." in flash
 
 
