@@ -51,6 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
     security.install(app)
     if app.config["POINTS_DEMO_MODE"]:
         demo.install(app)
+        from . import presenter  # the presenter view exists only in demo mode
+
+        app.register_blueprint(presenter.bp)
 
     with app.app_context():
         tune_engine(db.engine)
