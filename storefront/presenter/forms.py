@@ -21,7 +21,7 @@ class ActionForm(FlaskForm):
 
 
 class WebhookBodyForm(FlaskForm):
-    event = SelectField(_l("Event"), choices=[(e, e) for e in EVENTS], default="approved")
+    event = SelectField(_l("Event"), choices=list(EVENTS), default="approved")
     body = TextAreaField(
         _l("Body"),
         validators=[Length(max=65536, message=_l("The body must be at most 64 KB."))],
