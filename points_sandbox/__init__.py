@@ -47,9 +47,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.after_request
     def no_framing(response):
-        # Only the widget pages (their own CSP says frame-ancestors *) may be framed by a shop.
+        # Only the widget pages (their own CSP says frame-ancestors *) may be framed by a shop; the
+        # hosted checkout only by a page of its own origin (the shop's presenter view, when mounted).
         if "Content-Security-Policy" not in response.headers:
-            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["X-Frame-Options"] = "SAMEORIGIN" if request.blueprint == "hosted" else "DENY"
         return response
 
     @app.errorhandler(404)

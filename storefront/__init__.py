@@ -57,6 +57,9 @@ def create_app(config: dict | None = None) -> Flask:
             from .points.earn import start_sender_thread
 
             app.before_request(lambda: start_sender_thread(app) and None)
+        from . import presenter  # the presenter view exists only in demo mode
+
+        app.register_blueprint(presenter.bp)
 
     with app.app_context():
         tune_engine(db.engine)

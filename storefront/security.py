@@ -19,7 +19,7 @@ from .addresses import points_checkout_origins
 from .points.widgets import widget_origin
 
 # The pages that carry a Points widget (product: points-card; checkout: installments).
-WIDGET_ENDPOINTS = frozenset({"shop.product", "checkout.show", "checkout.pay"})
+WIDGET_ENDPOINTS = frozenset({"shop.product", "shop.add_to_cart", "checkout.show", "checkout.pay"})
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 HSTS = "max-age=31536000"
@@ -45,8 +45,9 @@ def install(app: Flask) -> None:
 
 def add_security_headers(response):
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy()
-    headers["X-Frame-Options"] = "DENY"  # frame-ancestors' twin, for browsers that predate it
+    framed = presenter_may_frame()
+    headers["Content-Security-Policy"] = content_security_policy(framed)
+    headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"  # frame-ancestors' twin, for old browsers
     headers["X-Content-Type-Options"] = "nosniff"
     # Same-site requests keep the full Referer (Flask-WTF's HTTPS CSRF check reads it); other
     # sites get only the origin, never a path with an order token in it.
@@ -56,30 +57,28 @@ def add_security_headers(response):
     return response
 
 
-def content_security_policy() -> str:
-    """Only this site's own files run, style or load; nothing frames the shop; forms post here,
-    and the 303 after Pay may go on to Points' hosted checkout (Chromium checks form-action on
-    the redirects that follow a form submission)."""
+def presenter_may_frame() -> bool:
+    """The demo's presenter view shows the shop in a frame of its own page (same origin): in demo
+    mode only, and never the back office."""
+    return bool(current_app.config["POINTS_DEMO_MODE"]) and request.blueprint != "admin"
+
+
+def content_security_policy(framed: bool = False) -> str:
+    """Only this site's own files run, style or load (on a page with a Points widget, also what
+    the widget needs from its origin); nothing frames the shop (in demo mode, only the presenter
+    view, on this site); forms post here, and the 303 after Pay may go on to Points' hosted
+    checkout (Chromium checks form-action on the redirects that follow a form submission)."""
     form_action = " ".join(["'self'", *points_checkout_origins()])
     if request.endpoint in WIDGET_ENDPOINTS:
-        return "; ".join(
-            [
-                *widget_directives(),
-                "object-src 'none'",
-                "base-uri 'none'",
-                "frame-ancestors 'none'",
-                f"form-action {form_action}",
-            ]
-        )
+        loads = widget_directives()
+    else:
+        loads = ["default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self'"]
     return "; ".join(
         [
-            "default-src 'self'",
-            "script-src 'self'",
-            "style-src 'self'",
-            "img-src 'self'",
+            *loads,
             "object-src 'none'",
             "base-uri 'none'",
-            "frame-ancestors 'none'",
+            "frame-ancestors 'self'" if framed else "frame-ancestors 'none'",
             f"form-action {form_action}",
         ]
     )

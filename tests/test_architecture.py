@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "storefront"
-BLUEPRINTS = ("shop", "cart", "checkout", "webhooks", "admin")
+BLUEPRINTS = ("shop", "cart", "checkout", "webhooks", "admin", "presenter")
 # Models and settings: they import nothing of the shop but each other.
 FOUNDATION = {"storefront.models", "storefront.extensions", "storefront.config", "storefront.money"}
 # What wires the app together: it may import anything, and nothing imports it.
