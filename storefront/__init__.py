@@ -56,7 +56,9 @@ def create_app(config: dict | None = None) -> Flask:
             # Started by the first request, when demo.install has noted where the sandbox is.
             from .points.earn import start_sender_thread
 
-            app.before_request(lambda: start_sender_thread(app) and None)
+            @app.before_request
+            def start_earning_sender() -> None:
+                start_sender_thread(app)
         from . import presenter  # the presenter view exists only in demo mode
 
         app.register_blueprint(presenter.bp)
