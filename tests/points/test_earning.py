@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,24 @@ def test_earning_refusals_are_typed_with_retry_after(points_client, requests_moc
         points_client.create_earning({})
     assert raised.value.kind == kind
     assert raised.value.retry_after == (3.0 if headers else None)
+
+
+@pytest.mark.parametrize(
+    "header, seconds",
+    [
+        ("7", 7.0),
+        ("Wed, 01 Dec 2027 10:00:30 GMT", 30.0),  # the HTTP-date form, counted from now
+        ("Wed, 01 Dec 2027 09:59:00 GMT", 0.0),  # a date already past: send when due
+        ("soon", None),
+        ("86400", None),  # over an hour: not trusted to park the order
+    ],
+)
+def test_retry_after_is_read_in_seconds_or_as_an_http_date(header, seconds):
+    from datetime import datetime, timezone
+
+    from storefront.points.client import _retry_after
+
+    assert _retry_after(header, now=datetime(2027, 12, 1, 10, 0, 0, tzinfo=timezone.utc)) == seconds
 
 
 # --- Against the sandbox ---------------------------------------------------------------------
@@ -247,3 +266,28 @@ def test_the_sender_killed_mid_call_and_restarted_sends_once(live, tmp_path):
     earning = earning_of(live, order)
     assert (earning.state, earning.attempts) == ("approved", 1)  # by its webhook, never sent again
     assert earning_orders_at_points(live, order.order_number) == {earning.uuid}
+
+
+def test_a_slow_answer_after_its_claim_was_given_up_still_lands_and_a_webhook_wins(live):
+    """A call slower than the timeout (requests' is per read) is released as dead by the next pass;
+    its approved answer, arriving after, is kept. A webhook that said more first is never undone."""
+    order, _ = cash_order(live)
+    answer = earn.EarningAnswer(pending_activation=False, total_points=10, uuid=UUID, reference_number="R-1")
+    with live.app.test_request_context(base_url=live.url):
+        staff.mark_collected(db.session.get(Order, order.id))
+        earning_id, token = earn._claim()
+        db.session.get(PointsEarning, earning_id).claimed_at -= timedelta(hours=1)
+        db.session.commit()
+        earn._release_dead_claims()  # another pass: the claim looks dead
+        assert db.session.get(PointsEarning, earning_id).state == "awaiting_webhook"
+        assert earn._settle(earning_id, token, earn._after_answer(answer)[0])
+        db.session.commit()
+        assert (db.session.get(PointsEarning, earning_id).state, db.session.get(PointsEarning, earning_id).uuid) == (
+            "approved",
+            UUID,
+        )
+        # The webhook came first (it cleared the claim): the sender's late timeout changes nothing.
+        values, _line = earn._after_error(1, PointsError("timeout", "timed out"))
+        assert not earn._settle(earning_id, token, values)
+        db.session.commit()
+    assert earning_of(live, order).state == "approved"
