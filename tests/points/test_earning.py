@@ -291,3 +291,42 @@ def test_a_slow_answer_after_its_claim_was_given_up_still_lands_and_a_webhook_wi
         assert not earn._settle(earning_id, token, values)
         db.session.commit()
     assert earning_of(live, order).state == "approved"
+
+
+def test_a_double_click_on_cash_on_delivery_places_one_order(live):
+    """The same checkout form sent several times at once (a double click, two tabs): one cash
+    order, and every submission lands on its confirmation."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    shopper = live.shopper()
+    live.add_to_cart(shopper, "sukkari-dates")
+    form = {
+        "csrf_token": live.csrf_token(shopper, "/checkout"),
+        "phone": "0500000001",
+        "name": "Sara",
+        "city": "Riyadh",
+        "address_line": "King Fahd Rd 1",
+        "payment": "cod",
+    }
+    with live.app.app_context():
+        before = db.session.scalar(sa.select(sa.func.max(Order.id))) or 0
+    presses = 4
+    together = Barrier(presses)
+
+    def press(_):
+        tab = requests.Session()
+        tab.cookies.update(shopper.cookies)
+        together.wait()
+        return tab.post(f"{live.url}/checkout", data=form, allow_redirects=False, timeout=60)
+
+    with ThreadPoolExecutor(presses) as pool:
+        answers = list(pool.map(press, range(presses)))
+    with live.app.app_context():
+        placed = db.session.scalars(sa.select(Order).where(Order.id > before)).all()
+        assert [(o.status, o.payment_method) for o in placed] == [("awaiting_collection", "cod")]
+        (order,) = placed
+        confirmation = f"/checkout/placed/{order.token}"
+    assert [(a.status_code, a.headers.get("Location", "").endswith(confirmation)) for a in answers] == [
+        (303, True)
+    ] * presses
