@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..carts import CartTotals
 from ..carts import totals as cart_totals
-from ..database import begin_write
 from ..catalogue import name_in
+from ..database import begin_write
 from ..extensions import db
 from ..models import Cart, Order, OrderLine, OrderTransition, utcnow
 from ..privacy import mask_phone
@@ -225,9 +225,7 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer, local
 CHOSE_CASH = "The shopper chose cash on delivery instead; nothing is to be paid through Points."
 
 
-def place_cash_order(
-    cart: Cart, priced: CartTotals, customer: Customer, locale: str = "en"
-) -> Optional[Order]:
+def place_cash_order(cart: Cart, priced: CartTotals, customer: Customer, locale: str = "en") -> Optional[Order]:
     """Cash on delivery: the shop confirms the order itself (Points is not asked) and it waits for
     staff to collect the money; only then is it sent to Points for earning (earn.py).
 
