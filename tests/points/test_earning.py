@@ -330,3 +330,77 @@ def test_a_double_click_on_cash_on_delivery_places_one_order(live):
     assert [(a.status_code, a.headers.get("Location", "").endswith(confirmation)) for a in answers] == [
         (303, True)
     ] * presses
+
+
+# --- The earning order's webhook rules, and a second earning order ---------------------------
+
+
+def webhook(live, body):
+    from points_webhooks import SECRET
+
+    return requests.post(
+        f"{live.url}/webhooks/points",
+        json=body,
+        headers={"X-Webhook-Secret": SECRET, "X-Webhook-Event": body["event"]},
+        timeout=30,
+    )
+
+
+def test_an_earning_order_we_never_sent_or_of_another_shop_is_not_ours(live):
+    from points_webhooks import order_event, points_order
+
+    order, _ = cash_order(live)  # awaiting collection: never sent for earning
+    for order_number in (order.order_number, "SHOP2-000123"):
+        answer = webhook(live, order_event("approved", points_order(order_number, uuid=UUID, type="earning")))
+        assert (answer.status_code, answer.json()["outcome"]) == (200, "not_ours")
+    assert live.order(order.order_number).status == "awaiting_collection"
+    with live.app.app_context():
+        assert db.session.scalar(sa.select(PointsEarning.id).where(PointsEarning.order_id == order.id)) is None
+
+
+def test_a_second_earning_order_is_shown_to_staff_and_refunded_in_one_click(live):
+    from points_webhooks import order_event, points_order
+
+    order, _ = cash_order(live)
+    collect_and_send(live, order)
+    live.drain_webhooks()
+    first = earning_of(live, order)
+    assert first.state == "approved"
+    # The earning webhook updates that earning only: the order's payment stays as staff set it.
+    refunded = webhook(
+        live,
+        order_event(
+            "refunded",
+            points_order(order.order_number, uuid="0" * 8 + UUID[8:], type="earning", order_status="refunded"),
+        ),
+    )
+    assert refunded.status_code == 200 and live.order(order.order_number).status == "paid"
+    assert earning_of(live, order).state == "approved"  # about another uuid: nothing changed
+
+    # Points made a second earning order under our number (an ambiguous answer sent again).
+    with live.app.app_context():
+        body = earn.earning_body(db.session.get(Order, order.id))
+    second = live.points_api("POST", "/v1/orders/earning", json=body).json()["data"]
+    live.drain_webhooks()
+    assert second["uuid"] != first.uuid
+    assert earning_of(live, order).extra_uuid == second["uuid"]
+    assert live.order(order.order_number).status == "paid"
+
+    with live.app.test_request_context(base_url=live.url):
+        import uuid as uuidlib
+
+        key = str(uuidlib.uuid4())
+        said = staff.refund_extra_earning(db.session.get(Order, order.id), submission_key=key)
+        assert second["uuid"] in said
+        with pytest.raises(staff.ActionError):  # the same submission again: not sent twice
+            staff.refund_extra_earning(db.session.get(Order, order.id), submission_key=key)
+    at_points = live.points_api("GET", f"/v1/orders/{second['uuid']}").json()["data"]
+    assert at_points["order_status"] == "fully_refunded"
+    assert live.points_api("GET", f"/v1/orders/{first.uuid}").json()["data"]["order_status"] == "approved"
+    after = earning_of(live, order)
+    assert (after.state, after.uuid, after.extra_uuid) == ("approved", first.uuid, None)
+    with live.app.app_context():
+        refunds = db.session.scalars(
+            sa.select(PointsApiCall.path).where(PointsApiCall.order_id == order.id, PointsApiCall.path.like("%/refund"))
+        ).all()
+    assert refunds == [f"/v1/orders/{second['uuid']}/refund"]  # on the order's timeline, once
