@@ -404,3 +404,35 @@ def test_a_second_earning_order_is_shown_to_staff_and_refunded_in_one_click(live
             sa.select(PointsApiCall.path).where(PointsApiCall.order_id == order.id, PointsApiCall.path.like("%/refund"))
         ).all()
     assert refunds == [f"/v1/orders/{second['uuid']}/refund"]  # on the order's timeline, once
+
+
+@pytest.mark.parametrize("part", [None, "half"])
+def test_refunding_a_collected_order_reverses_its_points_at_points(live, part):
+    """Cash back to the shopper, then the refund call on the earning order: in full the points are
+    reversed; in part Points keeps what the rest still earns."""
+    import uuid as uuidlib
+    from decimal import Decimal
+
+    order, _ = cash_order(live)
+    collect_and_send(live, order)
+    live.drain_webhooks()
+    earning = earning_of(live, order)
+    assert earning.state == "approved"
+    amount = None if part is None else (order.total / 2).quantize(Decimal("0.01"))
+    with live.app.test_request_context(base_url=live.url):
+        staff.refund_order(db.session.get(Order, order.id), amount, "Returned", submission_key=str(uuidlib.uuid4()))
+    live.drain_webhooks()
+    at_points = live.points_api("GET", f"/v1/orders/{earning.uuid}").json()["data"]
+    after, shop_order = earning_of(live, order), live.order(order.order_number)
+    with live.app.app_context():
+        refund_calls = db.session.scalars(
+            sa.select(PointsApiCall.path).where(PointsApiCall.order_id == order.id, PointsApiCall.path.like("%/refund"))
+        ).all()
+    assert refund_calls == [f"/v1/orders/{earning.uuid}/refund"]
+    if part is None:
+        assert at_points["order_status"] == "fully_refunded"
+        assert (after.state, after.left_points, shop_order.status) == ("reversed", 0, "refunded")
+    else:
+        assert at_points["order_status"] == "partially_refunded"
+        assert after.state == "approved" and 0 < after.left_points < earning.total_points
+        assert shop_order.status == "partially_refunded"
