@@ -436,3 +436,37 @@ def test_refunding_a_collected_order_reverses_its_points_at_points(live, part):
         assert at_points["order_status"] == "partially_refunded"
         assert after.state == "approved" and 0 < after.left_points < earning.total_points
         assert shop_order.status == "partially_refunded"
+
+
+def test_three_senders_at_once_never_have_two_earnings_in_flight(live):
+    """Points answers 429 to a second earning call while one runs: three sender threads sending
+    five collected orders together must never draw one (the partial unique index on ``sending``)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    placed = [cash_order(live)[0] for _ in range(5)]
+    with live.app.test_request_context(base_url=live.url):
+        for order in placed:
+            staff.mark_collected(db.session.get(Order, order.id))
+    together = Barrier(3)
+
+    def sender(_):
+        with live.app.test_request_context(base_url=live.url):
+            together.wait()
+            lines = earn.send_due()
+            db.session.remove()
+            return lines
+
+    with ThreadPoolExecutor(3) as pool:
+        sent = [line for lines in pool.map(sender, range(3)) for line in lines]
+    assert len(sent) == 5
+    ids = [order.id for order in placed]
+    with live.app.app_context():
+        answers = db.session.scalars(
+            sa.select(PointsApiCall.response_status).where(
+                PointsApiCall.order_id.in_(ids), PointsApiCall.path == "/v1/orders/earning"
+            )
+        ).all()
+        states = db.session.scalars(sa.select(PointsEarning.state).where(PointsEarning.order_id.in_(ids))).all()
+    assert sorted(answers) == [200] * 5  # no 429: never two calls at once
+    assert states == ["approved"] * 5
