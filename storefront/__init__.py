@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
             @app.before_request
             def start_earning_sender() -> None:
                 start_sender_thread(app)
+
         from . import presenter  # the presenter view exists only in demo mode
 
         app.register_blueprint(presenter.bp)

@@ -77,6 +77,15 @@ def test_every_message_in_the_code_has_an_arabic_translation_that_is_not_fuzzy()
     assert not catalogue.fuzzy
 
 
+def test_re_extracting_the_messages_keeps_every_translated_one():
+    """``pybabel update --ignore-obsolete`` (README) drops what extract cannot see, such as a
+    gettext call inside an f-string: every message in messages.po must be found in the code."""
+    in_the_code = msgids_in_the_code()
+    dropped = sorted(m.id if isinstance(m.id, str) else m.id[0] for m in po_catalogue() if m.id)
+    dropped = [msgid for msgid in dropped if msgid not in in_the_code]
+    assert not dropped, f"pybabel extract no longer finds these, so update would drop them: {dropped}"
+
+
 def test_the_compiled_catalogue_matches_the_po_file():
     with open(CATALOGUE_DIR / "messages.mo", "rb") as handle:
         compiled = {_plain(m.id): _plain(m.string) for m in read_mo(handle) if m.id}

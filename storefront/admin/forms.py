@@ -143,3 +143,7 @@ class CashCancelForm(FlaskForm):
 
 class SendEarningForm(FlaskForm):
     pass
+
+
+class RefundExtraEarningForm(FlaskForm):
+    submission_key = submission_key_field()

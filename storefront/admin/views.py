@@ -25,6 +25,7 @@ from .forms import (
     LogoutForm,
     PointsUuidForm,
     ReconcileForm,
+    RefundExtraEarningForm,
     RefundForm,
     SendEarningForm,
     ShippingForm,
@@ -118,6 +119,7 @@ FORMS = {
     "collect": CollectForm,
     "cash_cancel": CashCancelForm,
     "send_earning": SendEarningForm,
+    "refund_extra_earning": RefundExtraEarningForm,
 }
 KEPT_FORM = "admin_kept_form"  # session key: what staff typed into a form that did not go through
 KEPT_VALUE_MAX = 600  # a typed value kept for one render is cut here (the cookie is small)
@@ -157,6 +159,7 @@ def _available_actions(order):
         "collect": cash and order.status == orders.AWAITING_COLLECTION,
         "cash_cancel": cash and order.status == orders.AWAITING_COLLECTION,
         "send_earning": cash and order.earning is not None and order.earning.state == "refused",
+        "refund_extra_earning": cash and order.earning is not None and bool(order.earning.extra_uuid),
     }
 
 
@@ -252,6 +255,17 @@ def cash_cancel(order_number):
 @bp.post("/orders/<order_number>/send-earning")
 def send_earning(order_number):
     return _act(order_number, "send_earning", lambda order, form: staff.send_earning_again(order))
+
+
+@bp.post("/orders/<order_number>/refund-extra-earning")
+def refund_extra_earning(order_number):
+    return _act(
+        order_number,
+        "refund_extra_earning",
+        lambda order, form: staff.refund_extra_earning(
+            order, submission_key=form.submission_key.data, staff=g.admin_user
+        ),
+    )
 
 
 @bp.post("/orders/<order_number>/accept")

@@ -69,6 +69,9 @@ def pay():
         return render_template("checkout/checkout.html", form=form, totals=priced)
     if form.payment.data == orders.CASH_ON_DELIVERY:
         order = place_cash_order(cart, priced, _customer(form), locale=current_language())
+        if order is None:
+            flash(_("Your cart changed while you were checking out: please check it and try again."), "info")
+            return redirect(url_for("cart.show"))
         return redirect(url_for("checkout.placed", token=order.token), code=303)
     if not rate_limits.take_checkout_slot(cart.id, request.remote_addr):
         # Each press may open a Points order: a script pressing Pay in a loop stops here.

@@ -16,7 +16,9 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from ..carts import CartTotals
+from ..carts import totals as cart_totals
 from ..catalogue import name_in
+from ..database import begin_write
 from ..extensions import db
 from ..models import Cart, Order, OrderLine, OrderTransition, utcnow
 from ..privacy import mask_phone
@@ -223,12 +225,25 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer, local
 CHOSE_CASH = "The shopper chose cash on delivery instead; nothing is to be paid through Points."
 
 
-def place_cash_order(cart: Cart, priced: CartTotals, customer: Customer, locale: str = "en") -> Order:
+def place_cash_order(cart: Cart, priced: CartTotals, customer: Customer, locale: str = "en") -> Optional[Order]:
     """Cash on delivery: the shop confirms the order itself (Points is not asked) and it waits for
     staff to collect the money; only then is it sent to Points for earning (earn.py).
 
     Same numbering as a Pay with Points order; the cart is emptied as for a paid one. A pending
-    Pay with Points order of the same cart is given up (a late payment of it goes to review)."""
+    Pay with Points order of the same cart is given up (a late payment of it goes to review).
+
+    A double click sends the form twice: the cart is read again under the write lock, and the
+    second submission, finding it already emptied by the first, gets the first's order. None when
+    the cart changed under the form (the caller sends the shopper back to it)."""
+    fingerprint = priced.fingerprint()
+    begin_write()  # SQLite: BEGIN IMMEDIATE; PostgreSQL: the cart row locked below until commit
+    cart = db.session.scalar(
+        sa.select(Cart).where(Cart.id == cart.id).with_for_update().execution_options(populate_existing=True)
+    )
+    if cart_totals(cart).fingerprint() != fingerprint:
+        placed = _cash_order_just_placed(cart, fingerprint)
+        db.session.commit()
+        return placed
     existing = _awaiting_payment(cart)
     if existing is not None:
         orders.cancel_locally(existing, CHOSE_CASH)
@@ -268,6 +283,24 @@ def place_cash_order(cart: Cart, priced: CartTotals, customer: Customer, locale:
     db.session.commit()
     log.info("Cash on delivery order %s placed (phone %s)", order.order_number, mask_phone(order.phone))
     return order
+
+
+SAME_SUBMISSION = timedelta(minutes=2)  # a second press of the same form, not a new purchase
+
+
+def _cash_order_just_placed(cart: Cart, fingerprint: str) -> Optional[Order]:
+    """The cash order this very cart content became a moment ago (the first of a double click)."""
+    return db.session.scalar(
+        sa.select(Order)
+        .where(
+            Order.cart_id == cart.id,
+            Order.status == orders.AWAITING_COLLECTION,
+            Order.cart_fingerprint == fingerprint,
+            Order.created_at >= utcnow() - SAME_SUBMISSION,
+        )
+        .order_by(Order.id.desc())
+        .limit(1)
+    )
 
 
 def _awaiting_payment(cart: Cart) -> Optional[Order]:

@@ -12,7 +12,9 @@ import json
 import logging
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from email.utils import parsedate_to_datetime
 from typing import Callable, Optional
 from urllib.parse import quote
 
@@ -358,12 +360,21 @@ def _error_from(response, payload) -> Optional[PointsError]:
     )
 
 
-def _retry_after(value) -> Optional[float]:
-    """``Retry-After`` in seconds (the delta form; an HTTP date is rare from an API and ignored)."""
+def _retry_after(value, now: Optional[datetime] = None) -> Optional[float]:
+    """``Retry-After`` in seconds: the delta form, or an HTTP date (RFC 9110 §10.2.3) counted from
+    now; None when absent, unreadable or over an hour (a bad header must not park an order)."""
+    if value is None:
+        return None
     try:
         seconds = float(value)
     except (TypeError, ValueError):
-        return None
+        try:
+            when = parsedate_to_datetime(str(value))
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # an HTTP date is GMT; a bare one read as such
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = max((when - (now or datetime.now(timezone.utc))).total_seconds(), 0.0)
     return seconds if 0 <= seconds <= 3600 else None
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Order, PointsEarning, utcnow
+from ..privacy import mask_phones_in_text
 from .client import EarningAnswer, PointsError, PointsOrder, points_client, to_wire_amount
 from .orders import Effect, Outcome
 
@@ -115,18 +116,31 @@ def send_next() -> Optional[str]:
         values, line = _after_error(earning.attempts, error)
     else:
         values, line = _after_answer(answer)
-    done = db.session.execute(
-        sa.update(PointsEarning)
-        .where(PointsEarning.id == earning_id, PointsEarning.claim == token, PointsEarning.state == SENDING)
-        .values(claim=None, **values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    done = _settle(earning_id, token, values)
     db.session.commit()  # with the call's record (the order's timeline)
     if not done:
         line += " (its webhook had already said more; kept that)"
     line = f"{order.order_number}: {line}"
-    log.info("Earning %s", line)
+    log.info("Earning %s", mask_phones_in_text(line))  # Points' message may quote the phone
     return line
+
+
+def _settle(earning_id: int, token: str, values: dict) -> bool:
+    """Compare and set the call's outcome, only while this sender's claim stands: a webhook that
+    already said more cleared it; a claim released as dead keeps its token, so a slow answer still
+    lands. False when the row had moved on (the caller keeps what is there)."""
+    return bool(
+        db.session.execute(
+            sa.update(PointsEarning)
+            .where(
+                PointsEarning.id == earning_id,
+                PointsEarning.claim == token,
+                PointsEarning.state.in_((SENDING, AWAITING_WEBHOOK)),
+            )
+            .values(claim=None, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    )
 
 
 def _claim() -> Optional[tuple[int, str]]:
@@ -163,7 +177,8 @@ def _release_dead_claims() -> None:
         sa.select(PointsEarning).where(PointsEarning.state == SENDING, PointsEarning.claimed_at < stale_before)
     ).all()
     for earning in dead:
-        earning.state, earning.claim = AWAITING_WEBHOOK, None
+        # The claim is kept: should that sender still be alive (a slow answer), its answer lands.
+        earning.state = AWAITING_WEBHOOK
         earning.next_attempt_at = earning.claimed_at + timedelta(seconds=cfg["EARN_RETRY_AFTER_SECONDS"])
         earning.message = "The sender stopped during its call: waiting for Points' webhook before sending again."
     db.session.commit()

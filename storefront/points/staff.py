@@ -213,6 +213,29 @@ def send_earning_again(order: Order) -> str:
     return _("The earning of %(order)s is sent again.", order=order.order_number)
 
 
+EXTRA_EARNING_REASON = "A second earning order for the same purchase"
+
+
+def refund_extra_earning(order: Order, *, submission_key: str, staff: Optional[AdminUser] = None) -> str:
+    """Points holds a second earning order under this order_number (an ambiguous answer sent
+    again): ``POST /v1/orders/{uuid}/refund`` in full on that extra uuid, never on the kept one."""
+    return _once(order, "refund_extra_earning", submission_key, lambda order: _refund_extra(order, staff))
+
+
+def _refund_extra(order: Order, staff: Optional[AdminUser]) -> str:
+    earning = order.earning
+    if earning is None or not earning.extra_uuid:
+        raise ActionError(_("%(order)s has no second earning order to refund.", order=order.order_number))
+    extra = earning.extra_uuid
+    db.session.commit()  # the claim is kept; the lock is released before the call (on the timeline)
+    _call(order, lambda client: client.refund_order(extra, None, EXTRA_EARNING_REASON))
+    earning = lock_order(Order.id == order.id).earning
+    if earning.extra_uuid == extra:
+        earning.extra_uuid = None
+    db.session.commit()
+    return _("The second earning order %(uuid)s is refunded at Points; its points are reversed.", uuid=extra)
+
+
 def _refund_cash(order: Order, amount, reason: str, staff: Optional[AdminUser]) -> str:
     if order.status not in (orders.PAID, orders.PARTIALLY_REFUNDED):
         raise ActionError(

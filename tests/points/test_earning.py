@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,24 @@ def test_earning_refusals_are_typed_with_retry_after(points_client, requests_moc
     assert raised.value.retry_after == (3.0 if headers else None)
 
 
+@pytest.mark.parametrize(
+    "header, seconds",
+    [
+        ("7", 7.0),
+        ("Wed, 01 Dec 2027 10:00:30 GMT", 30.0),  # the HTTP-date form, counted from now
+        ("Wed, 01 Dec 2027 09:59:00 GMT", 0.0),  # a date already past: send when due
+        ("soon", None),
+        ("86400", None),  # over an hour: not trusted to park the order
+    ],
+)
+def test_retry_after_is_read_in_seconds_or_as_an_http_date(header, seconds):
+    from datetime import datetime, timezone
+
+    from storefront.points.client import _retry_after
+
+    assert _retry_after(header, now=datetime(2027, 12, 1, 10, 0, 0, tzinfo=timezone.utc)) == seconds
+
+
 # --- Against the sandbox ---------------------------------------------------------------------
 
 
@@ -129,6 +148,21 @@ def collect_and_send(live, order):
     with live.app.test_request_context(base_url=live.url):
         staff.mark_collected(db.session.get(Order, order.id))
         return earn.send_due()
+
+
+def collect_and_approve(live, order):
+    """Collected and sent until Points answers: a call still hanging at the sandbox from an earlier
+    test (the killed sender's) holds Points' per-merchant lock, and its 429 is honoured here."""
+    collect_and_send(live, order)
+    deadline = time.monotonic() + 30
+    while earning_of(live, order).state == "pending" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        with live.app.test_request_context(base_url=live.url):
+            db.session.get(PointsEarning, earning_of(live, order).id).next_attempt_at = earn.utcnow()
+            db.session.commit()
+            earn.send_due()
+    live.drain_webhooks()
+    return earning_of(live, order)
 
 
 def earning_of(live, order):
@@ -247,3 +281,203 @@ def test_the_sender_killed_mid_call_and_restarted_sends_once(live, tmp_path):
     earning = earning_of(live, order)
     assert (earning.state, earning.attempts) == ("approved", 1)  # by its webhook, never sent again
     assert earning_orders_at_points(live, order.order_number) == {earning.uuid}
+
+
+def test_a_slow_answer_after_its_claim_was_given_up_still_lands_and_a_webhook_wins(live):
+    """A call slower than the timeout (requests' is per read) is released as dead by the next pass;
+    its approved answer, arriving after, is kept. A webhook that said more first is never undone."""
+    order, _ = cash_order(live)
+    answer = earn.EarningAnswer(pending_activation=False, total_points=10, uuid=UUID, reference_number="R-1")
+    with live.app.test_request_context(base_url=live.url):
+        staff.mark_collected(db.session.get(Order, order.id))
+        earning_id, token = earn._claim()
+        db.session.get(PointsEarning, earning_id).claimed_at -= timedelta(hours=1)
+        db.session.commit()
+        earn._release_dead_claims()  # another pass: the claim looks dead
+        assert db.session.get(PointsEarning, earning_id).state == "awaiting_webhook"
+        assert earn._settle(earning_id, token, earn._after_answer(answer)[0])
+        db.session.commit()
+        assert (db.session.get(PointsEarning, earning_id).state, db.session.get(PointsEarning, earning_id).uuid) == (
+            "approved",
+            UUID,
+        )
+        # The webhook came first (it cleared the claim): the sender's late timeout changes nothing.
+        values, _line = earn._after_error(1, PointsError("timeout", "timed out"))
+        assert not earn._settle(earning_id, token, values)
+        db.session.commit()
+    assert earning_of(live, order).state == "approved"
+
+
+def test_a_double_click_on_cash_on_delivery_places_one_order(live):
+    """The same checkout form sent several times at once (a double click, two tabs): one cash
+    order, and every submission lands on its confirmation."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    shopper = live.shopper()
+    live.add_to_cart(shopper, "sukkari-dates")
+    form = {
+        "csrf_token": live.csrf_token(shopper, "/checkout"),
+        "phone": "0500000001",
+        "name": "Sara",
+        "city": "Riyadh",
+        "address_line": "King Fahd Rd 1",
+        "payment": "cod",
+    }
+    with live.app.app_context():
+        before = db.session.scalar(sa.select(sa.func.max(Order.id))) or 0
+    presses = 4
+    together = Barrier(presses)
+
+    def press(_):
+        tab = requests.Session()
+        tab.cookies.update(shopper.cookies)
+        together.wait()
+        return tab.post(f"{live.url}/checkout", data=form, allow_redirects=False, timeout=60)
+
+    with ThreadPoolExecutor(presses) as pool:
+        answers = list(pool.map(press, range(presses)))
+    with live.app.app_context():
+        placed = db.session.scalars(sa.select(Order).where(Order.id > before)).all()
+        assert [(o.status, o.payment_method) for o in placed] == [("awaiting_collection", "cod")]
+        (order,) = placed
+        confirmation = f"/checkout/placed/{order.token}"
+    assert [(a.status_code, a.headers.get("Location", "").endswith(confirmation)) for a in answers] == [
+        (303, True)
+    ] * presses
+
+
+# --- The earning order's webhook rules, and a second earning order ---------------------------
+
+
+def webhook(live, body):
+    from points_webhooks import SECRET
+
+    return requests.post(
+        f"{live.url}/webhooks/points",
+        json=body,
+        headers={"X-Webhook-Secret": SECRET, "X-Webhook-Event": body["event"]},
+        timeout=30,
+    )
+
+
+def test_an_earning_order_we_never_sent_or_of_another_shop_is_not_ours(live):
+    from points_webhooks import order_event, points_order
+
+    order, _ = cash_order(live)  # awaiting collection: never sent for earning
+    for order_number in (order.order_number, "SHOP2-000123"):
+        answer = webhook(live, order_event("approved", points_order(order_number, uuid=UUID, type="earning")))
+        assert (answer.status_code, answer.json()["outcome"]) == (200, "not_ours")
+    assert live.order(order.order_number).status == "awaiting_collection"
+    with live.app.app_context():
+        assert db.session.scalar(sa.select(PointsEarning.id).where(PointsEarning.order_id == order.id)) is None
+
+
+def test_a_second_earning_order_is_shown_to_staff_and_refunded_in_one_click(live):
+    from points_webhooks import order_event, points_order
+
+    order, _ = cash_order(live)
+    first = collect_and_approve(live, order)
+    assert first.state == "approved"
+    # The earning webhook updates that earning only: the order's payment stays as staff set it.
+    refunded = webhook(
+        live,
+        order_event(
+            "refunded",
+            points_order(order.order_number, uuid="0" * 8 + UUID[8:], type="earning", order_status="refunded"),
+        ),
+    )
+    assert refunded.status_code == 200 and live.order(order.order_number).status == "paid"
+    assert earning_of(live, order).state == "approved"  # about another uuid: nothing changed
+
+    # Points made a second earning order under our number (an ambiguous answer sent again).
+    with live.app.app_context():
+        body = earn.earning_body(db.session.get(Order, order.id))
+    second = live.points_api("POST", "/v1/orders/earning", json=body).json()["data"]
+    live.drain_webhooks()
+    assert second["uuid"] != first.uuid
+    assert earning_of(live, order).extra_uuid == second["uuid"]
+    assert live.order(order.order_number).status == "paid"
+
+    with live.app.test_request_context(base_url=live.url):
+        import uuid as uuidlib
+
+        key = str(uuidlib.uuid4())
+        said = staff.refund_extra_earning(db.session.get(Order, order.id), submission_key=key)
+        assert second["uuid"] in said
+        with pytest.raises(staff.ActionError):  # the same submission again: not sent twice
+            staff.refund_extra_earning(db.session.get(Order, order.id), submission_key=key)
+    at_points = live.points_api("GET", f"/v1/orders/{second['uuid']}").json()["data"]
+    assert at_points["order_status"] == "fully_refunded"
+    assert live.points_api("GET", f"/v1/orders/{first.uuid}").json()["data"]["order_status"] == "approved"
+    after = earning_of(live, order)
+    assert (after.state, after.uuid, after.extra_uuid) == ("approved", first.uuid, None)
+    with live.app.app_context():
+        refunds = db.session.scalars(
+            sa.select(PointsApiCall.path).where(PointsApiCall.order_id == order.id, PointsApiCall.path.like("%/refund"))
+        ).all()
+    assert refunds == [f"/v1/orders/{second['uuid']}/refund"]  # on the order's timeline, once
+
+
+@pytest.mark.parametrize("part", [None, "half"])
+def test_refunding_a_collected_order_reverses_its_points_at_points(live, part):
+    """Cash back to the shopper, then the refund call on the earning order: in full the points are
+    reversed; in part Points keeps what the rest still earns."""
+    import uuid as uuidlib
+    from decimal import Decimal
+
+    order, _ = cash_order(live)
+    earning = collect_and_approve(live, order)
+    assert earning.state == "approved"
+    amount = None if part is None else (order.total / 2).quantize(Decimal("0.01"))
+    with live.app.test_request_context(base_url=live.url):
+        staff.refund_order(db.session.get(Order, order.id), amount, "Returned", submission_key=str(uuidlib.uuid4()))
+    live.drain_webhooks()
+    at_points = live.points_api("GET", f"/v1/orders/{earning.uuid}").json()["data"]
+    after, shop_order = earning_of(live, order), live.order(order.order_number)
+    with live.app.app_context():
+        refund_calls = db.session.scalars(
+            sa.select(PointsApiCall.path).where(PointsApiCall.order_id == order.id, PointsApiCall.path.like("%/refund"))
+        ).all()
+    assert refund_calls == [f"/v1/orders/{earning.uuid}/refund"]
+    if part is None:
+        assert at_points["order_status"] == "fully_refunded"
+        assert (after.state, after.left_points, shop_order.status) == ("reversed", 0, "refunded")
+    else:
+        assert at_points["order_status"] == "partially_refunded"
+        assert after.state == "approved" and 0 < after.left_points < earning.total_points
+        assert shop_order.status == "partially_refunded"
+
+
+def test_three_senders_at_once_never_have_two_earnings_in_flight(live):
+    """Points answers 429 to a second earning call while one runs: three sender threads sending
+    five collected orders together must never draw one (the partial unique index on ``sending``)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    placed = [cash_order(live)[0] for _ in range(5)]
+    with live.app.test_request_context(base_url=live.url):
+        for order in placed:
+            staff.mark_collected(db.session.get(Order, order.id))
+    together = Barrier(3)
+
+    def sender(_):
+        with live.app.test_request_context(base_url=live.url):
+            together.wait()
+            lines = earn.send_due()
+            db.session.remove()
+            return lines
+
+    with ThreadPoolExecutor(3) as pool:
+        sent = [line for lines in pool.map(sender, range(3)) for line in lines]
+    assert len(sent) == 5
+    ids = [order.id for order in placed]
+    with live.app.app_context():
+        answers = db.session.scalars(
+            sa.select(PointsApiCall.response_status).where(
+                PointsApiCall.order_id.in_(ids), PointsApiCall.path == "/v1/orders/earning"
+            )
+        ).all()
+        states = db.session.scalars(sa.select(PointsEarning.state).where(PointsEarning.order_id.in_(ids))).all()
+    assert sorted(answers) == [200] * 5  # no 429: never two calls at once
+    assert states == ["approved"] * 5
