@@ -56,9 +56,10 @@ def sar(amount) -> Markup:
         return Markup("") if amount in (None, "") else escape(str(amount))
     # The sign and the number make one left-to-right island (.sar in shop.css); the words after
     # the number make the text read "1,234.50 SAR" to a screen reader, a copy or a search.
+    words = escape(gettext("SAR"))  # outside the f-string, where pybabel extract finds it
     return Markup(
         f'<span class="sar">{RIYAL_SIGN}<span class="sar-amount">{escape(format_amount(value))}</span>'
-        f'<span class="visually-hidden"> {escape(gettext("SAR"))}</span></span>'
+        f'<span class="visually-hidden"> {words}</span></span>'
     )
 
 

@@ -20,7 +20,7 @@ from ..i18n import current_language
 from ..models import Order, Product
 from ..phone import display_phone
 from ..points import orders
-from ..points.checkout import CheckoutFailed, Customer, checkout_progress, start_checkout
+from ..points.checkout import CheckoutFailed, Customer, checkout_progress, retire_unanswered, start_checkout
 from ..session_cart import cart_contents, current_cart, current_lines
 from . import bp
 from .forms import CheckoutForm
@@ -37,6 +37,7 @@ FRIENDLY_ERRORS = {
     "timeout": _l("Points did not answer in time."),
     "connection": _l("We could not reach Points."),
     "server": _l("Points had a problem on its side."),
+    "bad_response": _l("Points sent an answer we could not read."),
     "rate_limited": _l("Points is busy right now."),
 }
 
@@ -104,12 +105,14 @@ def pay():
 def preparing(token):
     """Where a second press of Pay waits for the first one's checkout_url; it refreshes itself."""
     order = _order_by_token(token)
-    if order.status != orders.PENDING_PAYMENT:
+    retire_unanswered(order)  # the first press's request died before Points answered it
+    retired = order.status == orders.CANCELLED and order.status_reason == orders.NO_ANSWER
+    if order.status != orders.PENDING_PAYMENT and not retired:
         return redirect(url_for("checkout.order_page", token=order.token), code=303)
     progress = checkout_progress(order)
     if progress == "ready":
         return redirect(order.checkout_url, code=303)
-    if progress == "failed":
+    if retired or progress == "failed":
         form = CheckoutForm(
             data={
                 "phone": order.phone,
@@ -120,10 +123,11 @@ def preparing(token):
         )
         return render_template(
             "checkout/start_failed.html",
-            reason=_("Points could not start the payment."),
+            reason=_("Points did not answer in time.") if retired else _("Points could not start the payment."),
             form=form,
             totals=carts.totals(current_cart()),
             order=order,
+            retired=retired,
         ), 502
     return render_template(
         "checkout/preparing.html",
@@ -142,7 +146,12 @@ def _checkout_failed(form, priced, failure: CheckoutFailed):
         return render_template("checkout/checkout.html", form=form, totals=priced)
     reason = FRIENDLY_ERRORS.get(error.kind) or _("Points could not start the payment.")
     return render_template(
-        "checkout/start_failed.html", reason=reason, form=form, totals=priced, order=failure.order
+        "checkout/start_failed.html",
+        reason=reason,
+        form=form,
+        totals=priced,
+        order=failure.order,
+        retired=failure.retired,
     ), 502
 
 
