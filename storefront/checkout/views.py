@@ -5,7 +5,6 @@ order, never the query string Points appends.
 """
 
 import logging
-import uuid
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from ..models import Order, Product
 from ..phone import display_phone
 from ..points import orders
 from ..points.checkout import CheckoutFailed, Customer, checkout_progress, retire_unanswered, start_checkout
+from ..points.client import points_uuid
 from ..session_cart import cart_contents, current_cart, current_lines
 from . import bp
 from .forms import CheckoutForm
@@ -221,7 +221,7 @@ def _details_to_try_again() -> dict | None:
 def _uuid_or_none(text) -> str | None:
     """Only a well-formed UUID may later go into a Points API path."""
     try:
-        return str(uuid.UUID(text)) if text else None
+        return points_uuid(text) if text else None
     except ValueError:
         return None
 

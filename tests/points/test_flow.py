@@ -8,6 +8,7 @@ from urllib.parse import urljoin
 import requests
 import sqlalchemy as sa
 from points_callback import with_uuid_hint, without_points_params
+from points_webhooks import for_order
 
 from storefront.extensions import db
 from storefront.models import Order, PointsApiCall, WebhookReceipt
@@ -393,3 +394,30 @@ def test_the_same_webhook_delivered_concurrently_is_applied_once(live):
             )
         ).all()
     assert sorted(outcomes) == ["applied"] + ["duplicate"] * 5
+
+
+def test_a_webhook_whose_order_id_is_a_path_is_refused_and_no_call_ever_leaves_the_order_path(live):
+    """The issue's case: ``id: "../../../_control/x"`` was stored as the Points uuid, and
+    Reconcile then called ``GET /v1/orders/../../../_control/x`` with the private key."""
+    live.start_checkout(live.shopper(), "rose-water", 1)
+    order = live.latest_order()
+    body = for_order(order, "approved", uuid="../../../_control/x")
+    refused = requests.post(
+        f"{live.url}/webhooks/points",
+        json=body,
+        headers={"X-Webhook-Secret": "whsec_sandbox_demo", "X-Webhook-Event": "approved"},
+    )
+    assert refused.status_code == 400
+    with live.app.app_context():
+        receipt = db.session.scalar(sa.select(WebhookReceipt).where(WebhookReceipt.order_number == order.order_number))
+        assert (receipt.response_status, receipt.outcome) == (400, "malformed") and "not a uuid" in receipt.detail
+    after = live.order(order.order_number)
+    assert (after.status, after.points_uuid) == ("pending_payment", None)
+
+    # An order that holds such a value from before the check: Reconcile refuses it, calling nobody.
+    with live.app.app_context():
+        db.session.execute(sa.update(Order).where(Order.id == order.id).values(points_uuid="../../../_control/x"))
+        db.session.commit()
+    result = live.app.test_cli_runner().invoke(args=["reconcile", "--older-than", "0m"])
+    assert f"{order.order_number}: Points call failed (bad_uuid" in result.output
+    assert [call.path for call in calls_for(live, order) if call.method == "GET"] == []
