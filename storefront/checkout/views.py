@@ -21,7 +21,7 @@ from ..phone import display_phone
 from ..points import orders
 from ..points.checkout import CheckoutFailed, Customer, checkout_progress, retire_unanswered, start_checkout
 from ..points.client import points_uuid
-from ..session_cart import cart_contents, current_cart, current_lines
+from ..session_cart import cart_contents, current_cart, current_totals
 from . import bp
 from .forms import CheckoutForm
 
@@ -46,26 +46,46 @@ FRIENDLY_ERRORS = {
 def show():
     contents = cart_contents()
     if not contents.lines:
-        flash(_("Your cart is empty: add something first."), "info")
+        if contents.gone:
+            flash(_("Nothing in your cart is available any more."), "info")
+        else:
+            flash(_("Your cart is empty: add something first."), "info")
         return redirect(url_for("cart.show"))
     details = _details_to_try_again()
 
     def page() -> dict:
-        return dict(form=CheckoutForm(formdata=None, data=details), totals=carts.totals_of(current_lines()))
+        return dict(form=CheckoutForm(formdata=None, data=details), totals=current_totals())
 
     if details:  # the shopper's own name and address: never kept for anyone else
         return render_template("checkout/checkout.html", **page())
-    return page_cache.render_kept_page(("checkout", contents.lines), "checkout/checkout.html", page)
+    return page_cache.render_kept_page(("checkout", contents.key), "checkout/checkout.html", page)
 
 
 @bp.post("/checkout")
 def pay():
     cart = current_cart()
     priced = carts.totals(cart)
+    form = CheckoutForm()
+    if priced.gone:
+        # Never send the shopper to pay a total they have not seen: leave the gone lines out,
+        # say so, and let them press Pay again on the new total.
+        gone = ", ".join(line.name_in(current_language()) for line in carts.remove_gone(cart))
+        priced = carts.totals(cart)
+        if priced.is_empty:
+            flash(_("%(products)s is no longer available, so your cart is empty now.", products=gone), "error")
+            return redirect(url_for("cart.show"))
+        form.validate_on_submit()  # what the shopper typed stays, with any field errors
+        flash(
+            _(
+                "%(products)s is no longer available and was left out. Check the new total, then press Pay again.",
+                products=gone,
+            ),
+            "error",
+        )
+        return render_template("checkout/checkout.html", form=form, totals=priced)
     if priced.is_empty:
         flash(_("Your cart is empty: add something first."), "info")
         return redirect(url_for("cart.show"))
-    form = CheckoutForm()
     if not form.validate_on_submit():
         return render_template("checkout/checkout.html", form=form, totals=priced)
     if not rate_limits.take_checkout_slot(cart.id, request.remote_addr):
@@ -193,8 +213,14 @@ def retry(token):
     ids = [line.product_id for line in order.lines if line.product_id]
     products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))}
     items = [(products[line.product_id], line.quantity) for line in order.lines if line.product_id in products]
+    gone = ", ".join(line.product_name for line in order.lines if line.product_id not in products)
+    if not items:
+        flash(_("%(products)s is no longer available, so there is nothing to pay for again.", products=gone), "error")
+        return redirect(url_for("cart.show"))
     carts.replace_lines(current_cart(create=True), items)
     session[TRY_AGAIN_KEY] = order.token
+    if gone:
+        flash(_("%(products)s is no longer available and was left out.", products=gone), "error")
     flash(_("Your cart and details are back as they were. You can try paying again."), "success")
     return redirect(url_for("checkout.show"))
 
