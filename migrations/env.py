@@ -36,9 +36,16 @@ def run_migrations_offline():
 def run_migrations_online():
     options = {"process_revision_directives": skip_empty_autogenerate, **migrate.configure_args}
     with migrate.db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # batch mode copies and drops tables: SQLite's own advice is to check keys after
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # ends the transaction the PRAGMA began, so the migrations run in their own
         context.configure(connection=connection, target_metadata=target_metadata, **options)
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 if context.is_offline_mode():

@@ -162,6 +162,7 @@ def checkout_order(public_key: str):
     clean = validate_checkout(body())
     # Relative webhook URLs resolve against the origin this call came in on (no mount prefix).
     cs = checkout.create(merchant, clean, origin=request.host_url.rstrip("/"))
+    time.sleep(switches.checkout_delay_seconds)  # chaos: the order exists, the answer comes late
     return ok({"checkout_url": url_for("hosted.page", session_id=cs.id, _external=True)})
 
 

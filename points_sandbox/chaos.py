@@ -18,6 +18,7 @@ SWITCHES = {
     "webhook_drop_next": (int, 0),
     "checkout_fail_status": (int, None),
     "checkout_fail_next": (int, 0),
+    "checkout_delay_seconds": (float, 0.0),
     "callback_params": (bool, True),
     "forbid_merchant": (bool, False),
     "forbid_ip": (bool, False),

@@ -223,7 +223,13 @@ def _dashboard(
     }
     # A rejected form shows what was typed, next to its message; the rest shows what is saved.
     saved = {**chaos_switches.as_json(), **_merchant_json(_the_merchant())}
-    for name in ("webhook_delay_seconds", "earning_hang_seconds", "earning_delay_seconds", "earn_points_per_sar"):
+    for name in (
+        "webhook_delay_seconds",
+        "checkout_delay_seconds",
+        "earning_hang_seconds",
+        "earning_delay_seconds",
+        "earn_points_per_sar",
+    ):
         saved[name] = f"{saved[name]:g}"  # 2, not 2.0
     shown = {**saved, **(submitted if invalid else {}), **(prepared or {})}
     return render_template(

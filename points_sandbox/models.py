@@ -233,6 +233,9 @@ class Chaos(db.Model):
     webhook_drop_next: Mapped[int] = mapped_column(default=0)
     checkout_fail_status: Mapped[Optional[int]]
     checkout_fail_next: Mapped[int] = mapped_column(default=0)
+    # Every checkout call makes its order and session, then answers this late: a client that
+    # times out has a Points order it never saw, as with a slow real service.
+    checkout_delay_seconds: Mapped[float] = mapped_column(default=0.0, server_default="0")
     # The hosted flow's return to callback_url appends order_uuid and status (our guess at
     # Points' undocumented parameters); off = callback_url exactly as given.
     callback_params: Mapped[bool] = mapped_column(default=True, server_default=sa.true())

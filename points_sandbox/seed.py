@@ -62,6 +62,7 @@ ADDED_COLUMNS = {
         "earning_hang_seconds": "FLOAT NOT NULL DEFAULT 0",
         "earning_hang_next": "INTEGER NOT NULL DEFAULT 0",
         "earning_delay_seconds": "FLOAT NOT NULL DEFAULT 0",
+        "checkout_delay_seconds": "FLOAT NOT NULL DEFAULT 0",
     },
 }
 

@@ -1,12 +1,13 @@
 """The cart: lines and totals, always priced from the database, never from the browser."""
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from .database import begin_write
@@ -31,12 +32,29 @@ class PricedLine:
         return self.product.price * self.quantity
 
 
+@dataclass(frozen=True)
+class GoneLine:
+    """A line whose product was deleted after it went into the cart: shown as gone, never priced."""
+
+    line_id: int
+    name: str  # English, as the product was called when added
+    name_ar: str
+    quantity: int
+
+    def name_in(self, language: str) -> str:
+        """Its name in ``ar`` or ``en``; a line gone before lines kept names has none of its own."""
+        return (self.name_ar if language == "ar" else None) or self.name or _("An item")
+
+
 @dataclass
 class CartTotals:
+    """The cart at today's prices: ``lines`` are priced, ``gone`` lines are left out of every sum."""
+
     lines: list[PricedLine]
     subtotal: Decimal
     shipping: Decimal
     total: Decimal
+    gone: list[GoneLine] = field(default_factory=list)
 
     @property
     def item_count(self) -> int:
@@ -61,10 +79,16 @@ class CartTotals:
 @dataclass(frozen=True)
 class CartContents:
     """What a page shows of a cart, without its products: the catalogue version they are priced
-    at, and which products in what quantities (product id, quantity), in the order added."""
+    at, which products in what quantities (product id, quantity), in the order added, and the
+    ids of the lines whose product is gone. ``key`` is all of it but the version, for a kept page."""
 
     catalogue_version: Optional[int]
     lines: tuple[tuple[int, int], ...]
+    gone: tuple[int, ...] = ()
+
+    @property
+    def key(self) -> tuple:
+        return (self.lines, self.gone)
 
     @property
     def item_count(self) -> int:
@@ -74,7 +98,7 @@ class CartContents:
 # Every page runs it: built once, with the token as a parameter. From the one-row version table,
 # so there is a row (with the version) even for an empty cart or no cart at all.
 CONTENTS = (
-    sa.select(CatalogueVersion.version, CartLine.product_id, CartLine.quantity)
+    sa.select(CatalogueVersion.version, CartLine.id, CartLine.product_id, CartLine.quantity)
     .select_from(CatalogueVersion)
     .outerjoin(Cart, Cart.token == sa.bindparam("token"))
     .outerjoin(CartLine, CartLine.cart_id == Cart.id)
@@ -87,8 +111,17 @@ def contents(token: Optional[str]) -> CartContents:
     """The catalogue version and the cart's lines, in one query."""
     rows = db.session.connection().execute(CONTENTS, {"token": token}).all()
     if not rows:  # the version row is missing (deleted by hand): no version to keep pages under
-        return CartContents(None, tuple((line.product.id, line.quantity) for line in priced_lines(token)))
-    return CartContents(rows[0][0], tuple((pid, qty) for _, pid, qty in rows if pid is not None))
+        priced = cart_totals_for(token)
+        return CartContents(
+            None,
+            tuple((line.product.id, line.quantity) for line in priced.lines),
+            tuple(line.line_id for line in priced.gone),
+        )
+    return CartContents(
+        rows[0][0],
+        tuple((pid, qty) for _, line_id, pid, qty in rows if pid is not None),
+        tuple(line_id for _, line_id, pid, _ in rows if line_id is not None and pid is None),
+    )
 
 
 def load_cart(token: Optional[str]) -> Optional[Cart]:
@@ -100,18 +133,24 @@ def load_cart(token: Optional[str]) -> Optional[Cart]:
     )
 
 
-def priced_lines(token: Optional[str]) -> list[PricedLine]:
-    """The lines of the cart for this token at today's prices, with their products, in one query."""
+def cart_totals_for(token: Optional[str]) -> CartTotals:
+    """The cart for this token at today's prices, its gone lines apart, in one query."""
     if not token:
-        return []
+        return totals_of([])
     rows = db.session.execute(
-        sa.select(CartLine.quantity, Product)
+        sa.select(CartLine.id, CartLine.quantity, CartLine.product_name, CartLine.product_name_ar, Product)
         .join(Cart, Cart.id == CartLine.cart_id)
-        .join(Product, Product.id == CartLine.product_id)
+        .outerjoin(Product, Product.id == CartLine.product_id)
         .where(Cart.token == token)
         .order_by(CartLine.id)
     )
-    return [PricedLine(product, quantity) for quantity, product in rows]
+    lines, gone = [], []
+    for line_id, quantity, name, name_ar, product in rows:
+        if product is None:
+            gone.append(GoneLine(line_id, name, name_ar, quantity))
+        else:
+            lines.append(PricedLine(product, quantity))
+    return totals_of(lines, gone)
 
 
 def shipping_for(subtotal: Decimal) -> Decimal:
@@ -121,13 +160,22 @@ def shipping_for(subtotal: Decimal) -> Decimal:
 
 
 def totals(cart: Optional[Cart]) -> CartTotals:
-    return totals_of([PricedLine(line.product, line.quantity) for line in (cart.lines if cart else [])])
+    """A loaded cart at today's prices; a line whose product is gone is left out, and listed."""
+    lines = cart.lines if cart else []
+    return totals_of(
+        [PricedLine(line.product, line.quantity) for line in lines if line.product is not None],
+        [_gone(line) for line in lines if line.product is None],
+    )
 
 
-def totals_of(lines: list[PricedLine]) -> CartTotals:
+def totals_of(lines: list[PricedLine], gone: Optional[list[GoneLine]] = None) -> CartTotals:
     subtotal = sum((line.line_total for line in lines), Decimal("0.00"))
     shipping = shipping_for(subtotal)
-    return CartTotals(lines=lines, subtotal=subtotal, shipping=shipping, total=subtotal + shipping)
+    return CartTotals(lines=lines, subtotal=subtotal, shipping=shipping, total=subtotal + shipping, gone=gone or [])
+
+
+def _gone(line: CartLine) -> GoneLine:
+    return GoneLine(line.id, line.product_name, line.product_name_ar, line.quantity)
 
 
 def lock_cart(cart_id: int) -> Optional[Cart]:
@@ -150,8 +198,13 @@ def add_product(cart: Cart, product: Product, quantity: int) -> None:
             line.quantity = min(MAX_QUANTITY, line.quantity + quantity)
             break
     else:
-        cart.lines.append(CartLine(product=product, quantity=min(MAX_QUANTITY, quantity)))
+        cart.lines.append(_line_for(product, min(MAX_QUANTITY, quantity)))
     db.session.commit()
+
+
+def _line_for(product: Product, quantity: int) -> CartLine:
+    """A new line, with the product's names kept in case the product is deleted while it waits."""
+    return CartLine(product=product, quantity=quantity, product_name=product.name, product_name_ar=product.name_ar)
 
 
 def set_quantity(cart: Cart, product_id: int, quantity: int) -> Optional[Product]:
@@ -175,5 +228,17 @@ def replace_lines(cart: Cart, items: list[tuple[Product, int]]) -> None:
     cart.lines.clear()
     db.session.flush()
     for product, quantity in items:
-        cart.lines.append(CartLine(product=product, quantity=quantity))
+        cart.lines.append(_line_for(product, quantity))
     db.session.commit()
+
+
+def remove_gone(cart: Cart, line_id: Optional[int] = None) -> list[GoneLine]:
+    """Take out the cart's lines whose product is gone (or just that one); returns what went."""
+    cart = lock_cart(cart.id)
+    removed = []
+    for line in list(cart.lines):
+        if line.product_id is None and line_id in (None, line.id):
+            removed.append(_gone(line))
+            cart.lines.remove(line)
+    db.session.commit()
+    return removed

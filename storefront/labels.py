@@ -51,6 +51,7 @@ SHIPPING_STEPS = ("new", "ready_shipping", "delivery_is_in_progress", "delivered
 CANCEL_REASONS = {
     orders.CHECKOUT_ABANDONED: _l("you closed the Points checkout"),
     orders.CHECKOUT_EXPIRED: _l("the Points checkout expired"),
+    orders.NO_ANSWER: _l("Points did not answer clearly, so this order was closed and nothing was charged on it"),
     orders.NEVER_STARTED: _l("the payment could not start, so nothing was charged"),
     orders.CART_CHANGED: _l("the cart changed before payment, and a new order replaced this one"),
     orders.DETAILS_CHANGED: _l(

@@ -75,14 +75,19 @@ class Cart(db.Model):
 
 
 class CartLine(db.Model):
+    """A product in a cart. A product deleted meanwhile leaves the line (``product_id`` NULL) with
+    the names it had, so the cart can say what is gone instead of hiding it."""
+
     __table_args__ = (sa.UniqueConstraint("cart_id", "product_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cart_id: Mapped[int] = mapped_column(sa.ForeignKey("cart.id"), index=True)
-    product_id: Mapped[int] = mapped_column(sa.ForeignKey("product.id"))
+    product_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("product.id", ondelete="SET NULL"))
     quantity: Mapped[int] = mapped_column(default=1)
+    product_name: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    product_name_ar: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
     cart: Mapped[Cart] = relationship(back_populates="lines")
-    product: Mapped[Product] = relationship()
+    product: Mapped[Optional[Product]] = relationship()
 
 
 class Order(db.Model):
@@ -173,7 +178,8 @@ class Order(db.Model):
 class OrderLine(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
-    product_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("product.id"))
+    # An order line outlives its product: it keeps the name, and the key becomes NULL.
+    product_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("product.id", ondelete="SET NULL"))
     product_name: Mapped[str] = mapped_column(sa.String(120))  # as sent to Points, in the order's locale
     unit_price: Mapped[Decimal] = mapped_column(Money)
     quantity: Mapped[int]

@@ -29,13 +29,13 @@ def cart_contents() -> carts.CartContents:
     return g.cart_contents
 
 
-def current_lines() -> list[carts.PricedLine]:
-    """The shopper's cart lines with their products, to show them."""
-    return carts.priced_lines(session.get(CART_SESSION_KEY))
+def current_totals() -> carts.CartTotals:
+    """The shopper's cart at today's prices, with its products (and its gone lines), to show it."""
+    return carts.cart_totals_for(session.get(CART_SESSION_KEY))
 
 
 def item_count() -> int:
     """How many items the shopper's cart holds, for the header."""
     if "cart" in g:  # a view loaded (and maybe changed) the cart itself
-        return sum(line.quantity for line in g.cart.lines) if g.cart else 0
+        return sum(line.quantity for line in g.cart.lines if line.product_id is not None) if g.cart else 0
     return cart_contents().item_count

@@ -426,6 +426,13 @@ def test_the_preparing_page_offers_try_again_when_the_first_press_failed(app, cl
     # Try again sends the same details back, so the shopper types nothing twice.
     for name, value in {"phone": "500000001", "name": "Sara Al-Qahtani", "city": "Riyadh"}.items():
         assert f'name="{name}" value="{value}"' in page
+    with app.app_context():
+        order = db.session.get(Order, order_being_started.id)
+        if claim == "released after a failure":  # a clear refusal: the same order may ask again
+            assert order.status == "pending_payment"
+        else:  # the call may have made a Points order under its number: the number is retired
+            assert (order.status, order.status_reason) == ("cancelled", "no answer from Points")
+            assert "We could not tell whether Points started your payment" in page
 
 
 def test_the_preparing_page_of_an_order_no_longer_awaiting_payment_shows_the_order(app, client, order_being_started):
@@ -438,18 +445,26 @@ def test_an_unknown_preparing_token_is_a_404(client):
     assert client.get(f"/checkout/preparing/{secrets.token_urlsafe(24)}").status_code == 404
 
 
-@pytest.mark.parametrize("claimed_seconds_ago, taken_over", [(12, False), (40, True)])
-def test_a_claim_is_taken_over_only_once_its_request_must_have_died(
-    app, client, order_being_started, claimed_seconds_ago, taken_over
+@pytest.mark.parametrize("claimed_seconds_ago, died", [(12, False), (40, True)])
+def test_a_claim_whose_request_must_have_died_retires_its_order_number(
+    app, client, order_being_started, claimed_seconds_ago, died
 ):
     """The call times out after POINTS_TIMEOUT_SECONDS (10 s): a claim younger than that plus a
-    margin may still be making its call, and a second call would make a second Points order."""
+    margin may still be making its call. An older one died without an answer, and its call may
+    have made a Points order: the order is cancelled and the next press asks under a new number."""
     change(app, order_being_started, checkout_started_at=utcnow() - timedelta(seconds=claimed_seconds_ago))
     response = client.post("/checkout", data=CUSTOMER)
-    assert points_calls(app) == (2 if taken_over else 1)
-    assert response.headers["Location"] == (
-        "https://points.example/checkout/1" if taken_over else f"/checkout/preparing/{order_being_started.token}"
-    )
+    assert points_calls(app) == (2 if died else 1)
+    with app.app_context():
+        first = db.session.get(Order, order_being_started.id)
+        newest = db.session.scalar(sa.select(Order).order_by(Order.id.desc()).limit(1))
+    if died:
+        assert (first.status, first.status_reason) == ("cancelled", "no answer from Points")
+        assert newest.order_number != first.order_number and newest.checkout_url
+        assert response.headers["Location"] == "https://points.example/checkout/1"
+    else:
+        assert newest.id == first.id and first.status == "pending_payment"
+        assert response.headers["Location"] == f"/checkout/preparing/{order_being_started.token}"
 
 
 @pytest.mark.slow

@@ -51,7 +51,7 @@ def _shop_rules():
     return rules
 
 
-SAMPLE_VALUES = {"slug": "sukkari-dates", "product_id": "1", "filename": "css/shop.css", "code": "ar"}
+SAMPLE_VALUES = {"slug": "sukkari-dates", "product_id": "1", "line_id": "1", "filename": "css/shop.css", "code": "ar"}
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ order, never the query string Points appends.
 """
 
 import logging
-import uuid
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -20,8 +19,17 @@ from ..i18n import current_language
 from ..models import Order, Product
 from ..phone import display_phone
 from ..points import orders
-from ..points.checkout import CheckoutFailed, Customer, checkout_progress, place_cash_order, start_checkout
-from ..session_cart import cart_contents, current_cart, current_lines
+from ..points.checkout import (
+    CheckoutFailed,
+    Customer,
+    cash_order_just_placed,
+    checkout_progress,
+    place_cash_order,
+    retire_unanswered,
+    start_checkout,
+)
+from ..points.client import points_uuid
+from ..session_cart import cart_contents, current_cart, current_totals
 from . import bp
 from .forms import CheckoutForm
 
@@ -37,6 +45,7 @@ FRIENDLY_ERRORS = {
     "timeout": _l("Points did not answer in time."),
     "connection": _l("We could not reach Points."),
     "server": _l("Points had a problem on its side."),
+    "bad_response": _l("Points sent an answer we could not read."),
     "rate_limited": _l("Points is busy right now."),
 }
 
@@ -45,26 +54,48 @@ FRIENDLY_ERRORS = {
 def show():
     contents = cart_contents()
     if not contents.lines:
-        flash(_("Your cart is empty: add something first."), "info")
+        if contents.gone:
+            flash(_("Nothing in your cart is available any more."), "info")
+        else:
+            flash(_("Your cart is empty: add something first."), "info")
         return redirect(url_for("cart.show"))
     details = _details_to_try_again()
 
     def page() -> dict:
-        return dict(form=CheckoutForm(formdata=None, data=details), totals=carts.totals_of(current_lines()))
+        return dict(form=CheckoutForm(formdata=None, data=details), totals=current_totals())
 
     if details:  # the shopper's own name and address: never kept for anyone else
         return render_template("checkout/checkout.html", **page())
-    return page_cache.render_kept_page(("checkout", contents.lines), "checkout/checkout.html", page)
+    return page_cache.render_kept_page(("checkout", contents.key), "checkout/checkout.html", page)
 
 
 @bp.post("/checkout")
 def pay():
     cart = current_cart()
     priced = carts.totals(cart)
+    form = CheckoutForm()
+    if priced.gone:
+        # Never send the shopper to pay a total they have not seen: leave the gone lines out,
+        # say so, and let them press Pay again on the new total.
+        gone = ", ".join(line.name_in(current_language()) for line in carts.remove_gone(cart))
+        priced = carts.totals(cart)
+        if priced.is_empty:
+            flash(_("%(products)s is no longer available, so your cart is empty now.", products=gone), "error")
+            return redirect(url_for("cart.show"))
+        form.validate_on_submit()  # what the shopper typed stays, with any field errors
+        flash(
+            _(
+                "%(products)s is no longer available and was left out. Check the new total, then press Pay again.",
+                products=gone,
+            ),
+            "error",
+        )
+        return render_template("checkout/checkout.html", form=form, totals=priced)
     if priced.is_empty:
+        if request.form.get("payment") == orders.CASH_ON_DELIVERY and (placed := cash_order_just_placed(cart)):
+            return redirect(url_for("checkout.placed", token=placed.token), code=303)  # a double click
         flash(_("Your cart is empty: add something first."), "info")
         return redirect(url_for("cart.show"))
-    form = CheckoutForm()
     if not form.validate_on_submit():
         return render_template("checkout/checkout.html", form=form, totals=priced)
     if form.payment.data == orders.CASH_ON_DELIVERY:
@@ -122,12 +153,14 @@ def placed(token):
 def preparing(token):
     """Where a second press of Pay waits for the first one's checkout_url; it refreshes itself."""
     order = _order_by_token(token)
-    if order.status != orders.PENDING_PAYMENT:
+    retire_unanswered(order)  # the first press's request died before Points answered it
+    retired = order.status == orders.CANCELLED and order.status_reason == orders.NO_ANSWER
+    if order.status != orders.PENDING_PAYMENT and not retired:
         return redirect(url_for("checkout.order_page", token=order.token), code=303)
     progress = checkout_progress(order)
     if progress == "ready":
         return redirect(order.checkout_url, code=303)
-    if progress == "failed":
+    if retired or progress == "failed":
         form = CheckoutForm(
             data={
                 "phone": order.phone,
@@ -138,10 +171,11 @@ def preparing(token):
         )
         return render_template(
             "checkout/start_failed.html",
-            reason=_("Points could not start the payment."),
+            reason=_("Points did not answer in time.") if retired else _("Points could not start the payment."),
             form=form,
             totals=carts.totals(current_cart()),
             order=order,
+            retired=retired,
         ), 502
     return render_template(
         "checkout/preparing.html",
@@ -160,7 +194,12 @@ def _checkout_failed(form, priced, failure: CheckoutFailed):
         return render_template("checkout/checkout.html", form=form, totals=priced)
     reason = FRIENDLY_ERRORS.get(error.kind) or _("Points could not start the payment.")
     return render_template(
-        "checkout/start_failed.html", reason=reason, form=form, totals=priced, order=failure.order
+        "checkout/start_failed.html",
+        reason=reason,
+        form=form,
+        totals=priced,
+        order=failure.order,
+        retired=failure.retired,
     ), 502
 
 
@@ -202,8 +241,14 @@ def retry(token):
     ids = [line.product_id for line in order.lines if line.product_id]
     products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))}
     items = [(products[line.product_id], line.quantity) for line in order.lines if line.product_id in products]
+    gone = ", ".join(line.product_name for line in order.lines if line.product_id not in products)
+    if not items:
+        flash(_("%(products)s is no longer available, so there is nothing to pay for again.", products=gone), "error")
+        return redirect(url_for("cart.show"))
     carts.replace_lines(current_cart(create=True), items)
     session[TRY_AGAIN_KEY] = order.token
+    if gone:
+        flash(_("%(products)s is no longer available and was left out.", products=gone), "error")
     flash(_("Your cart and details are back as they were. You can try paying again."), "success")
     return redirect(url_for("checkout.show"))
 
@@ -230,7 +275,7 @@ def _details_to_try_again() -> dict | None:
 def _uuid_or_none(text) -> str | None:
     """Only a well-formed UUID may later go into a Points API path."""
     try:
-        return str(uuid.UUID(text)) if text else None
+        return points_uuid(text) if text else None
     except ValueError:
         return None
 

@@ -24,6 +24,7 @@ from ..models import Cart, Order, OrderLine, OrderTransition, utcnow
 from ..privacy import mask_phone
 from . import orders
 from .client import PointsError, points_client, to_wire_amount
+from .locks import lock_order
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +46,22 @@ class Customer:
     address_line: str
 
 
-class CheckoutFailed(Exception):
-    """Points did not give us a checkout_url; the order keeps the error, the cart is untouched."""
+# A checkout call that ended like this may still have made a Points order under our order_number
+# (decisions: "Ambiguous checkout failure"); any other error is a clear refusal that made nothing.
+NO_CLEAR_ANSWER = frozenset({"timeout", "connection", "server", "bad_response"})
 
-    def __init__(self, order: Order, error: PointsError):
+
+class CheckoutFailed(Exception):
+    """Points did not give us a checkout_url; the order keeps the error, the cart is untouched.
+
+    ``retired``: the call ended without a clear answer, so the order was cancelled locally and
+    its order_number is never sent again; pressing Pay again starts a new order."""
+
+    def __init__(self, order: Order, error: PointsError, retired: bool = False):
         super().__init__(error.message)
         self.order = order
         self.error = error
+        self.retired = retired
 
 
 def checkout_body(order: Order, callback_url: str) -> dict:
@@ -95,7 +105,8 @@ def start_checkout(
 
     The same cart pressed twice reuses its pending order, ``order_number`` and Points session; a
     changed cart (or changed details, or an expired session) cancels the old pending order
-    locally and starts a new one.
+    locally and starts a new one. A call that ended without a clear answer retires its order
+    (:data:`NO_CLEAR_ANSWER`); a clear refusal leaves it to be asked again under the same number.
     """
     order = _pending_order_for(cart, priced, customer, locale)
     if order.checkout_url:
@@ -108,10 +119,16 @@ def start_checkout(
         order.checkout_started_at = utcnow()
     except PointsError as error:
         order.last_error = f"Checkout call failed: {error}"
-        order.checkout_started_at = None  # released: the shopper may try again
+        retired = error.kind in NO_CLEAR_ANSWER
+        if retired:
+            # Points may hold an order under this number that nobody will ever see: never send
+            # the number again, so that order's late "cancelled" cannot touch the next one.
+            orders.cancel_locally(order, orders.NO_ANSWER, source="checkout")
+        else:
+            order.checkout_started_at = None  # released: the same order may ask again
         db.session.commit()
-        log.warning("Checkout for %s failed: %s", order.order_number, error)
-        raise CheckoutFailed(order, error) from None
+        log.warning("Checkout for %s failed (%s): %s", order.order_number, "retired" if retired else "kept", error)
+        raise CheckoutFailed(order, error, retired) from None
     order.last_error = None
     db.session.commit()
     log.info("Checkout for %s (phone %s) started", order.order_number, mask_phone(order.phone))
@@ -121,16 +138,18 @@ def start_checkout(
 def _claim_checkout_call(order: Order) -> bool:
     """Only one request at a time may ask Points for this order's session (a double click sends two).
 
-    An atomic UPDATE is the lock: it works across threads, processes and machines alike. Only a
-    claim past :func:`claim_given_up_before` is taken over: its request died without an answer.
+    An atomic UPDATE is the lock: it works across threads, processes and machines alike. A claim
+    is never taken over: a request that died holding it died without an answer, and its order
+    is retired instead (:func:`retire_unanswered`).
     """
     claimed = (
         db.session.execute(
             sa.update(Order)
             .where(
                 Order.id == order.id,
+                Order.status == orders.PENDING_PAYMENT,
                 Order.checkout_url.is_(None),
-                sa.or_(Order.checkout_started_at.is_(None), Order.checkout_started_at < claim_given_up_before()),
+                Order.checkout_started_at.is_(None),
             )
             .values(checkout_started_at=utcnow())
             .execution_options(synchronize_session=False)
@@ -139,6 +158,30 @@ def _claim_checkout_call(order: Order) -> bool:
     )
     db.session.commit()
     return claimed
+
+
+def unanswered(order: Order) -> bool:
+    """The order's checkout call was claimed by a request that died before Points answered it."""
+    return (
+        order.status == orders.PENDING_PAYMENT
+        and not order.checkout_url
+        and order.checkout_started_at is not None
+        and order.checkout_started_at < claim_given_up_before()
+    )
+
+
+def retire_unanswered(order: Order) -> bool:
+    """Cancel an order whose call died unanswered (:func:`unanswered`): Points may hold an order
+    under its number. Returns whether it did; read again under the order lock, so a claim that
+    was answered meanwhile is left alone."""
+    if not unanswered(order):
+        return False
+    locked = lock_order(Order.id == order.id)
+    retired = locked is not None and unanswered(locked)
+    if retired:
+        orders.cancel_locally(locked, orders.NO_ANSWER, source="checkout")
+    db.session.commit()
+    return retired
 
 
 def claim_given_up_before() -> datetime:
@@ -171,10 +214,13 @@ def checkout_progress(order: Order) -> str:
 def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer, locale: str = "en") -> Order:
     """The cart's order awaiting payment if it still fits, else a new one (the old one given up).
 
-    One ``order_number`` never gets a second Points session once it has one: Points would then
-    hold two orders under our number, and the first one's late ``cancelled`` could hit the second.
+    One ``order_number`` never gets a second Points session once it has one, nor once a call for
+    it went unanswered: Points would then hold two orders under our number, and the first one's
+    late ``cancelled`` could hit the second.
     """
     existing = _awaiting_payment(cart)
+    if existing is not None and retire_unanswered(existing):
+        existing = None
     if existing is not None:
         why_not = _why_not_reuse(existing, priced, customer)
         if why_not is None:
@@ -288,19 +334,23 @@ def place_cash_order(cart: Cart, priced: CartTotals, customer: Customer, locale:
 SAME_SUBMISSION = timedelta(minutes=2)  # a second press of the same form, not a new purchase
 
 
-def _cash_order_just_placed(cart: Cart, fingerprint: str) -> Optional[Order]:
-    """The cash order this very cart content became a moment ago (the first of a double click)."""
-    return db.session.scalar(
-        sa.select(Order)
-        .where(
-            Order.cart_id == cart.id,
-            Order.status == orders.AWAITING_COLLECTION,
-            Order.cart_fingerprint == fingerprint,
-            Order.created_at >= utcnow() - SAME_SUBMISSION,
-        )
-        .order_by(Order.id.desc())
-        .limit(1)
-    )
+def _cash_order_just_placed(cart: Cart, fingerprint: Optional[str] = None) -> Optional[Order]:
+    """The cash order this cart (this very content, if ``fingerprint``) became a moment ago: the
+    first of a double click."""
+    criteria = [
+        Order.cart_id == cart.id,
+        Order.status == orders.AWAITING_COLLECTION,
+        Order.created_at >= utcnow() - SAME_SUBMISSION,
+    ]
+    if fingerprint is not None:
+        criteria.append(Order.cart_fingerprint == fingerprint)
+    return db.session.scalar(sa.select(Order).where(*criteria).order_by(Order.id.desc()).limit(1))
+
+
+def cash_order_just_placed(cart: Optional[Cart]) -> Optional[Order]:
+    """For a cash submission that finds its cart already empty: the order the same double click
+    placed a moment ago, if any."""
+    return _cash_order_just_placed(cart) if cart is not None else None
 
 
 def _awaiting_payment(cart: Cart) -> Optional[Order]:

@@ -11,6 +11,7 @@ Paths are appended to ``base_url`` exactly as the OpenAPI file reads them, so ``
 import json
 import logging
 import time
+import uuid as uuidlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,7 +45,8 @@ class PointsError(Exception):
 
     ``kind`` is one of: ``auth`` (400 bad key), ``rejected`` (400 business rule), ``forbidden``
     (403), ``not_found`` (404), ``validation`` (422, see ``errors``), ``rate_limited`` (429),
-    ``server`` (5xx), ``timeout``, ``connection``, ``bad_response`` (not the documented envelope).
+    ``server`` (5xx), ``timeout``, ``connection``, ``bad_response`` (not the documented envelope),
+    ``bad_uuid`` (refused before any call: not a uuid).
     """
 
     def __init__(self, kind: str, message: str, *, status_code: Optional[int] = None, errors=None, retry_after=None):
@@ -60,6 +62,15 @@ class PointsError(Exception):
         return (
             f"{self.kind} ({self.status_code}): {self.message}" if self.status_code else f"{self.kind}: {self.message}"
         )
+
+
+def points_uuid(text) -> str:
+    """A Points order uuid, written the one way (lowercase, hyphens); ValueError if ``text`` is
+    not one. Every uuid that comes in (webhook, callback hint, staff form, API answer) passes
+    here: it ends in the path of later calls, where nothing but a uuid may go."""
+    if not isinstance(text, str):
+        raise ValueError(f"{type(text).__name__} is not a uuid")
+    return str(uuidlib.UUID(text.strip()))
 
 
 # An order's ``type``: the API sends the integer, webhooks the name (reference §6.3).
@@ -120,6 +131,10 @@ class PointsOrder:
             raise PointsError("bad_response", f"order resource without {exc}") from None
         if not uuid:
             raise PointsError("bad_response", "order resource without a uuid")
+        try:
+            uuid = points_uuid(uuid)
+        except ValueError:
+            raise PointsError("bad_response", f"order resource whose uuid {str(uuid)[:64]!r} is not a uuid") from None
         total = resource.get("total_price")
         total_price = parse_decimal(total)
         if total is not None and total_price is None:
@@ -231,7 +246,7 @@ class PointsClient:
         return EarningAnswer.from_data(self._request("POST", "/v1/orders/earning", body=body))
 
     def get_order(self, uuid: str) -> PointsOrder:
-        return PointsOrder.from_resource(self._request("GET", f"/v1/orders/{uuid}"))
+        return PointsOrder.from_resource(self._request("GET", order_path(uuid)))
 
     def update_shipping_status(
         self, uuid: str, status: str, *, name_ar: str = None, name_en: str = None
@@ -241,11 +256,11 @@ class PointsClient:
             body["name_ar"] = name_ar
         if name_en:
             body["name_en"] = name_en
-        return PointsOrder.from_resource(self._request("POST", f"/v1/orders/{uuid}/status", body=body))
+        return PointsOrder.from_resource(self._request("POST", order_path(uuid, "status"), body=body))
 
     def cancel_order(self, uuid: str, reason: Optional[str] = None) -> PointsOrder:
         body = {"reason": reason} if reason else {}
-        return PointsOrder.from_resource(self._request("POST", f"/v1/orders/{uuid}/cancel", body=body))
+        return PointsOrder.from_resource(self._request("POST", order_path(uuid, "cancel"), body=body))
 
     def refund_order(self, uuid: str, amount: Optional[Decimal] = None, reason: Optional[str] = None) -> PointsOrder:
         """Refund ``amount`` SAR, or (``None``) everything that is left."""
@@ -254,7 +269,7 @@ class PointsClient:
             body["amount"] = to_wire_amount(amount)
         if reason:
             body["reason"] = reason
-        return PointsOrder.from_resource(self._request("POST", f"/v1/orders/{uuid}/refund", body=body))
+        return PointsOrder.from_resource(self._request("POST", order_path(uuid, "refund"), body=body))
 
     # --- Webhooks -----------------------------------------------------------------------------
 
@@ -376,6 +391,16 @@ def _retry_after(value, now: Optional[datetime] = None) -> Optional[float]:
             when = when.replace(tzinfo=timezone.utc)
         seconds = max((when - (now or datetime.now(timezone.utc))).total_seconds(), 0.0)
     return seconds if 0 <= seconds <= 3600 else None
+
+
+def order_path(uuid: str, action: Optional[str] = None) -> str:
+    """``/v1/orders/{uuid}[/action]``, from quoted segments. A value that is not a uuid is refused
+    before any call (kind ``bad_uuid``): nothing can take a call, or the key with it, elsewhere."""
+    try:
+        segments = [points_uuid(uuid)] + ([action] if action else [])
+    except ValueError:
+        raise PointsError("bad_uuid", f"{str(uuid)[:64]!r} is not a Points order uuid: no call made") from None
+    return "/v1/orders/" + "/".join(quote(segment, safe="") for segment in segments)
 
 
 def _unwrap(payload: dict):

@@ -84,6 +84,9 @@ CHECKOUT_ABANDONED = "checkout abandoned"
 CHECKOUT_EXPIRED = "checkout expired"
 CART_CHANGED = "The cart changed before payment; a new order replaced this one."
 DETAILS_CHANGED = "The contact or delivery details changed before payment; a new order replaced this one."
+# decisions: "Ambiguous checkout failure": the call timed out, dropped or got a 5xx; its
+# order_number is retired, and "Try again" starts a new order.
+NO_ANSWER = "no answer from Points"
 NEVER_STARTED = "checkout never started: Points gave no checkout_url, so the shopper saw no checkout"
 
 

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 
 from ..formatting import sar_text
 from ..money import parse_decimal, to_cents
-from .client import Labels, PointsOrder, order_type
+from .client import Labels, PointsOrder, order_type, points_uuid
 
 ORDER_EVENTS = frozenset(
     {
@@ -192,7 +192,11 @@ def _points_order(order) -> PointsOrder:
 
 def _read_order(order: dict, order_number: str) -> PointsOrder:
     # The webhook's ``id`` is the uuid; an embedded API resource has an integer ``id`` and ``uuid``.
-    uuid = _text(order, "uuid" if "uuid" in order else "id", UUID_MAX, required=True)
+    key = "uuid" if "uuid" in order else "id"
+    try:
+        uuid = points_uuid(_text(order, key, UUID_MAX, required=True))
+    except ValueError:
+        raise Malformed(f"order.{key} is {_show(order.get(key))}, not a uuid") from None
     try:
         kind = order_type(order.get("type"))
     except ValueError:

@@ -35,7 +35,7 @@ from ..models import AdminUser, Order, StaffSubmission
 from ..money import parse_decimal
 from ..privacy import scrub
 from . import earn, orders, reconcile
-from .client import SHIPPING_STATUSES, PointsError, points_client
+from .client import SHIPPING_STATUSES, PointsError, points_client, points_uuid
 from .locks import lock_order
 
 # Points' order_status values from which a cancel is allowed (decisions: "Cancel vs refund").
@@ -458,7 +458,7 @@ def close_as_unpaid(order: Order, reason: str, staff: Optional[AdminUser] = None
 def parse_points_uuid(text) -> str:
     """A Points order uuid as staff paste it; only a well-formed UUID ever goes into an API path."""
     try:
-        return str(uuidlib.UUID(str(text or "").strip()))
+        return points_uuid(text or "")
     except ValueError:
         raise ActionError(_("That is not a Points order uuid (like 9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d).")) from None
 

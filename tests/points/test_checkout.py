@@ -131,11 +131,9 @@ def test_pay_sends_the_normalised_phone_and_redirects_303_to_the_checkout_url(
             "could not start the payment",
         ),
         (429, {"status": False, "message": "Too many requests", "appended_data": {}}, "Points is busy right now."),
-        (500, "<html>oops</html>", "Points had a problem on its side."),
-        (503, {"status": False, "message": "Down", "appended_data": {}}, "Points had a problem on its side."),
     ],
 )
-def test_points_errors_end_on_a_clear_page_that_keeps_the_cart(
+def test_a_clear_refusal_ends_on_a_clear_page_that_keeps_the_cart_and_the_order(
     app, cart_with_dates, requests_mock, status, body, reason
 ):
     kwargs = {"json": body} if isinstance(body, dict) else {"text": body}
@@ -149,6 +147,48 @@ def test_points_errors_end_on_a_clear_page_that_keeps_the_cart(
         order = db.session.scalar(sa.select(Order))
         assert order.status == "pending_payment" and order.last_error and str(status) in order.last_error
     assert "Sukkari Dates Box" in cart_with_dates.get("/cart").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "answer,reason",
+    [
+        ({"status_code": 500, "text": "<html>oops</html>"}, "Points had a problem on its side."),
+        (
+            {"status_code": 503, "json": {"status": False, "message": "Down", "appended_data": {}}},
+            "Points had a problem",
+        ),
+        ({"exc": "ReadTimeout"}, "Points did not answer in time."),
+        ({"exc": "ConnectionError"}, "We could not reach Points."),
+        ({"status_code": 200, "text": "<html>a proxy's page</html>"}, "Points sent an answer we could not read."),
+    ],
+)
+def test_a_call_without_a_clear_answer_retires_the_order_and_try_again_starts_a_new_one(
+    app, cart_with_dates, requests_mock, answer, reason
+):
+    import requests
+
+    if "exc" in answer:
+        answer = {"exc": getattr(requests.exceptions, answer["exc"])}
+    requests_mock.post(POINTS_CHECKOUT, **answer)
+    response = cart_with_dates.post("/checkout", data=GOOD)
+    page = text(response.get_data(as_text=True))
+    assert response.status_code == 502 and reason in page
+    assert "We could not tell whether Points started your payment" in page and "nothing was charged" in page
+    assert "Try again starts a fresh order with the same cart and a new reference." in page
+    with app.app_context():
+        first = db.session.scalar(sa.select(Order))
+        assert (first.status, first.status_reason) == ("cancelled", "no answer from Points")
+        assert first.order_number in page
+    assert "Sukkari Dates Box" in cart_with_dates.get("/cart").get_data(as_text=True)
+
+    requests_mock.post(POINTS_CHECKOUT, json={"status": True, "data": {"checkout_url": "https://points.invalid/c/1"}})
+    again = cart_with_dates.post("/checkout", data=GOOD)
+    assert again.status_code == 303
+    sent = requests_mock.last_request.json()
+    with app.app_context():
+        second = db.session.scalar(sa.select(Order).where(Order.status == "pending_payment"))
+    assert sent["order_number"] == second.order_number != first.order_number
+    assert [p["quantity"] for p in sent["products"]] == [2]  # the same cart
 
 
 def test_points_rejecting_the_phone_shows_it_next_to_the_phone_field(cart_with_dates, requests_mock):

@@ -584,3 +584,48 @@ def test_an_order_resource_without_uuid_is_a_bad_response_not_the_integer_id():
         {"id": "550e8400-e29b-41d4-a716-446655440000", "order_status": "approved"}
     )
     assert webhook_shape.uuid == "550e8400-e29b-41d4-a716-446655440000"
+
+
+# --- Only a uuid goes into an order's path ------------------------------------------------------
+
+NOT_UUIDS = [
+    "../x",
+    "../../../_control/x",
+    f"{UUID}/../../webhooks",
+    f"{UUID}?x=1",
+    f"{UUID}#x",
+    "%2e%2e%2fx",
+    "",
+    "not-a-uuid",
+]
+
+
+@pytest.mark.parametrize("bad", NOT_UUIDS)
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c, u: c.get_order(u),
+        lambda c, u: c.update_shipping_status(u, "delivered"),
+        lambda c, u: c.cancel_order(u),
+        lambda c, u: c.refund_order(u),
+    ],
+    ids=["get", "status", "cancel", "refund"],
+)
+def test_the_client_refuses_an_order_id_that_is_not_a_uuid_before_any_call(requests_mock, client, bad, call):
+    with pytest.raises(PointsError) as refused:
+        call(client, bad)
+    assert refused.value.kind == "bad_uuid"
+    assert requests_mock.call_count == 0  # no request, so no private key, went anywhere
+
+
+@pytest.mark.parametrize("action", [None, "status", "cancel", "refund"])
+def test_every_order_path_is_v1_orders_then_the_uuid_in_one_segment(action):
+    path = points.order_path(UUID.upper(), action)
+    assert path == f"/v1/orders/{UUID}" + (f"/{action}" if action else "")
+
+
+def test_an_api_answer_whose_uuid_is_not_a_uuid_is_a_bad_response(requests_mock, client):
+    requests_mock.get(ORDER_URL, json=envelope({**ORDER, "uuid": "../../../_control/x"}))
+    with pytest.raises(PointsError) as bad:
+        client.get_order(UUID)
+    assert bad.value.kind == "bad_response" and "not a uuid" in bad.value.message

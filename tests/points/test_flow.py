@@ -5,10 +5,10 @@ import time
 from decimal import Decimal
 from urllib.parse import urljoin
 
-import pytest
 import requests
 import sqlalchemy as sa
 from points_callback import with_uuid_hint, without_points_params
+from points_webhooks import for_order
 
 from storefront.extensions import db
 from storefront.models import Order, PointsApiCall, WebhookReceipt
@@ -18,6 +18,18 @@ def points_order(live, uuid):
     response = live.points_api("GET", f"/v1/orders/{uuid}")
     assert response.status_code == 200, response.text
     return response.json()["data"]
+
+
+def sandbox_sessions_for(live, order_number) -> list[str]:
+    """The ids of the sandbox's checkout sessions (one per Points order) under this order_number."""
+    from points_sandbox.extensions import db as sandbox_db
+    from points_sandbox.models import CheckoutSession
+    from points_sandbox.models import Order as SandboxOrder
+
+    with live.sandbox_app.app_context():
+        return sandbox_db.session.scalars(
+            sa.select(CheckoutSession.id).join(SandboxOrder).where(SandboxOrder.order_number == order_number)
+        ).all()
 
 
 def calls_for(live, order):
@@ -133,19 +145,85 @@ def test_a_declined_card_cancels_the_order_and_try_again_restores_the_cart(live)
     assert live.latest_order().order_number != order.order_number
 
 
-@pytest.mark.parametrize("status,message", [(429, "Points is busy right now."), (500, "Points had a problem")])
-def test_points_failing_the_checkout_call_keeps_the_cart_and_a_retry_works(live, status, message):
+def test_points_refusing_the_checkout_call_keeps_the_cart_and_a_retry_reuses_the_order(live):
     shopper = live.shopper()
     live.add_to_cart(shopper, "maamoul-assortment", 1)
-    live.chaos(checkout_fail_status=status, checkout_fail_next=1)
+    live.chaos(checkout_fail_status=429, checkout_fail_next=1)
     failed = live.pay(shopper)
-    assert failed.status_code == 502 and message in failed.text
+    assert failed.status_code == 502 and "Points is busy right now." in failed.text
     order = live.latest_order()
-    assert order.status == "pending_payment" and str(status) in order.last_error
+    assert order.status == "pending_payment" and "429" in order.last_error
     retried = live.pay(shopper)
     assert retried.status_code == 303
-    assert live.latest_order().order_number == order.order_number
+    assert live.latest_order().order_number == order.order_number  # a 429 made nothing at Points
     assert live.order(order.order_number).last_error is None
+
+
+def test_a_server_error_retires_the_order_number_and_a_retry_starts_a_new_order(live):
+    shopper = live.shopper()
+    live.add_to_cart(shopper, "maamoul-assortment", 1)
+    live.chaos(checkout_fail_status=500, checkout_fail_next=1)
+    failed = live.pay(shopper)
+    assert failed.status_code == 502 and "Points had a problem" in failed.text
+    first = live.latest_order()
+    assert (first.status, first.status_reason) == ("cancelled", "no answer from Points")
+    retried = live.pay(shopper)
+    assert retried.status_code == 303
+    assert live.latest_order().order_number != first.order_number
+
+
+def test_a_timed_out_checkout_call_then_try_again_never_puts_two_points_orders_under_one_number(live):
+    """The issue's case: Points answers after the shop gave up, its order made all the same."""
+    shopper = live.shopper()
+    live.add_to_cart(shopper, "maamoul-assortment", 1)
+    live.app.config["POINTS_TIMEOUT_SECONDS"] = 1
+    live.chaos(checkout_delay_seconds=3)
+    try:
+        failed = live.pay(shopper)
+    finally:
+        live.app.config["POINTS_TIMEOUT_SECONDS"] = 10
+        live.chaos(checkout_delay_seconds=0)
+    assert failed.status_code == 502
+    page = " ".join(failed.text.split())
+    assert "Points did not answer in time." in page
+    assert "We could not tell whether Points started your payment" in page
+    first = live.latest_order()
+    assert (first.status, first.status_reason) == ("cancelled", "no answer from Points")
+    orphans = sandbox_sessions_for(live, first.order_number)
+    assert len(orphans) == 1  # the slow call made a Points order all the same, never shown to anyone
+
+    # The try-again button: the same form, the same cart, posted again.
+    retry = live.csrf_token(shopper, "/checkout")
+    again = shopper.post(
+        live.url + "/checkout",
+        allow_redirects=False,
+        data={
+            "csrf_token": retry,
+            "phone": "0500000001",
+            "name": "Sara Al-Qahtani",
+            "city": "Riyadh",
+            "address_line": "King Fahd Rd 1",
+        },
+    )
+    assert again.status_code == 303
+    second = live.latest_order()
+    assert second.order_number != first.order_number and second.total == first.total
+
+    # The orphan's session expires at Points: its "cancelled" is a late no-op on the retired order.
+    requests.post(f"{live.sandbox_url}/_control/sessions/{orphans[0]}/expire").raise_for_status()
+    live.drain_webhooks()
+    with live.app.app_context():
+        outcome = db.session.scalar(
+            sa.select(WebhookReceipt.outcome).where(WebhookReceipt.order_number == first.order_number)
+        )
+    assert outcome == "late"
+    assert live.order(second.order_number).status == "pending_payment"
+
+    # The shopper pays the new order: paid, never needs_review.
+    live.complete(again.headers["Location"], points=0)
+    assert live.wait_for_status(second.order_number, "paid", "needs_review").status == "paid"
+    assert live.order(first.order_number).status == "cancelled"
+    assert sandbox_sessions_for(live, first.order_number) == orphans  # no second Points order under it
 
 
 def test_duplicated_and_reversed_webhooks_leave_the_order_right(live):
@@ -316,3 +394,30 @@ def test_the_same_webhook_delivered_concurrently_is_applied_once(live):
             )
         ).all()
     assert sorted(outcomes) == ["applied"] + ["duplicate"] * 5
+
+
+def test_a_webhook_whose_order_id_is_a_path_is_refused_and_no_call_ever_leaves_the_order_path(live):
+    """The issue's case: ``id: "../../../_control/x"`` was stored as the Points uuid, and
+    Reconcile then called ``GET /v1/orders/../../../_control/x`` with the private key."""
+    live.start_checkout(live.shopper(), "rose-water", 1)
+    order = live.latest_order()
+    body = for_order(order, "approved", uuid="../../../_control/x")
+    refused = requests.post(
+        f"{live.url}/webhooks/points",
+        json=body,
+        headers={"X-Webhook-Secret": "whsec_sandbox_demo", "X-Webhook-Event": "approved"},
+    )
+    assert refused.status_code == 400
+    with live.app.app_context():
+        receipt = db.session.scalar(sa.select(WebhookReceipt).where(WebhookReceipt.order_number == order.order_number))
+        assert (receipt.response_status, receipt.outcome) == (400, "malformed") and "not a uuid" in receipt.detail
+    after = live.order(order.order_number)
+    assert (after.status, after.points_uuid) == ("pending_payment", None)
+
+    # An order that holds such a value from before the check: Reconcile refuses it, calling nobody.
+    with live.app.app_context():
+        db.session.execute(sa.update(Order).where(Order.id == order.id).values(points_uuid="../../../_control/x"))
+        db.session.commit()
+    result = live.app.test_cli_runner().invoke(args=["reconcile", "--older-than", "0m"])
+    assert f"{order.order_number}: Points call failed (bad_uuid" in result.output
+    assert [call.path for call in calls_for(live, order) if call.method == "GET"] == []

@@ -103,8 +103,8 @@ def test_an_open_session_within_its_life_is_left_alone(live):
 def test_an_order_whose_checkout_call_failed_is_cancelled_after_the_session_life(live):
     shopper = live.shopper()
     live.add_to_cart(shopper, "rose-water", 2)
-    live.chaos(checkout_fail_status=500, checkout_fail_next=1)
-    assert live.pay(shopper).status_code == 502  # Points gave no checkout_url: the shopper saw no checkout
+    live.chaos(checkout_fail_status=429, checkout_fail_next=1)
+    assert live.pay(shopper).status_code == 502  # Points refused: the shopper saw no checkout
     order = live.latest_order()
     assert order.checkout_url is None
     past_session_life(live, order.order_number)

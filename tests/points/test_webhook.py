@@ -612,6 +612,11 @@ def _odd(event, local_status, **changes):
 
 
 ODD_VALUES = {
+    "order.id a path": _odd("approved", "pending_payment", id="../../../_control/x"),
+    "order.id a uuid with a path after it": _odd(
+        "approved", "pending_payment", id="550e8400-e29b-41d4-a716-446655440000/../refund"
+    ),
+    "order.uuid a path": _odd("approved", "pending_payment", uuid="../x"),
     "total_price NaN string": _odd("approved", "pending_payment", total_price="NaN"),
     "total_price Infinity string": _odd("approved", "pending_payment", total_price="Infinity"),
     "total_price 1e309": _odd("approved", "pending_payment", total_price=(RAW, "1e309")),

@@ -104,6 +104,7 @@ def test_reset_wipes_orders_and_chaos_and_restores_the_shoppers(sandbox_client):
         "webhook_drop_next": 0,
         "checkout_fail_status": None,
         "checkout_fail_next": 0,
+        "checkout_delay_seconds": 0.0,
         "callback_params": True,
         "forbid_merchant": False,
         "forbid_ip": False,

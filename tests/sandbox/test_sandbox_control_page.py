@@ -109,7 +109,8 @@ def test_save_says_what_it_did(sandbox_client):
     message = text_of(sandbox_client.get(PAGE).get_data(as_text=True), "flash")
     assert message == (
         "Switches saved: webhook_delay_seconds 1.5, webhook_duplicate on, webhook_reverse off, "
-        "webhook_drop_next 0, checkout_fail_status off, checkout_fail_next 0, callback_params off, "
+        "webhook_drop_next 0, checkout_fail_status off, checkout_fail_next 0, checkout_delay_seconds 0, "
+        "callback_params off, "
         "forbid_merchant off, forbid_ip on, earning_fail_status off, earning_fail_next 0, earning_retry_after 1, "
         "earning_hang_seconds 0, earning_hang_next 0, earning_delay_seconds 0."
     )
