@@ -76,6 +76,7 @@ def make_orders(url: str, count: int) -> list[tuple[str, str]]:
         for n in range(1, count + 1):
             order = Order(
                 order_number=f"PTS-2026-{n:06d}",
+                status="pending_payment",
                 customer_name="Bench",
                 phone="500000001",
                 city="Riyadh",
