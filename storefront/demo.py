@@ -15,10 +15,13 @@ def install(app: Flask) -> None:
     @app.before_request
     def note_own_origin():
         g.own_origin = own_origin(request.environ)
+        # The background thread (housekeeping.py) has no request: it uses the first one's.
+        app.extensions.setdefault("demo_own_origin", g.own_origin)
 
 
 def sandbox_api_url() -> str:
-    return f"{g.get('own_origin') or current_app.config['SHOP_BASE_URL']}{DEMO_SANDBOX_PATH}/api"
+    origin = g.get("own_origin") or current_app.extensions.get("demo_own_origin") or current_app.config["SHOP_BASE_URL"]
+    return f"{origin}{DEMO_SANDBOX_PATH}/api"
 
 
 def own_origin(environ: dict) -> str:

@@ -308,6 +308,7 @@ def live_shop(tmp_path_factory):
             "POINTS_API_URL": None,
             "POINTS_DEMO_MODE": True,
             "WTF_CSRF_ENABLED": True,
+            "HOUSEKEEPING_THREAD": False,  # no background reconciliation under the tests' feet
             **TEST_SECRETS,
             **TEST_LIMITS,
         }
