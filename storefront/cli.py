@@ -16,10 +16,10 @@ from werkzeug.security import generate_password_hash
 from .config import SettingsError
 from .extensions import db
 from .models import AdminUser, new_token
+from .passwords import password_problems
 from .points.client import PointsError, points_client
 from .points.reconcile import reconcile_stale_orders
 from .retention import prune
-from .passwords import password_problems
 from .seed import seed_catalogue
 
 # gunicorn's arbiter stops (rather than restarting the worker for ever) when a worker exits with 3.

@@ -103,15 +103,13 @@ class Order(db.Model):
         sa.Index("order_listing", "created_at", "id"),
         sa.Index("order_status_listing", "status", "created_at", "id"),
         # Staff search by the start of a number: PostgreSQL reads LIKE 'PTS-2026-00%' only off a
-        # pattern_ops index; SQLite's GLOB uses the plain (BINARY) ones already there.
-        sa.Index(
-            "order_number_prefix", "order_number", postgresql_ops={"order_number": "varchar_pattern_ops"}
-        ).ddl_if(dialect="postgresql"),
+        # pattern_ops index (on SQLite these are plain indexes, which its GLOB reads).
+        sa.Index("order_number_prefix", "order_number", postgresql_ops={"order_number": "varchar_pattern_ops"}),
         sa.Index(
             "order_reference_prefix",
             "points_reference_number",
             postgresql_ops={"points_reference_number": "varchar_pattern_ops"},
-        ).ddl_if(dialect="postgresql"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

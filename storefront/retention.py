@@ -85,7 +85,9 @@ RULES = [
             ~sa.exists().where(OrderTransition.api_call_id == PointsApiCall.id),
         ),
     ),
-    Rule("login attempts", LoginAttempt, "LOGIN_ATTEMPT_RETENTION_DAYS", lambda cutoff: LoginAttempt.created_at < cutoff),
+    Rule(
+        "login attempts", LoginAttempt, "LOGIN_ATTEMPT_RETENTION_DAYS", lambda cutoff: LoginAttempt.created_at < cutoff
+    ),
     Rule(
         "staff submissions",
         StaffSubmission,
@@ -134,7 +136,9 @@ def _prune_carts(cutoff: datetime, batch: int) -> int:
         ).all()
         if not ids:
             return total
-        db.session.execute(sa.delete(CartLine).where(CartLine.cart_id.in_(ids)), execution_options={"synchronize_session": False})
+        db.session.execute(
+            sa.delete(CartLine).where(CartLine.cart_id.in_(ids)), execution_options={"synchronize_session": False}
+        )
         db.session.execute(sa.delete(Cart).where(Cart.id.in_(ids)), execution_options={"synchronize_session": False})
         db.session.commit()
         total += len(ids)

@@ -1,13 +1,13 @@
 """Back-office pages: thin views over ``backoffice`` (actions) and ``timeline`` (the story)."""
 
+import re
+
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
-
-import re
 
 from ..extensions import db
 from ..models import Order, PointsApiCall, WebhookReceipt, utcnow
@@ -118,12 +118,12 @@ def orders_list():
             newer=request.args.get("newer", type=int),
         )
     every = sa.select(Order.id)
-    counts = {s: capped_count(every.where(Order.status == s)) for s in orders.STATUSES}
+    counts = {s: capped_count(every.where(Order.status == s), COUNT_CAP) for s in orders.STATUSES}
     return render_template(
         "admin/orders.html",
         page=page,
         counts=counts,
-        total=capped_count(every),
+        total=capped_count(every, COUNT_CAP),
         count_cap=COUNT_CAP,
         status=status,
         q=q,
@@ -327,12 +327,12 @@ def webhooks():
         newer=request.args.get("newer", type=int),
     )
     unmatched = sa.select(WebhookReceipt.id).where(WebhookReceipt.order_id.is_(None))
-    counts = {o: capped_count(unmatched.where(WebhookReceipt.outcome == o)) for o in UNMATCHED_OUTCOMES}
+    counts = {o: capped_count(unmatched.where(WebhookReceipt.outcome == o), COUNT_CAP) for o in UNMATCHED_OUTCOMES}
     return render_template(
         "admin/webhooks.html",
         page=page,
         counts={o: n for o, n in counts.items() if n},
-        total=capped_count(unmatched),
+        total=capped_count(unmatched, COUNT_CAP),
         count_cap=COUNT_CAP,
         outcome=outcome,
         outcome_label=outcome_label,

@@ -242,8 +242,8 @@ class PointsClient:
         return self._request("POST", "/v1/webhooks", body={"name": name, "url": url})
 
     def list_webhooks(self) -> list:
-        """``GET /v1/webhooks`` (paginated by Points; 100 a page is more than any merchant has)."""
-        data = self._request("GET", "/v1/webhooks?per_page=100")
+        """``GET /v1/webhooks``: the first page (15 by default, more than a shop registers)."""
+        data = self._request("GET", "/v1/webhooks")
         return data if isinstance(data, list) else []
 
     def delete_webhook(self, webhook_uuid: str) -> None:
@@ -296,10 +296,15 @@ class PointsClient:
             error.retry_after = retry_after_seconds(response)
         self._record(method, path, body, response, payload, error, elapsed, call_id)
         if error is not None:
-            log.warning("Points %s %s [call %s] failed: %s", method, self._loggable(path), call_id, error)
+            log.warning("Points %s %s failed: %s (call %s)", method, self._loggable(path), error, call_id)
             raise error
         log.info(
-            "Points %s %s [call %s] -> %s in %d ms", method, self._loggable(path), call_id, response.status_code, elapsed
+            "Points %s %s -> %s in %d ms (call %s)",
+            method,
+            self._loggable(path),
+            response.status_code,
+            elapsed,
+            call_id,
         )
         return _unwrap(payload)
 

@@ -53,9 +53,11 @@ def source_network(address: Optional[str]) -> str:
         ip = ipaddress.ip_address(address or "")
     except ValueError:
         return "unknown"
-    if ip.version == 6 and ip.ipv4_mapped is None:
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip.ipv4_mapped or ip)
+    return str(ip)
 
 
 def note_failed_verification(reason: str, source: str, headers: dict) -> None:
@@ -77,7 +79,12 @@ def note_failed_verification(reason: str, source: str, headers: dict) -> None:
             with conn.begin_nested():
                 conn.execute(
                     table.insert().values(
-                        hour=hour, reason=reason, source=source, count=1, first_at=now, last_at=now,
+                        hour=hour,
+                        reason=reason,
+                        source=source,
+                        count=1,
+                        first_at=now,
+                        last_at=now,
                         sample_headers=sample,
                     )
                 )

@@ -153,7 +153,10 @@ def claim_for_reconciliation(order_id: int) -> bool:
         sa.update(Order)
         .where(
             Order.id == order_id,
-            sa.or_(Order.reconcile_claimed_at.is_(None), Order.reconcile_claimed_at < now - timedelta(seconds=CLAIM_SECONDS)),
+            sa.or_(
+                Order.reconcile_claimed_at.is_(None),
+                Order.reconcile_claimed_at < now - timedelta(seconds=CLAIM_SECONDS),
+            ),
         )
         .values(reconcile_claimed_at=now)
         .execution_options(synchronize_session=False)
@@ -164,9 +167,10 @@ def claim_for_reconciliation(order_id: int) -> bool:
 
 def release_claim(order_id: int) -> None:
     db.session.execute(
-        sa.update(Order).where(Order.id == order_id).values(reconcile_claimed_at=None).execution_options(
-            synchronize_session=False
-        )
+        sa.update(Order)
+        .where(Order.id == order_id)
+        .values(reconcile_claimed_at=None)
+        .execution_options(synchronize_session=False)
     )
     db.session.commit()
 
