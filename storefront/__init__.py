@@ -57,8 +57,10 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         tune_engine(db.engine)
         prepare_database()  # done once, under a lock, however many workers start together
-    if app.config["POINTS_DEMO_MODE"] and app.config["HOUSEKEEPING_THREAD"] and not app.testing and cli.serving():
-        housekeeping.start(app)  # demo mode's cron: reconcile and prune by themselves
+    if app.config["POINTS_DEMO_MODE"] and not app.testing and cli.serving():
+        demo.print_banner_once(app, cli.served_at(app.config))
+        if app.config["HOUSEKEEPING_THREAD"]:
+            housekeeping.start(app)  # demo mode's cron: reconcile and prune by themselves
     return app
 
 

@@ -32,6 +32,17 @@ def serving() -> bool:
     return context is None or context.info_name == "run"
 
 
+def served_at(config) -> str:
+    """Where this server listens, as well as the process can tell: ``flask run``'s own --host and
+    --port, else SHOP_BASE_URL (gunicorn's --bind is not the app's to read)."""
+    context = click.get_current_context(silent=True)
+    if context is not None and context.info_name == "run" and context.params.get("port"):
+        host = context.params.get("host") or "127.0.0.1"
+        host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        return f"http://{host}:{context.params['port']}"
+    return config["SHOP_BASE_URL"]
+
+
 def start_or_exit(create_app):
     """``create_app()``, or, when a setting is wrong, that message and exit: no traceback."""
     try:

@@ -453,3 +453,31 @@ def test_a_claim_left_by_a_crashed_run_is_taken_over_after_its_time(app_context,
     )
     db.session.commit()
     assert claim_for_reconciliation(order.id)
+
+
+@pytest.mark.slow
+def test_the_demo_prints_one_banner_with_the_shop_admin_login_and_sandbox_control(tmp_path):
+    port = free_port()
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "TMPDIR")}
+    env = {**keep, **demo_env(tmp_path), "POINTS_SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.db'}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = ""
+    try:
+        for line in server.stdout:
+            output += line
+            if "Storefront ready" in line:
+                break
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    base = f"http://127.0.0.1:{port}"
+    assert output.count("Points Storefront demo") == 1
+    assert f"{base}/admin" in output and "demo@points-storefront.test / demo-password" in output
+    assert f"{base}/points-sandbox/_control/" in output and f"Shop:             {base}/" in output
