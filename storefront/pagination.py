@@ -41,7 +41,7 @@ def keyset_page(query, model, time_column, per_page: int, older: Optional[int], 
     if newer is not None:
         at = anchor[0]
         rows = db.session.scalars(
-            query.where(sa.or_(time_column > at, sa.and_(time_column == at, model.id > newer)))
+            query.where(sa.tuple_(time_column, model.id) > sa.tuple_(at, newer))
             .order_by(time_column.asc(), model.id.asc())
             .limit(per_page + 1)
         ).all()
@@ -49,7 +49,8 @@ def keyset_page(query, model, time_column, per_page: int, older: Optional[int], 
         return KeysetPage(items, items[-1].id if items else None, items[0].id if len(rows) > per_page else None)
     if older is not None:
         at = anchor[0]
-        query = query.where(sa.or_(time_column < at, sa.and_(time_column == at, model.id < older)))
+        # A row value: both databases read it as one range of the (time, id) index.
+        query = query.where(sa.tuple_(time_column, model.id) < sa.tuple_(at, older))
     rows = db.session.scalars(query.order_by(time_column.desc(), model.id.desc()).limit(per_page + 1)).all()
     items = rows[:per_page]
     return KeysetPage(

@@ -48,7 +48,7 @@ def index():
     return redirect(url_for("admin.orders"))
 
 
-SEARCH_LIMIT = 100  # matches shown for a search: type more of the number to narrow it
+SEARCH_LIMIT = 25  # matches shown for a search: type more of the number to narrow it
 FIRST_ORDER_YEAR = 2024  # order numbers are PTS-YYYY-NNNNNN; a bare number is looked for in each year
 
 
@@ -361,6 +361,7 @@ def health_page():
         "admin/health.html",
         summary=health.health_summary(),
         buckets=health.CALL_BUCKETS,
+        count_cap=COUNT_CAP,
         outcome_label=outcome_label,
         tone=outcome_tone,
         health=account_health(),

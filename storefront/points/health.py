@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Order, PointsApiCall, WebhookReceipt, WebhookVerificationFailure, utcnow
+from ..pagination import capped_count
 from . import orders, payload
 from .orders import Outcome
 from .payload import MerchantEvent
@@ -126,7 +127,8 @@ def failed_verifications_since(since: datetime) -> int:
 HEALTH_WINDOW = timedelta(hours=1)
 # How a call's answer is counted: the statuses the go-live checklist asks alerts on, and the rest.
 CALL_BUCKETS = ("ok", "400", "403", "404", "422", "429", "5xx", "timeout", "connection")
-STALE_AFTER = timedelta(minutes=15)  # as the reconcile cron line's --older-than
+STALE_AFTER = timedelta(minutes=15)
+HEALTH_ROWS_MAX = 100_000  # rows of one hour counted at most (a flood says enough before that)  # as the reconcile cron line's --older-than
 
 
 def call_bucket_clause(bucket: str):
@@ -180,19 +182,20 @@ def health_summary(now: Optional[datetime] = None) -> Health:
         per = calls.setdefault(endpoint or "?", dict.fromkeys(CALL_BUCKETS, 0))
         bucket = bucket_of(status, bool(timed_out))
         per[bucket] = per.get(bucket, 0) + count
-    webhooks = dict(
-        db.session.execute(
-            sa.select(WebhookReceipt.outcome, sa.func.count())
-            .where(WebhookReceipt.received_at >= since)
-            .group_by(WebhookReceipt.outcome)
-        ).all()
+    # Read off the received_at index (a bounded range), then counted: grouping the whole table by
+    # outcome would walk the outcome index from end to end.
+    recent = (
+        sa.select(WebhookReceipt.outcome)
+        .where(WebhookReceipt.received_at >= since)
+        .order_by(WebhookReceipt.received_at)
+        .limit(HEALTH_ROWS_MAX)
+        .subquery()
     )
-    waiting = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Order)
-        .where(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < now - STALE_AFTER)
+    webhooks = dict(db.session.execute(sa.select(recent.c.outcome, sa.func.count()).group_by(recent.c.outcome)).all())
+    waiting = capped_count(
+        sa.select(Order.id).where(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < now - STALE_AFTER)
     )
-    review = db.session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.status == orders.NEEDS_REVIEW))
+    review = capped_count(sa.select(Order.id).where(Order.status == orders.NEEDS_REVIEW))
     events = db.session.scalars(
         sa.select(WebhookReceipt)
         .where(WebhookReceipt.outcome == Outcome.MERCHANT_EVENT, WebhookReceipt.order_id.is_(None))
