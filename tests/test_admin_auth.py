@@ -365,7 +365,9 @@ def test_the_idle_and_maximum_ages_are_settings(short_sessions, client, staff, c
 
 
 def test_create_admin_stores_a_hash_and_the_account_can_log_in(app, runner, client):
-    result = runner.invoke(args=["create-admin", "New.Staff@Example.test"], input="s3cret-pass-long\ns3cret-pass-long\n")
+    result = runner.invoke(
+        args=["create-admin", "New.Staff@Example.test"], input="s3cret-pass-long\ns3cret-pass-long\n"
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(sa.select(AdminUser).where(AdminUser.email == "new.staff@example.test"))

@@ -168,15 +168,12 @@ def health_summary(now: Optional[datetime] = None) -> Health:
     now = now or utcnow()
     since = now - HEALTH_WINDOW
     calls: dict[str, dict[str, int]] = {}
+    # A literal, not a bound parameter: PostgreSQL must see the grouped expression as the selected one.
+    timed_out = PointsApiCall.error.like(sa.literal_column("'timeout%'"))
     rows = db.session.execute(
-        sa.select(
-            PointsApiCall.endpoint,
-            PointsApiCall.response_status,
-            PointsApiCall.error.like("timeout%"),
-            sa.func.count(),
-        )
+        sa.select(PointsApiCall.endpoint, PointsApiCall.response_status, timed_out, sa.func.count())
         .where(PointsApiCall.created_at >= since)
-        .group_by(PointsApiCall.endpoint, PointsApiCall.response_status, PointsApiCall.error.like("timeout%"))
+        .group_by(PointsApiCall.endpoint, PointsApiCall.response_status, timed_out)
     ).all()
     for endpoint, status, timed_out, count in rows:
         per = calls.setdefault(endpoint or "?", dict.fromkeys(CALL_BUCKETS, 0))
