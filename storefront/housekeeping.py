@@ -29,15 +29,22 @@ def start(app: Flask) -> threading.Thread:
 
 
 def _run(app: Flask) -> None:
-    last_prune = 0.0
+    last_prune = None
     while True:
         time.sleep(RECONCILE_EVERY_SECONDS)
-        with app.app_context():
-            try:
-                for result in reconcile_stale_orders(RECONCILE_OLDER_THAN):
-                    log.log(logging.WARNING if result.failed else logging.INFO, "Reconcile: %s", result.message)
-                if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
-                    log.info("Pruned: %s", prune())
-                    last_prune = time.monotonic()
-            except Exception:  # a bad minute must not end the demo's housekeeping
-                log.exception("Housekeeping failed; trying again in %d s", RECONCILE_EVERY_SECONDS)
+        prune_now = last_prune is None or time.monotonic() - last_prune > PRUNE_EVERY_SECONDS
+        try:
+            run_once(app, prune_too=prune_now)
+        except Exception:  # a bad minute must not end the demo's housekeeping
+            log.exception("Housekeeping failed; trying again in %d s", RECONCILE_EVERY_SECONDS)
+        if prune_now:
+            last_prune = time.monotonic()
+
+
+def run_once(app: Flask, prune_too: bool = True) -> None:
+    """One round: reconcile what has waited too long for Points, then (hourly) prune."""
+    with app.app_context():
+        for result in reconcile_stale_orders(RECONCILE_OLDER_THAN):
+            log.log(logging.WARNING if result.failed else logging.INFO, "Reconcile: %s", result.message)
+        if prune_too:
+            log.info("Pruned: %s", prune())

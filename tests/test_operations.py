@@ -481,3 +481,31 @@ def test_the_demo_prints_one_banner_with_the_shop_admin_login_and_sandbox_contro
     assert output.count("Points Storefront demo") == 1
     assert f"{base}/admin" in output and "demo@points-storefront.test / demo-password" in output
     assert f"{base}/points-sandbox/_control/" in output and f"Shop:             {base}/" in output
+
+
+def test_demo_housekeeping_reconciles_stale_orders_and_prunes_by_itself(app, make_order, requests_mock, reload):
+    from storefront import housekeeping
+
+    stale = make_order("pending_payment", points_uuid=UUID, created_at=utcnow() - timedelta(minutes=20))
+    with app.app_context():
+        db.session.add(LoginAttempt(email="x@y.z", created_at=utcnow() - timedelta(days=400)))
+        db.session.commit()
+    data = {"uuid": UUID, "order_number": stale.order_number, "order_status": "cancelled", "total_price": None}
+    requests_mock.get(
+        f"{API}/v1/orders/{UUID}", json={"status": True, "message": "", "appended_data": {}, "data": data}
+    )
+    housekeeping.run_once(app)
+    assert reload(stale).status == "cancelled"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginAttempt)) == 0
+
+
+def test_the_housekeeping_thread_starts_only_for_a_served_demo(app_config, monkeypatch):
+    from storefront import create_app, housekeeping
+
+    started = []
+    monkeypatch.setattr(housekeeping, "start", started.append)
+    create_app({**app_config, "POINTS_DEMO_MODE": True, "TESTING": False, "HOUSEKEEPING_THREAD": True})
+    create_app({**app_config, "POINTS_DEMO_MODE": False, "TESTING": False, "HOUSEKEEPING_THREAD": True})
+    create_app({**app_config, "POINTS_DEMO_MODE": True, "TESTING": False, "HOUSEKEEPING_THREAD": False})
+    assert len(started) == 1

@@ -52,19 +52,25 @@ SEARCH_LIMIT = 25  # matches shown for a search: type more of the number to narr
 FIRST_ORDER_YEAR = 2024  # order numbers are PTS-YYYY-NNNNNN; a bare number is looked for in each year
 
 
-def order_search(q: str):
-    """Orders whose order_number or Points reference is ``q``, or starts with it, case aside;
-    a bare number is the NNNNNN of any year's order number. Each a range of an index."""
+def order_search(query, q: str) -> list[Order]:
+    """The first SEARCH_LIMIT orders of ``query`` whose order_number or Points reference is ``q``,
+    or starts with it, case aside, newest number first; a bare number is the NNNNNN of any year's
+    order number. One query per column, each a range of that column's index (an OR of them, sorted,
+    lets PostgreSQL walk the whole order_number index instead)."""
     text = q.strip().upper()
     if text.isdigit() and len(text) <= 6:
         years = range(FIRST_ORDER_YEAR, utcnow().year + 2)
-        return Order.order_number.in_([f"PTS-{year}-{text.zfill(6)}" for year in years])
-    return sa.or_(
-        Order.order_number.in_({q.strip(), text}),
-        Order.points_reference_number.in_({q.strip(), text}),
-        starts_with(Order.order_number, text),
-        starts_with(Order.points_reference_number, text),
-    )
+        conditions = [(Order.order_number, Order.order_number.in_([f"PTS-{y}-{text.zfill(6)}" for y in years]))]
+    else:
+        conditions = [
+            (column, sa.or_(column.in_({q.strip(), text}), starts_with(column, text)))
+            for column in (Order.order_number, Order.points_reference_number)
+        ]
+    found = {}
+    for column, condition in conditions:
+        for order in db.session.scalars(query.where(condition).order_by(column.desc()).limit(SEARCH_LIMIT)):
+            found[order.id] = order
+    return sorted(found.values(), key=lambda o: o.order_number, reverse=True)[:SEARCH_LIMIT]
 
 
 def starts_with(column, prefix: str):
@@ -78,16 +84,22 @@ def starts_with(column, prefix: str):
 def recent_order_filter(args, since):
     """The orders behind a figure of the health page: a call in one bucket, or a webhook with one
     outcome, within the last hour; or waiting for reconciliation."""
+    # The ids first, off the time index (at most COUNT_CAP of them), then the orders by id: a
+    # subquery would let the planner walk the orders' list index probing it row by row.
     if args.get("call") in health.CALL_BUCKETS:
         calls = sa.select(PointsApiCall.order_id).where(
-            PointsApiCall.created_at >= since, health.call_bucket_clause(args["call"])
+            PointsApiCall.created_at >= since,
+            health.call_bucket_clause(args["call"]),
+            PointsApiCall.order_id.is_not(None),
         )
-        return Order.id.in_(calls)
+        return Order.id.in_(db.session.scalars(calls.limit(COUNT_CAP)).all())
     if args.get("webhook"):
         receipts = sa.select(WebhookReceipt.order_id).where(
-            WebhookReceipt.received_at >= since, WebhookReceipt.outcome == args["webhook"]
+            WebhookReceipt.received_at >= since,
+            WebhookReceipt.outcome == args["webhook"],
+            WebhookReceipt.order_id.is_not(None),
         )
-        return Order.id.in_(receipts)
+        return Order.id.in_(db.session.scalars(receipts.limit(COUNT_CAP)).all())
     if args.get("waiting"):
         return sa.and_(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < utcnow() - health.STALE_AFTER)
     return None
@@ -106,8 +118,7 @@ def orders_list():
         query = query.where(behind)
     if q:
         # A search shows its first matches, newest number first: no pages to walk.
-        found = db.session.scalars(query.where(order_search(q)).order_by(Order.order_number.desc()).limit(SEARCH_LIMIT))
-        page = KeysetPage(list(found), None, None)
+        page = KeysetPage(order_search(query, q), None, None)
     else:
         page = keyset_page(
             query,
