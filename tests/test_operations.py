@@ -509,3 +509,16 @@ def test_the_housekeeping_thread_starts_only_for_a_served_demo(app_config, monke
     create_app({**app_config, "POINTS_DEMO_MODE": False, "TESTING": False, "HOUSEKEEPING_THREAD": True})
     create_app({**app_config, "POINTS_DEMO_MODE": True, "TESTING": False, "HOUSEKEEPING_THREAD": False})
     assert len(started) == 1
+
+
+def test_the_second_webhook_address_takes_deliveries_with_either_secret_and_no_csrf(app, client, make_order, reload):
+    from points_webhooks import SECRET, for_order
+
+    app.config.update(WTF_CSRF_ENABLED=True, POINTS_WEBHOOK_SECRET_NEXT="whsec_next_one")
+    first, second = make_order(), make_order()
+    for order, secret in ((first, SECRET), (second, "whsec_next_one")):
+        response = client.post(
+            "/webhooks/points-next", json=for_order(order, "approved"), headers={"X-Webhook-Secret": secret}
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert (reload(first).status, reload(second).status) == ("paid", "paid")

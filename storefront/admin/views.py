@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
 from ..models import Order, PointsApiCall, WebhookReceipt, utcnow
-from ..pagination import COUNT_CAP, KeysetPage, capped_count, keyset_page
+from ..pagination import COUNT_CAP, KeysetPage, capped_counts, keyset_page
 from ..points import health, orders, staff
 from ..points.health import account_health
 from ..points.orders import Outcome
@@ -129,12 +129,13 @@ def orders_list():
             newer=request.args.get("newer", type=int),
         )
     every = sa.select(Order.id)
-    counts = {s: capped_count(every.where(Order.status == s), COUNT_CAP) for s in orders.STATUSES}
+    counts = capped_counts({"": every, **{s: every.where(Order.status == s) for s in orders.STATUSES}}, COUNT_CAP)
+    total = counts.pop("")
     return render_template(
         "admin/orders.html",
         page=page,
         counts=counts,
-        total=capped_count(every, COUNT_CAP),
+        total=total,
         count_cap=COUNT_CAP,
         status=status,
         q=q,
@@ -338,12 +339,15 @@ def webhooks():
         newer=request.args.get("newer", type=int),
     )
     unmatched = sa.select(WebhookReceipt.id).where(WebhookReceipt.order_id.is_(None))
-    counts = {o: capped_count(unmatched.where(WebhookReceipt.outcome == o), COUNT_CAP) for o in UNMATCHED_OUTCOMES}
+    counts = capped_counts(
+        {"": unmatched, **{o: unmatched.where(WebhookReceipt.outcome == o) for o in UNMATCHED_OUTCOMES}}, COUNT_CAP
+    )
+    total = counts.pop("")
     return render_template(
         "admin/webhooks.html",
         page=page,
         counts={o: n for o, n in counts.items() if n},
-        total=capped_count(unmatched, COUNT_CAP),
+        total=total,
         count_cap=COUNT_CAP,
         outcome=outcome,
         outcome_label=outcome_label,
