@@ -15,9 +15,10 @@ import time
 from datetime import timedelta
 
 import pytest
+import requests
 import sqlalchemy as sa
 from flask import Flask, jsonify
-from servers import REPO, free_port
+from servers import BACKENDS, REPO, free_port, fresh_database, readme_gunicorn_commands
 from werkzeug.serving import make_server
 
 from storefront.config import load_config
@@ -522,3 +523,28 @@ def test_the_second_webhook_address_takes_deliveries_with_either_secret_and_no_c
         )
         assert response.status_code == 200, response.get_data(as_text=True)
     assert (reload(first).status, reload(second).status) == ("paid", "paid")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_under_four_gunicorn_workers_every_refused_delivery_is_counted(backend, tmp_path, start_gunicorn):
+    from test_startup import SHOP_HOST, production_env
+
+    production, _demo = readme_gunicorn_commands()
+    url = fresh_database(backend, tmp_path)
+    server = start_gunicorn(production, production_env(url))
+    server.wait_until_every_worker_is_ready()
+    for _ in range(40):  # a new connection each: gunicorn hands them to its workers in turn
+        response = requests.post(
+            server.url + "/webhooks/points",
+            json={"event": "approved"},
+            headers={"Host": SHOP_HOST, "X-Webhook-Secret": "whsec_guess", "Connection": "close"},
+            timeout=10,
+        )
+        assert response.status_code == 401
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        counted = conn.scalar(sa.select(sa.func.sum(WebhookVerificationFailure.count)))
+    engine.dispose()
+    server.stop()
+    assert counted == 40
