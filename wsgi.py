@@ -11,10 +11,11 @@ import os
 from pathlib import Path
 
 from storefront import create_app
+from storefront.cli import serving, start_or_exit
 from storefront.config import DEMO_SANDBOX_PATH
 from storefront.database import file_lock
 
-app = create_app()
+app = start_or_exit(create_app)  # a setting to fix is one clean message, never a traceback
 
 if app.config["POINTS_DEMO_MODE"]:
     from points_sandbox.mount import mount
@@ -24,4 +25,5 @@ if app.config["POINTS_DEMO_MODE"]:
         mount(app, at=DEMO_SANDBOX_PATH)
 
 points_at = f"{DEMO_SANDBOX_PATH} (demo mode)" if app.config["POINTS_DEMO_MODE"] else app.config["POINTS_API_URL"]
-app.logger.info("Storefront ready in process %d, Points at %s", os.getpid(), points_at)
+if serving():  # not on every CLI command
+    app.logger.info("Storefront ready in process %d, Points at %s", os.getpid(), points_at)

@@ -8,11 +8,12 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import browser_cache, demo, formatting, i18n, labels, security
+from . import browser_cache, demo, formatting, housekeeping, i18n, labels, request_ids, security
 from .config import load_config, refuse_demo_values_in_production
 from .database import MIGRATIONS_DIR, prepare_database, tune_engine
 from .extensions import csrf, db, migrate
 from .privacy import PhoneMaskingFilter
+from .request_ids import RequestIdFilter
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -50,6 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     _register_error_pages(app)
     security.install(app)
+    request_ids.install(app)
     if app.config["POINTS_DEMO_MODE"]:
         demo.install(app)
         if app.config["POINTS_EARN_SENDER"] and not app.testing:
@@ -67,6 +69,10 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         tune_engine(db.engine)
         prepare_database()  # done once, under a lock, however many workers start together
+    if app.config["POINTS_DEMO_MODE"] and not app.testing and cli.serving():
+        demo.print_banner_once(app, cli.served_at(app.config))
+        if app.config["HOUSEKEEPING_THREAD"]:
+            housekeeping.start(app)  # demo mode's cron: reconcile and prune by themselves
     return app
 
 
@@ -80,13 +86,18 @@ def _widget_helpers(app: Flask) -> None:
 def _configure_logging(app: Flask) -> None:
     root = logging.getLogger()
     if not root.handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+        )
         # The root handler prints everything once; Flask's own would print our records twice.
         app.logger.removeHandler(default_handler)
-    # Phone numbers are PII: every record that reaches a handler is masked first.
+    # Phone numbers are PII: every record that reaches a handler is masked first; and every record
+    # carries the request's id (request_ids.py), so one grep finds a request's lines and calls.
     for handler in root.handlers + app.logger.handlers:
         if not any(isinstance(f, PhoneMaskingFilter) for f in handler.filters):
             handler.addFilter(PhoneMaskingFilter())
+        if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+            handler.addFilter(RequestIdFilter())
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -23,6 +23,10 @@ DEMO_SHOP_BASE_URL = "http://127.0.0.1:5000"
 MIN_SECRET_KEY_LENGTH = 32
 
 
+class SettingsError(RuntimeError):
+    """The environment cannot run the shop: one message naming every setting to fix."""
+
+
 def _env(name, default=None):
     value = os.environ.get(name)
     return value if value not in (None, "") else default
@@ -41,7 +45,7 @@ def _env_bool(name: str, default: bool = False) -> bool:
         return True
     if text.strip().lower() in FALSE_WORDS:
         return False
-    raise RuntimeError(f"{name} must be one of 1/0, true/false, yes/no, on/off (got {text!r})")
+    raise SettingsError(f"{name} must be one of 1/0, true/false, yes/no, on/off (got {text!r})")
 
 
 def _env_number(name: str, default: str, kind=int, minimum=0):
@@ -51,9 +55,9 @@ def _env_number(name: str, default: str, kind=int, minimum=0):
         value = kind(text.strip())
         usable = math.isfinite(value) and value >= minimum
     except (ValueError, ArithmeticError):
-        raise RuntimeError(f"{name} must be a number (got {text!r})") from None
+        raise SettingsError(f"{name} must be a number (got {text!r})") from None
     if not usable:
-        raise RuntimeError(f"{name} must be a number from {minimum} up (got {text!r})")
+        raise SettingsError(f"{name} must be a number from {minimum} up (got {text!r})")
     return value
 
 
@@ -61,6 +65,10 @@ def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of a URL."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in (_env(name) or "").split(",") if item.strip()]
 
 
 def load_config():
@@ -75,6 +83,9 @@ def load_config():
         trusted_hosts = list(dict.fromkeys([urlsplit(shop_base_url).hostname or "", *trusted_hosts]))
     return {
         "SECRET_KEY": _env("SECRET_KEY", DEMO_SECRET_KEY),
+        # Older keys, comma-separated, still accepted for sessions signed before SECRET_KEY rolled
+        # (Flask 3.1's own setting): staff and shoppers stay signed in while the key changes.
+        "SECRET_KEY_FALLBACKS": _env_list("SECRET_KEY_FALLBACKS"),
         # A relative SQLite path lives in the instance folder (Flask-SQLAlchemy creates it).
         "SQLALCHEMY_DATABASE_URI": database_url,
         # A database server's pooled connections are tested before use: after a PostgreSQL restart
@@ -87,6 +98,9 @@ def load_config():
         "POINTS_PUBLIC_KEY": _env("POINTS_PUBLIC_KEY", DEMO_PUBLIC_KEY),
         "POINTS_PRIVATE_KEY": _env("POINTS_PRIVATE_KEY", DEMO_PRIVATE_KEY),
         "POINTS_WEBHOOK_SECRET": _env("POINTS_WEBHOOK_SECRET", DEMO_WEBHOOK_SECRET),
+        # The secret of the second webhook registered while the secret rolls (README, runbook):
+        # deliveries with either secret are accepted for as long as both are set.
+        "POINTS_WEBHOOK_SECRET_NEXT": _env("POINTS_WEBHOOK_SECRET_NEXT"),
         "POINTS_TIMEOUT_SECONDS": _env_number("POINTS_TIMEOUT_SECONDS", "10", float),
         # Origins of Points' hosted checkout besides POINTS_API_URL's (its docs show pay.papp.sa):
         # the browser follows the 303 after Pay only to origins the CSP's form-action lists.
@@ -127,6 +141,16 @@ def load_config():
         "WTF_CSRF_TIME_LIMIT": None,
         # No form or webhook here is anywhere near 1 MiB; refuse bigger bodies (413) unread.
         "MAX_CONTENT_LENGTH": 1024 * 1024,
+        # Retention (retention.py, `flask --app wsgi prune`): what is older than this many days
+        # goes. What an order's timeline shows stays as long as the order.
+        "WEBHOOK_RECEIPT_RETENTION_DAYS": _env_number("WEBHOOK_RECEIPT_RETENTION_DAYS", "90", minimum=1),
+        "API_CALL_RETENTION_DAYS": _env_number("API_CALL_RETENTION_DAYS", "90", minimum=1),
+        "LOGIN_ATTEMPT_RETENTION_DAYS": _env_number("LOGIN_ATTEMPT_RETENTION_DAYS", "30", minimum=1),
+        "CART_RETENTION_DAYS": _env_number("CART_RETENTION_DAYS", "60", minimum=1),
+        "STAFF_SUBMISSION_RETENTION_DAYS": _env_number("STAFF_SUBMISSION_RETENTION_DAYS", "30", minimum=1),
+        # Demo mode reconciles and prunes by itself in a background thread (housekeeping.py); in
+        # production cron runs the same commands (README). Off in tests unless a test asks.
+        "HOUSEKEEPING_THREAD": _env_bool("HOUSEKEEPING_THREAD", api_url is None),
     }
 
 
@@ -151,31 +175,34 @@ def refuse_demo_values_in_production(config):
     """No demo secret in production, nor against a real Points: the demo SECRET_KEY would let
     anyone sign a staff session, the demo webhook secret would let anyone confirm an order.
 
-    Demo values stay fine for the demo and for the sandbox run alone on this machine.
+    Demo values stay fine for the demo and for the sandbox run alone on this machine. Raises one
+    :class:`SettingsError` naming every setting to fix, not just the first.
     """
     if not (config.get("PRODUCTION") or talks_to_real_points(config)):
         return
     still_demo = [name for name, demo in DEMO_VALUES.items() if config.get(name) == demo]
     if config.get("PRODUCTION") and config.get("POINTS_DEMO_MODE"):
         still_demo.append("POINTS_API_URL")
+    problems = []
     if still_demo:
-        where = "in production" if config.get("PRODUCTION") else f"against {config.get('POINTS_API_URL')}"
-        raise RuntimeError(f"Refusing to start {where} with demo settings: set " + ", ".join(sorted(still_demo)))
+        problems.append("still the demo's value (set each in the environment): " + ", ".join(sorted(still_demo)))
     if config.get("PRODUCTION"):
-        refuse_weak_production_settings(config)
+        problems += weak_production_settings(config, skip=still_demo)
+    if problems:
+        where = "in production" if config.get("PRODUCTION") else f"against {config.get('POINTS_API_URL')}"
+        raise SettingsError(f"Refusing to start {where}:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-def refuse_weak_production_settings(config):
+def weak_production_settings(config, skip=()) -> list[str]:
     """A guessable SECRET_KEY signs anyone a staff session; callback_url and the Host check need
     the shop's real https address."""
-    if len(config.get("SECRET_KEY") or "") < MIN_SECRET_KEY_LENGTH:
-        raise RuntimeError(
-            f"Refusing to start in production: SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} "
-            "characters (python -c 'import secrets; print(secrets.token_hex())')"
+    problems = []
+    if "SECRET_KEY" not in skip and len(config.get("SECRET_KEY") or "") < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters "
+            "(python3 -c 'import secrets; print(secrets.token_hex())')"
         )
     shop = urlsplit(config.get("SHOP_BASE_URL") or "")
     if shop.scheme != "https" or not shop.hostname or config.get("SHOP_BASE_URL") == DEMO_SHOP_BASE_URL:
-        raise RuntimeError(
-            "Refusing to start in production: set SHOP_BASE_URL to the shop's public https "
-            "address, e.g. https://shop.example.com"
-        )
+        problems.append("SHOP_BASE_URL must be the shop's public https address, e.g. https://shop.example.com")
+    return problems

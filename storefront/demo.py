@@ -6,18 +6,23 @@ server says, never from the Host header (which the browser writes: a forged one 
 API calls elsewhere). Outside a request (CLI commands) it is ``SHOP_BASE_URL``.
 """
 
+import os
+import time
+from pathlib import Path
+
 from flask import Flask, current_app, g, request
 
-from .config import DEMO_SANDBOX_PATH
+from .config import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_SANDBOX_PATH
+from .database import file_lock
 
 
 def install(app: Flask) -> None:
     @app.before_request
     def note_own_origin():
         g.own_origin = own_origin(request.environ)
-        if "demo_own_origin" not in app.extensions:
-            # The earning sender's thread has no request: it reaches the sandbox where we listen.
-            app.extensions["demo_own_origin"] = g.own_origin
+        # The background threads (the earning sender, housekeeping.py) have no request: they use
+        # the first one's.
+        app.extensions.setdefault("demo_own_origin", g.own_origin)
 
 
 def sandbox_api_url() -> str:
@@ -33,3 +38,30 @@ def own_origin(environ: dict) -> str:
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1"
     return f"{environ.get('wsgi.url_scheme', 'http')}://{host}:{environ.get('SERVER_PORT', '80')}"
+
+
+# --- The banner ----------------------------------------------------------------------------------
+
+BANNER_WINDOW_SECONDS = 30  # workers started by one command within this share one banner
+
+
+def print_banner_once(app: Flask, base_url: str) -> bool:
+    """At the demo's start, the addresses a presenter needs, printed by the first of the server's
+    processes (gunicorn starts several at once; a marker file in the instance folder tells)."""
+    marker = Path(app.instance_path) / "demo-banner"
+    with file_lock(marker.with_suffix(".lock")):
+        parent = str(os.getppid())
+        fresh = marker.exists() and time.time() - marker.stat().st_mtime < BANNER_WINDOW_SECONDS
+        if fresh and marker.read_text() == parent:
+            return False
+        marker.write_text(parent)
+    lines = [
+        "Points Storefront demo (the Points sandbox runs inside it)",
+        f"  Shop:             {base_url}/",
+        f"  Admin:            {base_url}/admin   login {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}",
+        f"  Sandbox control:  {base_url}{DEMO_SANDBOX_PATH}/_control/",
+        # The presenter's page goes here when it lands: f"  Presenter:        {base_url}/...",
+        "  Shopper phones:   0500000001 (5,000 points), 0500000002 (none); card 4111 1111 1111 1111",
+    ]
+    print("\n".join(["", *lines, ""]), flush=True)
+    return True

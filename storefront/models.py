@@ -68,7 +68,8 @@ class Cart(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Indexed for pruning abandoned carts (retention.py).
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     lines: Mapped[list["CartLine"]] = relationship(
         back_populates="cart", cascade="all, delete-orphan", order_by="CartLine.id"
     )
@@ -102,6 +103,17 @@ class Order(db.Model):
             unique=True,
             sqlite_where=sa.text("status = 'pending_payment'"),
             postgresql_where=sa.text("status = 'pending_payment'"),
+        ),
+        # The back office lists newest first, whole or by status: a page reads its rows off these.
+        sa.Index("order_listing", "created_at", "id"),
+        sa.Index("order_status_listing", "status", "created_at", "id"),
+        # Staff search by the start of a number: PostgreSQL reads LIKE 'PTS-2026-00%' only off a
+        # pattern_ops index (on SQLite these are plain indexes, which its GLOB reads).
+        sa.Index("order_number_prefix", "order_number", postgresql_ops={"order_number": "varchar_pattern_ops"}),
+        sa.Index(
+            "order_reference_prefix",
+            "points_reference_number",
+            postgresql_ops={"points_reference_number": "varchar_pattern_ops"},
         ),
     )
 
@@ -153,6 +165,9 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     paid_at: Mapped[Optional[datetime]]
+    # Set by the one reconciliation run that asks Points about this order now (reconcile.py):
+    # two runs at once (cron and the admin, two demo workers) never both call Points for it.
+    reconcile_claimed_at: Mapped[Optional[datetime]]
 
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
@@ -214,11 +229,20 @@ class OrderTransition(db.Model):
 class PointsApiCall(db.Model):
     """One HTTP call the shop made to Points, with keys masked: the 'under the hood' view."""
 
+    __table_args__ = (
+        # The health page's last hour, and pruning by age (retention.py).
+        sa.Index("points_api_call_recent", "created_at"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("orders.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The X-Request-ID sent with the call: ``<shop request id>.<call id>`` (request_ids.py).
+    request_id: Mapped[Optional[str]] = mapped_column(sa.String(96))
     method: Mapped[str] = mapped_column(sa.String(8))
     path: Mapped[str] = mapped_column(sa.String(255))
+    # The path as the OpenAPI file names it (``GET /v1/orders/{uuid}``), for the health page.
+    endpoint: Mapped[Optional[str]] = mapped_column(sa.String(64))
     request_body: Mapped[Optional[str]] = mapped_column(sa.Text)
     response_status: Mapped[Optional[int]]
     response_body: Mapped[Optional[str]] = mapped_column(sa.Text)
@@ -272,7 +296,7 @@ class StaffSubmission(db.Model):
     key: Mapped[str] = mapped_column(sa.String(36), unique=True)
     order_id: Mapped[int] = mapped_column(sa.ForeignKey("orders.id"), index=True)
     action: Mapped[str] = mapped_column(sa.String(32))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     outcome: Mapped[Optional[str]] = mapped_column(sa.Text)
 
 
@@ -282,6 +306,13 @@ class WebhookReceipt(db.Model):
     ``dedupe_key`` is set only on the delivery that was processed, so the unique index makes a
     concurrent duplicate fail loudly instead of applying twice.
     """
+
+    __table_args__ = (
+        # The webhooks page lists those about no order of ours, newest first, whole or by outcome;
+        # the account's health reads the latest merchant event off the second.
+        sa.Index("webhook_receipt_unmatched", "order_id", "received_at", "id"),
+        sa.Index("webhook_receipt_by_outcome", "outcome", "order_id", "received_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -295,6 +326,23 @@ class WebhookReceipt(db.Model):
     outcome: Mapped[str] = mapped_column(sa.String(32), index=True)
     detail: Mapped[Optional[str]] = mapped_column(sa.Text)
     dedupe_key: Mapped[Optional[str]] = mapped_column(sa.String(255), unique=True)
+
+
+class WebhookVerificationFailure(db.Model):
+    """Deliveries refused 401 (missing or wrong X-Webhook-Secret), counted per hour, reason and
+    source network, with the headers of the first one (secret masked) and never a body: every
+    worker sees every failure, and a flood grows a count, not the disk (health.py bounds the rows)."""
+
+    __table_args__ = (sa.UniqueConstraint("hour", "reason", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hour: Mapped[datetime] = mapped_column(index=True)  # the hour's start, UTC
+    reason: Mapped[str] = mapped_column(sa.String(16))  # missing | wrong
+    source: Mapped[str] = mapped_column(sa.String(64))  # an IPv4 address, an IPv6 /64, or "other"
+    count: Mapped[int] = mapped_column(default=0)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sample_headers: Mapped[str] = mapped_column(sa.Text, default="{}")  # JSON, secret masked
 
 
 class AdminUser(db.Model):

@@ -313,6 +313,7 @@ def live_shop(tmp_path_factory):
             "POINTS_DEMO_MODE": True,
             "POINTS_EARN_SENDER": False,  # tests send earnings themselves (earn.send_due)
             "WTF_CSRF_ENABLED": True,
+            "HOUSEKEEPING_THREAD": False,  # no background reconciliation under the tests' feet
             **TEST_SECRETS,
             **TEST_LIMITS,
         }

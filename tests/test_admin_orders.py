@@ -1,6 +1,7 @@
 """What staff see: the orders table, one order's timeline, and the webhooks that matched no order."""
 
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,7 +9,7 @@ import pytest
 from flask_sqlalchemy.record_queries import get_recorded_queries
 
 from storefront.extensions import db
-from storefront.models import OrderTransition, PointsApiCall, WebhookReceipt
+from storefront.models import OrderTransition, PointsApiCall, WebhookReceipt, utcnow
 
 
 def page_text(response) -> str:
@@ -47,13 +48,38 @@ def test_orders_are_found_by_order_number_or_points_reference(staff_client, make
     assert second.order_number in html and first.order_number not in html
 
 
-def test_orders_are_paginated_newest_first(staff_client, make_order):
-    made = [make_order() for _ in range(30)]
+def pager_link(html: str, rel: str) -> str:
+    match = re.search(rf'rel="{rel}" href="([^"]+)"', html)
+    return match.group(1).replace("&amp;", "&") if match else ""
+
+
+def test_orders_are_paginated_newest_first_by_keyset(staff_client, make_order):
+    same_moment = utcnow()
+    made = [make_order(created_at=same_moment if n % 2 else same_moment - timedelta(seconds=n)) for n in range(30)]
+    newest_first = sorted(made, key=lambda o: (o.created_at, o.id), reverse=True)
     first = page_text(staff_client.get("/admin/orders"))
-    assert made[-1].order_number in first and made[4].order_number not in first
-    assert "Page 1 of 2" in first
-    second = page_text(staff_client.get("/admin/orders?page=2"))
-    assert made[0].order_number in second and made[-1].order_number not in second
+    assert newest_first[0].order_number in first and newest_first[25].order_number not in first
+    assert pager_link(first, "prev") == "" and "?older=" in pager_link(first, "next")
+    second = page_text(staff_client.get(pager_link(first, "next")))
+    shown = [o.order_number for o in newest_first if o.order_number in second]
+    assert shown == [o.order_number for o in newest_first[25:]]  # the five oldest, none twice
+    assert pager_link(second, "next") == ""
+    back = page_text(staff_client.get(pager_link(second, "prev")))
+    assert [o.order_number for o in newest_first if o.order_number in back] == [
+        o.order_number for o in newest_first[:25]
+    ]
+
+
+def test_order_counts_stop_at_a_thousand(staff_client, make_order, monkeypatch):
+    from storefront.admin import views
+
+    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    for _ in range(5):
+        make_order("paid")
+    make_order("cancelled")
+    html = page_text(staff_client.get("/admin/orders"))
+    assert re.search(r'All <span class="count">3\+</span>', html)
+    assert re.search(r'filter-cancelled">[^<]*<span class="count">1</span>', html)
 
 
 def queries_for(client, path) -> int:

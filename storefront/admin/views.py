@@ -1,5 +1,7 @@
 """Back-office pages: thin views over ``backoffice`` (actions) and ``timeline`` (the story)."""
 
+import re
+
 import sqlalchemy as sa
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -8,10 +10,11 @@ from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
-from ..models import Order, PointsApiCall, WebhookReceipt
-from ..pagination import page_number
-from ..points import orders, staff
-from ..points.health import account_health, recent_failed_verifications
+from ..models import Order, PointsApiCall, WebhookReceipt, utcnow
+from ..pagination import COUNT_CAP, KeysetPage, capped_counts, keyset_page
+from ..points import health, orders, staff
+from ..points.health import account_health
+from ..points.orders import Outcome
 from ..privacy import mask_phone
 from ..timeline import order_timeline, outcome_label, outcome_tone, pretty
 from . import bp
@@ -49,27 +52,101 @@ def index():
     return redirect(url_for("admin.orders"))
 
 
+SEARCH_LIMIT = 25  # matches shown for a search: type more of the number to narrow it
+FIRST_ORDER_YEAR = 2024  # order numbers are PTS-YYYY-NNNNNN; a bare number is looked for in each year
+
+
+def order_search(query, q: str) -> list[Order]:
+    """The first SEARCH_LIMIT orders of ``query`` whose order_number or Points reference is ``q``,
+    or starts with it, case aside, newest number first; a bare number is the NNNNNN of any year's
+    order number. One query per column, each a range of that column's index (an OR of them, sorted,
+    lets PostgreSQL walk the whole order_number index instead)."""
+    text = q.strip().upper()
+    if text.isdigit() and len(text) <= 6:
+        years = range(FIRST_ORDER_YEAR, utcnow().year + 2)
+        conditions = [(Order.order_number, Order.order_number.in_([f"PTS-{y}-{text.zfill(6)}" for y in years]))]
+    else:
+        conditions = [
+            (column, sa.or_(column.in_({q.strip(), text}), starts_with(column, text)))
+            for column in (Order.order_number, Order.points_reference_number)
+        ]
+    found = {}
+    for column, condition in conditions:
+        for order in db.session.scalars(query.where(condition).order_by(column.desc()).limit(SEARCH_LIMIT)):
+            found[order.id] = order
+    return sorted(found.values(), key=lambda o: o.order_number, reverse=True)[:SEARCH_LIMIT]
+
+
+def starts_with(column, prefix: str):
+    """``column`` starts with ``prefix``, as each database can read it off a plain index: SQLite's
+    GLOB (case-sensitive, so its BINARY index serves it), PostgreSQL's LIKE (the pattern_ops index)."""
+    if db.engine.dialect.name == "sqlite":
+        return column.op("GLOB")(re.sub(r"([\[\]*?])", r"[\1]", prefix) + "*")
+    return column.like(prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", escape="\\")
+
+
+def recent_order_filter(args, since):
+    """The orders behind a figure of the health page: a call in one bucket, or a webhook with one
+    outcome, within the last hour; or waiting for reconciliation."""
+    # The ids first, off the time index (at most COUNT_CAP of them), then the orders by id: a
+    # subquery would let the planner walk the orders' list index probing it row by row.
+    if args.get("call") in health.CALL_BUCKETS:
+        calls = sa.select(PointsApiCall.order_id).where(
+            PointsApiCall.created_at >= since,
+            health.call_bucket_clause(args["call"]),
+            PointsApiCall.order_id.is_not(None),
+        )
+        return Order.id.in_(db.session.scalars(calls.limit(COUNT_CAP)).all())
+    if args.get("webhook"):
+        receipts = sa.select(WebhookReceipt.order_id).where(
+            WebhookReceipt.received_at >= since,
+            WebhookReceipt.outcome == args["webhook"],
+            WebhookReceipt.order_id.is_not(None),
+        )
+        return Order.id.in_(db.session.scalars(receipts.limit(COUNT_CAP)).all())
+    if args.get("waiting"):
+        return sa.and_(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < utcnow() - health.STALE_AFTER)
+    return None
+
+
 @bp.get("/orders", endpoint="orders")
 def orders_list():
     status = request.args.get("status", "")
-    q = request.args.get("q", "").strip()
-    query = sa.select(Order).order_by(Order.created_at.desc(), Order.id.desc())
+    q = request.args.get("q", "").strip()[:64]
+    per_page = min(max(request.args.get("per_page", PER_PAGE, type=int), 1), 100)
+    query = sa.select(Order)
     if status in orders.STATUSES:
         query = query.where(Order.status == status)
+    behind = recent_order_filter(request.args, utcnow() - health.HEALTH_WINDOW)
+    if behind is not None:
+        query = query.where(behind)
     if q:
-        query = query.where(sa.or_(Order.order_number.ilike(f"%{q}%"), Order.points_reference_number.ilike(f"%{q}%")))
-    per_page = min(max(request.args.get("per_page", PER_PAGE, type=int), 1), 100)
-    page = db.paginate(query, page=page_number(), per_page=per_page, max_per_page=100, error_out=False)
-    counts = dict(db.session.execute(sa.select(Order.status, sa.func.count(Order.id)).group_by(Order.status)).all())
+        # A search shows its first matches, newest number first: no pages to walk.
+        page = KeysetPage(order_search(query, q), None, None)
+    else:
+        page = keyset_page(
+            query,
+            Order,
+            Order.created_at,
+            per_page,
+            older=request.args.get("older", type=int),
+            newer=request.args.get("newer", type=int),
+        )
+    every = sa.select(Order.id)
+    counts = capped_counts({"": every, **{s: every.where(Order.status == s) for s in orders.STATUSES}}, COUNT_CAP)
+    total = counts.pop("")
     return render_template(
         "admin/orders.html",
         page=page,
         counts=counts,
+        total=total,
+        count_cap=COUNT_CAP,
         status=status,
         q=q,
         statuses=orders.STATUSES,
         per_page=per_page,
         health=account_health(),
+        search_limit=SEARCH_LIMIT if q else None,
     )
 
 
@@ -302,33 +379,59 @@ def close_unpaid(order_number):
 def webhooks():
     """Deliveries that reached no order of ours (merchant events, other channels' orders, unknown
     order_number, unreadable bodies), the latest merchant event as the account's health, and the
-    failed verifications this process has seen (kept in memory only: nothing is stored for them)."""
+    refused deliveries (401), counted per hour and source by every worker (health.py)."""
     outcome = request.args.get("outcome", "")
     query = sa.select(WebhookReceipt).where(WebhookReceipt.order_id.is_(None))
     if outcome:
         query = query.where(WebhookReceipt.outcome == outcome)
-    page = db.paginate(
-        query.order_by(WebhookReceipt.received_at.desc(), WebhookReceipt.id.desc()),
-        page=page_number(),
-        per_page=PER_PAGE,
-        error_out=False,
+    page = keyset_page(
+        query,
+        WebhookReceipt,
+        WebhookReceipt.received_at,
+        PER_PAGE,
+        older=request.args.get("older", type=int),
+        newer=request.args.get("newer", type=int),
     )
-    counts = dict(
-        db.session.execute(
-            sa.select(WebhookReceipt.outcome, sa.func.count(WebhookReceipt.id))
-            .where(WebhookReceipt.order_id.is_(None))
-            .group_by(WebhookReceipt.outcome)
-        ).all()
+    unmatched = sa.select(WebhookReceipt.id).where(WebhookReceipt.order_id.is_(None))
+    counts = capped_counts(
+        {"": unmatched, **{o: unmatched.where(WebhookReceipt.outcome == o) for o in UNMATCHED_OUTCOMES}}, COUNT_CAP
     )
-    failed = list(reversed(recent_failed_verifications()))
+    total = counts.pop("")
     return render_template(
         "admin/webhooks.html",
         page=page,
-        counts=counts,
+        counts={o: n for o, n in counts.items() if n},
+        total=total,
+        count_cap=COUNT_CAP,
         outcome=outcome,
         outcome_label=outcome_label,
         tone=outcome_tone,
         pretty=pretty,
-        failed=failed,
+        failed=health.recent_failed_verifications(),
+        health=account_health(),
+    )
+
+
+# What a delivery about no order of ours can have become (webhook.py), for the filter's counts.
+UNMATCHED_OUTCOMES = (
+    Outcome.MERCHANT_EVENT,
+    Outcome.NOT_OURS,
+    Outcome.UNKNOWN_ORDER,
+    Outcome.UNKNOWN_EVENT,
+    Outcome.MALFORMED,
+)
+
+
+@bp.get("/health")
+def health_page():
+    """What on-call looks at first: the last hour of calls to Points and of webhooks, the orders
+    waiting for someone, the merchant account's news. Every figure links to what is behind it."""
+    return render_template(
+        "admin/health.html",
+        summary=health.health_summary(),
+        buckets=health.CALL_BUCKETS,
+        count_cap=COUNT_CAP,
+        outcome_label=outcome_label,
+        tone=outcome_tone,
         health=account_health(),
     )

@@ -6,10 +6,16 @@ checkout path; the private key only into the ``x-api-key`` header, and neither i
 
 Paths are appended to ``base_url`` exactly as the OpenAPI file reads them, so ``base_url`` is
 ``https://sandbox.papp.sa/api`` for the real sandbox, or ``<shop>/points-sandbox/api`` in demo mode.
+
+Only reads are retried (``GET /v1/orders/{uuid}``, as the official SDK does: on 429 and 5xx,
+250 ms x 2^n or the ``Retry-After`` asked for, at most 3 tries and 10 s of waiting). Calls that
+move money or state (checkout, refund, cancel, shipping status) are tried once: a 5xx may have
+done the work, and a second try could do it twice.
 """
 
 import json
 import logging
+import re
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
@@ -22,7 +28,7 @@ from urllib.parse import quote
 import requests
 from flask import current_app
 
-from .. import demo
+from .. import demo, request_ids
 from ..extensions import db
 from ..models import PointsApiCall
 from ..money import parse_decimal
@@ -161,6 +167,14 @@ class CallRecord:
     response_body: Optional[dict | str]
     error: Optional[str]
     duration_ms: int
+    # Sent to Points as X-Request-ID and logged with the call: one line finds the other.
+    request_id: Optional[str] = field(default=None, compare=False)
+
+
+READ_TRIES = 3  # the official SDK's retries
+READ_BACKOFF_SECONDS = 0.25  # 250 ms x 2^n between tries
+READ_WAIT_BUDGET_SECONDS = 10.0  # never wait longer than this in all for one read
+RETRIED_STATUSES = (429, 500, 502, 503, 504)
 
 
 @dataclass
@@ -217,6 +231,8 @@ class PointsClient:
         timeout: float = 10.0,
         session: Optional[requests.Session] = None,
         recorder: Optional[Callable[[CallRecord], None]] = None,
+        request_id: Optional[str] = None,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self.base_url = base_url.rstrip("/")
         self.public_key = public_key
@@ -224,6 +240,8 @@ class PointsClient:
         self.timeout = timeout
         self.session = session or requests.Session()
         self.recorder = recorder
+        self.request_id = request_id  # the shop request (or command) this client works for
+        self.sleep = sleep
 
     def __repr__(self):  # never show the keys, even in a traceback or debugger
         return f"<PointsClient {self.base_url}>"
@@ -246,7 +264,8 @@ class PointsClient:
         return EarningAnswer.from_data(self._request("POST", "/v1/orders/earning", body=body))
 
     def get_order(self, uuid: str) -> PointsOrder:
-        return PointsOrder.from_resource(self._request("GET", order_path(uuid)))
+        """``GET /v1/orders/{uuid}``: a read, so retried on 429 and 5xx (see the module's docstring)."""
+        return PointsOrder.from_resource(self._read(order_path(uuid)))
 
     def update_shipping_status(
         self, uuid: str, status: str, *, name_ar: str = None, name_en: str = None
@@ -278,13 +297,37 @@ class PointsClient:
         return self._request("POST", "/v1/webhooks", body={"name": name, "url": url})
 
     def list_webhooks(self) -> list:
+        """``GET /v1/webhooks``: the first page (15 by default, more than a shop registers)."""
         data = self._request("GET", "/v1/webhooks")
         return data if isinstance(data, list) else []
+
+    def delete_webhook(self, webhook_uuid: str) -> None:
+        """``DELETE /v1/webhooks/{webhookUuid}``: Points stops delivering to it."""
+        self._request("DELETE", f"/v1/webhooks/{quote(webhook_uuid, safe='')}")
+
+    # --- Retried reads ------------------------------------------------------------------------
+
+    def _read(self, path: str):
+        """A GET, tried again on 429 and 5xx after 250 ms x 2^n or the Retry-After asked for,
+        at most READ_TRIES times and READ_WAIT_BUDGET_SECONDS of waiting. Every try is recorded."""
+        waited = 0.0
+        for attempt in range(READ_TRIES):
+            try:
+                return self._request("GET", path)
+            except PointsError as error:
+                retryable = error.status_code in RETRIED_STATUSES
+                wait = error.retry_after if error.retry_after is not None else READ_BACKOFF_SECONDS * 2**attempt
+                if not retryable or attempt == READ_TRIES - 1 or waited + wait > READ_WAIT_BUDGET_SECONDS:
+                    raise
+            log.info("Points GET %s: trying again in %.2f s (try %d of %d)", path, wait, attempt + 2, READ_TRIES)
+            self.sleep(wait)
+            waited += wait
 
     # --- The wire -----------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, *, body: Optional[dict] = None, private: bool = True):
-        headers = {"Accept": "application/json"}
+        call_id = self._call_id()
+        headers = {"Accept": "application/json", "X-Request-ID": call_id}
         if private:
             headers["x-api-key"] = self._private_key
         started = time.monotonic()
@@ -305,12 +348,25 @@ class PointsClient:
             error = _error_from(response, payload)
         if error is not None:
             self._mask_secrets(error)
-        self._record(method, path, body, response, payload, error, elapsed)
+        self._record(method, path, body, response, payload, error, elapsed, call_id)
         if error is not None:
-            log.warning("Points %s %s failed: %s", method, self._loggable(path), error)
+            log.warning("Points %s %s failed: %s (call %s)", method, self._loggable(path), error, call_id)
             raise error
-        log.info("Points %s %s -> %s in %d ms", method, self._loggable(path), response.status_code, elapsed)
+        log.info(
+            "Points %s %s -> %s in %d ms (call %s)",
+            method,
+            self._loggable(path),
+            response.status_code,
+            elapsed,
+            call_id,
+        )
         return _unwrap(payload)
+
+    def _call_id(self) -> str:
+        """This call's id: the request's id and a suffix of its own, so a grep for the request's
+        id finds its calls too, and Points' support can be given the one call."""
+        own = uuidlib.uuid4().hex[:8]
+        return f"{self.request_id}.{own}" if self.request_id else own
 
     def _mask_secrets(self, error: PointsError) -> None:
         # Points' message goes to logs and admin pages; a proxy or debug page may echo our headers.
@@ -324,7 +380,7 @@ class PointsClient:
             return path
         return path.replace(quote(self.public_key, safe=""), "{publicKey}").replace(self.public_key, "{publicKey}")
 
-    def _record(self, method, path, body, response, payload, error, elapsed):
+    def _record(self, method, path, body, response, payload, error, elapsed, call_id=None):
         if self.recorder is None:
             return
         secrets = (self._private_key,)
@@ -337,6 +393,7 @@ class PointsClient:
                 response_body=scrub(payload, secrets) if payload is not None else None,
                 error=str(error) if error else None,
                 duration_ms=elapsed,
+                request_id=call_id,
             )
         )
 
@@ -410,6 +467,24 @@ def _unwrap(payload: dict):
     return {k: v for k, v in payload.items() if k not in ("status", "message", "appended_data")}
 
 
+ENDPOINTS = (  # a recorded path -> the OpenAPI file's name for it
+    (re.compile(r"/v1/orders/checkout/[^/?]+"), "/v1/orders/checkout/{publicKey}"),
+    (re.compile(r"/v1/orders/[^/?]+/(status|cancel|refund)"), r"/v1/orders/{uuid}/\1"),
+    (re.compile(r"/v1/orders/[^/?]+"), "/v1/orders/{uuid}"),
+    (re.compile(r"/v1/webhooks/[^/?]+"), "/v1/webhooks/{webhookUuid}"),
+)
+
+
+def endpoint_of(method: str, path: str) -> str:
+    """``GET /v1/orders/{uuid}`` for ``GET /v1/orders/550e8400-...``: calls grouped by endpoint."""
+    path = path.split("?")[0]
+    for pattern, name in ENDPOINTS:
+        if pattern.fullmatch(path):
+            path = pattern.sub(name, path)
+            break
+    return f"{method} {path}"[:64]
+
+
 def json_for_log(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
 
@@ -437,11 +512,13 @@ def points_client(order=None, recorded: Optional[list] = None) -> PointsClient:
             order_id=order.id if order is not None else None,
             method=call.method,
             path=call.path,
+            endpoint=endpoint_of(call.method, call.path),
             request_body=json_for_log(call.request_body) if call.request_body is not None else None,
             response_status=call.response_status,
             response_body=json_for_log(call.response_body) if call.response_body is not None else None,
             error=call.error,
             duration_ms=call.duration_ms,
+            request_id=call.request_id,
         )
         db.session.add(row)
         if recorded is not None:
@@ -455,4 +532,5 @@ def points_client(order=None, recorded: Optional[list] = None) -> PointsClient:
         timeout=cfg["POINTS_TIMEOUT_SECONDS"],
         session=_http_session(),
         recorder=record,
+        request_id=request_ids.current(),
     )

@@ -9,8 +9,13 @@ came, and the shopper never brought a hint back), the shop cannot know whether t
 paid. Past the session life it is therefore never cancelled, but put to staff as "no word from
 Points" (decisions), unless Points never gave it a ``checkout_url``: then the shopper never saw
 a checkout, nothing can have been paid, and it is cancelled.
+
+Runs overlap (cron and a slow previous run, two demo workers' threads): each order is claimed by
+one atomic UPDATE of ``reconcile_claimed_at`` before Points is asked, so only one run asks about
+it; a claim older than ``CLAIM_SECONDS`` is a crashed run's and may be taken over.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Optional
 
@@ -127,16 +132,71 @@ def _no_uuid(order: Order, note: str = "") -> str:
     )
 
 
-def reconcile_stale_orders(older_than: timedelta) -> list[str]:
-    """Reconcile every order still waiting for Points (pending or authorized) older than that."""
+# Longer than the slowest reconciliation of one order: three tries of the timeout plus the waits.
+CLAIM_SECONDS = 300
+
+
+@dataclass
+class Reconciled:
+    """What one run said about one order; ``failed`` when Points could not be asked."""
+
+    order_number: str
+    message: str
+    failed: bool = False
+
+
+def claim_for_reconciliation(order_id: int) -> bool:
+    """Take the order for this run, unless another run took it within CLAIM_SECONDS. One atomic
+    UPDATE, committed at once: two runs at the same moment cannot both get it."""
+    now = utcnow()
+    taken = db.session.execute(
+        sa.update(Order)
+        .where(
+            Order.id == order_id,
+            sa.or_(
+                Order.reconcile_claimed_at.is_(None),
+                Order.reconcile_claimed_at < now - timedelta(seconds=CLAIM_SECONDS),
+            ),
+        )
+        .values(reconcile_claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return taken.rowcount == 1
+
+
+def release_claim(order_id: int) -> None:
+    db.session.execute(
+        sa.update(Order)
+        .where(Order.id == order_id)
+        .values(reconcile_claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def reconcile_stale_orders(older_than: timedelta) -> list[Reconciled]:
+    """Reconcile every order still waiting for Points (pending or authorized) older than that,
+    each claimed first (another run reconciling it now is left to it)."""
     cutoff = utcnow() - older_than
-    stale = db.session.scalars(
-        sa.select(Order).where(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < cutoff).order_by(Order.id)
+    stale = db.session.execute(
+        sa.select(Order.id, Order.order_number)
+        .where(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < cutoff)
+        .order_by(Order.id)
     ).all()
     results = []
-    for order in stale:
+    for order_id, order_number in stale:
+        if not claim_for_reconciliation(order_id):
+            results.append(Reconciled(order_number, _("%(order)s: another run is reconciling it.", order=order_number)))
+            continue
         try:
-            results.append(reconcile_order(order))
+            order = db.session.get(Order, order_id)
+            results.append(Reconciled(order_number, reconcile_order(order)))
         except PointsError as error:
-            results.append(f"{order.order_number}: Points call failed ({error}); try again later.")
-    return results or ["No pending orders older than that."]
+            db.session.rollback()
+            results.append(
+                Reconciled(order_number, f"{order_number}: Points call failed ({error}); try again later.", failed=True)
+            )
+        finally:
+            release_claim(order_id)
+    return results

@@ -1,6 +1,7 @@
 """Receiving a Points webhook, step by step as points-decisions.md fixes it:
 
-1. verify ``X-Webhook-Secret`` (401: nothing stored, only a log line);
+1. verify ``X-Webhook-Secret`` against the secret, or the next one while it rolls (401: no
+   receipt, a log line and a count per hour and source, ``health.py``);
 2. parse the body into typed values, ``payload.py`` (400, recorded, when it cannot be read);
 3. a merchant event or an unknown event name: recorded, 200;
 4. ownership: an order_number not in this shop's format, or an earning order whose order_number
@@ -62,18 +63,24 @@ class Receipt:
     points_uuid: Optional[str] = None
 
 
-def receive(raw_body: bytes, headers) -> Result:
-    """Handle one delivery. ``headers`` is any case-insensitive mapping (werkzeug's Headers)."""
+def receive(raw_body: bytes, headers, remote_addr: Optional[str] = None) -> Result:
+    """Handle one delivery. ``headers`` is any case-insensitive mapping (werkzeug's Headers);
+    ``remote_addr`` is where it came from, counted when it is refused."""
     receipt = Receipt(headers=_safe_headers(headers), body=_storable(raw_body.decode("utf-8", errors="replace")))
 
-    if not _secret_matches(headers.get("X-Webhook-Secret")):
-        # Nothing is stored for an unverified request (anyone can send one), only a log line,
-        # which the admin's webhooks page also shows from this process's recent memory.
+    given = headers.get("X-Webhook-Secret")
+    if not _secret_matches(given):
+        # No receipt for an unverified request (anyone can send one): a log line, and a count per
+        # hour and source network that every worker's admin page shows (never the body).
+        reason = "missing" if not given else "wrong"
+        source = health.source_network(remote_addr)
         log.warning(
-            "Webhook with a missing or wrong X-Webhook-Secret rejected (event header %r)",
+            "Webhook with a %s X-Webhook-Secret rejected from %s (event header %r)",
+            reason,
+            source,
             headers.get("X-Webhook-Event"),
         )
-        health.note_failed_verification(receipt.headers)
+        health.note_failed_verification(reason, source, receipt.headers)
         return Result(401, Outcome.UNAUTHORIZED, "missing or wrong X-Webhook-Secret")
 
     try:
@@ -282,11 +289,19 @@ assert HANDLERS.keys() == payload.ORDER_EVENTS, "every order event parsed has it
 # --- Helpers ------------------------------------------------------------------------------------
 
 
+def accepted_secrets() -> list[str]:
+    """POINTS_WEBHOOK_SECRET, and POINTS_WEBHOOK_SECRET_NEXT while a new webhook rolls in: for as
+    long as both are set, deliveries signed with either are accepted (README, rotation runbook)."""
+    cfg = current_app.config
+    return [s for s in (cfg["POINTS_WEBHOOK_SECRET"], cfg.get("POINTS_WEBHOOK_SECRET_NEXT")) if s]
+
+
 def _secret_matches(given: Optional[str]) -> bool:
-    expected = current_app.config["POINTS_WEBHOOK_SECRET"]
-    if not given or not expected:
+    if not given:
         return False  # never skip verification, not even with no secret configured
-    return hmac.compare_digest(given.encode(), expected.encode())
+    # Each one compared in full, in constant time: which one matched is not given away by timing.
+    matches = [hmac.compare_digest(given.encode(), secret.encode()) for secret in accepted_secrets()]
+    return any(matches)
 
 
 def _safe_headers(headers) -> dict:

@@ -116,6 +116,7 @@ PRIVATE_CALLS = {
         WEBHOOK,
     ),
     "list_webhooks": (lambda c: c.list_webhooks(), "GET", WEBHOOKS_URL, None, [WEBHOOK]),
+    "delete_webhook": (lambda c: c.delete_webhook("wh-1"), "DELETE", WEBHOOKS_URL + "/wh-1", None, None),
 }
 ALL_CALLS = {
     "create_checkout": (
@@ -629,3 +630,77 @@ def test_an_api_answer_whose_uuid_is_not_a_uuid_is_a_bad_response(requests_mock,
     with pytest.raises(PointsError) as bad:
         client.get_order(UUID)
     assert bad.value.kind == "bad_response" and "not a uuid" in bad.value.message
+
+
+# --- Retries: reads only, with back-off -----------------------------------------------------------
+
+
+@pytest.fixture
+def waits():
+    return []
+
+
+@pytest.fixture
+def patient(calls, waits):
+    """A client whose waits between tries are noted, not slept."""
+    return PointsClient(BASE, PUBLIC_KEY, PRIVATE_KEY, timeout=TIMEOUT, recorder=calls.append, sleep=waits.append)
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_a_read_is_tried_again_on_429_and_5xx_with_exponential_back_off(requests_mock, patient, calls, waits, status):
+    requests_mock.get(
+        ORDER_URL, [{"status_code": status, "json": error_envelope("Busy")}] * 2 + [{"json": envelope(ORDER)}]
+    )
+    assert patient.get_order(UUID).uuid == UUID
+    assert requests_mock.call_count == 3 and waits == [0.25, 0.5]
+    assert [c.response_status for c in calls] == [status, status, 200]  # every try recorded
+
+
+def test_a_read_honours_retry_after_and_gives_up_after_three_tries(requests_mock, patient, calls, waits):
+    requests_mock.get(ORDER_URL, status_code=429, headers={"Retry-After": "2"}, json=error_envelope("Slow down"))
+    with pytest.raises(PointsError) as caught:
+        patient.get_order(UUID)
+    assert caught.value.kind == "rate_limited" and caught.value.retry_after == 2
+    assert requests_mock.call_count == 3 and waits == [2.0, 2.0] and len(calls) == 3
+
+
+def test_a_read_never_waits_more_than_ten_seconds_in_all(requests_mock, patient, waits):
+    requests_mock.get(ORDER_URL, status_code=503, headers={"Retry-After": "7"}, json=error_envelope("Down"))
+    with pytest.raises(PointsError):
+        patient.get_order(UUID)
+    assert waits == [7.0] and requests_mock.call_count == 2  # a second wait of 7 s would pass 10 s
+
+
+@pytest.mark.parametrize("status", [400, 403, 404, 422])
+def test_a_read_refused_for_a_reason_is_not_tried_again(requests_mock, patient, waits, status):
+    requests_mock.get(ORDER_URL, status_code=status, json=error_envelope("No"))
+    with pytest.raises(PointsError):
+        patient.get_order(UUID)
+    assert requests_mock.call_count == 1 and waits == []
+
+
+MOVES_MONEY_OR_STATE = {
+    "checkout": (lambda c: c.create_checkout(CHECKOUT_BODY), "POST", CHECKOUT_URL),
+    "refund": (lambda c: c.refund_order(UUID), "POST", ORDER_URL + "/refund"),
+    "cancel": (lambda c: c.cancel_order(UUID), "POST", ORDER_URL + "/cancel"),
+    "shipping_status": (lambda c: c.update_shipping_status(UUID, "delivered"), "POST", ORDER_URL + "/status"),
+}
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("call, method, url", MOVES_MONEY_OR_STATE.values(), ids=MOVES_MONEY_OR_STATE.keys())
+def test_calls_that_move_money_or_state_are_tried_once(requests_mock, patient, waits, call, method, url, status):
+    requests_mock.register_uri(method, url, status_code=status, headers={"Retry-After": "1"}, json=error_envelope("No"))
+    with pytest.raises(PointsError):
+        call(patient)
+    assert requests_mock.call_count == 1 and waits == []
+
+
+def test_every_call_sends_its_own_request_id_and_records_it(requests_mock, calls):
+    requests_mock.get(ORDER_URL, json=envelope(ORDER))
+    client = PointsClient(BASE, PUBLIC_KEY, PRIVATE_KEY, recorder=calls.append, request_id="req-4f2a9c01")
+    client.get_order(UUID)
+    client.get_order(UUID)
+    sent = [r.headers["X-Request-ID"] for r in requests_mock.request_history]
+    assert all(s.startswith("req-4f2a9c01.") for s in sent) and sent[0] != sent[1]
+    assert [c.request_id for c in calls] == sent

@@ -9,7 +9,8 @@ from points_webhooks import SECRET, UUID, for_order, merchant_event, order_event
 from points_webhooks import deliver as deliver_to
 
 from storefront.extensions import db
-from storefront.models import Order, WebhookReceipt
+from storefront.models import Order, WebhookReceipt, WebhookVerificationFailure
+from storefront.points import health
 from storefront.points.health import recent_failed_verifications
 
 
@@ -47,11 +48,51 @@ def test_missing_or_wrong_secret_is_401_and_changes_nothing(app, deliver, make_o
     response = deliver(envelope(order, "approved"), secret=secret)
     assert response.status_code == 401
     assert reload(order).status == "pending_payment"
-    assert receipts() == []  # nothing stored for an unverified request, only the log line
+    assert receipts() == []  # no receipt for an unverified request: a count and the first one's headers
     with app.app_context():
         [failure] = recent_failed_verifications()
-    assert failure["headers"]["X-Webhook-Event"] == "approved"
-    assert SECRET not in str(failure) and (secret or "§") not in str(failure)
+        kept = json.dumps([failure.reason, failure.source, failure.count, failure.sample_headers])
+    assert (failure.reason, failure.source, failure.count) == ("missing" if not secret else "wrong", "127.0.0.1", 1)
+    assert json.loads(failure.sample_headers)["X-Webhook-Event"] == "approved"
+    assert SECRET not in kept and (secret or "§") not in kept
+    assert order.order_number not in kept  # never the body
+
+
+def test_refused_deliveries_are_counted_per_hour_and_source_and_stay_bounded(app, client, monkeypatch):
+    monkeypatch.setattr(health, "MAX_SOURCES_PER_HOUR", 3)
+    body = json.dumps({"event": "approved", "order": {"order_number": "x" * 5000}})
+    for n in range(10):
+        for address in ("203.0.113.7", "2001:db8:1:2::1", "2001:db8:1:2::99", f"198.51.100.{n}"):
+            response = client.post(
+                "/webhooks/points",
+                data=body,
+                content_type="application/json",
+                headers={"X-Webhook-Secret": "whsec_guess"},
+                environ_base={"REMOTE_ADDR": address},
+            )
+            assert response.status_code == 401
+    with app.app_context():
+        rows = {(f.source, f.reason): f.count for f in recent_failed_verifications()}
+        stored = db.session.scalar(sa.select(sa.func.sum(sa.func.length(WebhookVerificationFailure.sample_headers))))
+    # One host's IPv6 /64 is one source; the fourth source of the hour and on are "other".
+    assert rows == {
+        ("203.0.113.7", "wrong"): 10,
+        ("2001:db8:1:2::/64", "wrong"): 20,
+        ("198.51.100.0", "wrong"): 1,
+        ("other", "wrong"): 9,
+    }
+    assert stored < 4 * health.SAMPLE_HEADERS_MAX  # 40 deliveries of 5 KB: four short rows
+
+
+def test_while_the_secret_rolls_both_the_old_and_the_next_secret_are_accepted(app, deliver, make_order, reload):
+    app.config["POINTS_WEBHOOK_SECRET_NEXT"] = "whsec_next_one"
+    first, second = make_order(), make_order()
+    assert deliver(envelope(first, "approved"), secret=SECRET).status_code == 200
+    assert deliver(envelope(second, "approved"), secret="whsec_next_one").status_code == 200
+    assert deliver(envelope(second, "approved"), secret="whsec_previous_guess").status_code == 401
+    assert (reload(first).status, reload(second).status) == ("paid", "paid")
+    app.config["POINTS_WEBHOOK_SECRET_NEXT"] = None  # the rotation is over: the old one alone again
+    assert deliver(envelope(make_order(), "approved"), secret="whsec_next_one").status_code == 401
 
 
 def test_no_configured_secret_never_skips_verification(app, deliver, make_order, reload):
