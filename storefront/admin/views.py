@@ -1,14 +1,15 @@
 """Back-office pages: thin views over ``backoffice`` (actions) and ``timeline`` (the story)."""
 
 import sqlalchemy as sa
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
 from ..extensions import db
-from ..models import Order, WebhookReceipt
+from ..i18n import current_language
+from ..models import Order, OrderTransition, PointsApiCall, WebhookReceipt
 from ..pagination import page_number
 from ..points import orders, staff
 from ..points.health import account_health, recent_failed_verifications
@@ -45,8 +46,69 @@ def index():
     return redirect(url_for("admin.orders"))
 
 
+# live.js sends this on its polls; a navigation never does.
+LIVE_POLL_HEADER = "X-Live-Poll"
+
+
+def _live(version, render):
+    """A page that follows its data: ``version`` is a few numbers one indexed query reads, and
+    every change the page shows moves one of them. A navigation gets the whole page, its flashes
+    and kept forms included, carrying that version; static/js/live.js then asks every second with
+    ``If-None-Match`` and gets 304 (no render) until something changed, then the new page, whose
+    parts it swaps in. Polling, not a stream or a long poll: an open page costs one small request
+    a second and never holds a worker (gunicorn's sync workers stay free for webhooks)."""
+    etag = "-".join(str(part) for part in (*version, current_language(), g.admin_user.id))
+    if request.headers.get(LIVE_POLL_HEADER) != "1":
+        return render(live_etag=etag, live_poll=False)
+    if request.if_none_match.contains(etag):
+        response = make_response("", 304)
+    else:
+        response = make_response(render(live_etag=etag, live_poll=True))
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add(LIVE_POLL_HEADER)
+    return response
+
+
+def _stamp(moment) -> str:
+    return moment.strftime("%Y%m%d%H%M%S%f") if moment else "0"
+
+
+def _orders_version():
+    """The newest change to any order, how many there are, and the newest webhook (the account
+    health card and the counts by status depend on all of them, whatever the filter)."""
+    newest, count, receipt = db.session.execute(
+        sa.select(
+            sa.func.max(Order.updated_at),
+            sa.func.count(Order.id),
+            sa.select(sa.func.max(WebhookReceipt.id)).scalar_subquery(),
+        )
+    ).one()
+    return _stamp(newest), count, receipt or 0
+
+
+def _order_version(order_number):
+    """Everything the order page shows moves one of these: the order row (status, amounts,
+    uuid), or a new call, webhook or status change on its timeline."""
+    row = db.session.execute(
+        sa.select(
+            Order.updated_at,
+            sa.select(sa.func.max(PointsApiCall.id)).where(PointsApiCall.order_id == Order.id).scalar_subquery(),
+            sa.select(sa.func.max(WebhookReceipt.id)).where(WebhookReceipt.order_id == Order.id).scalar_subquery(),
+            sa.select(sa.func.max(OrderTransition.id)).where(OrderTransition.order_id == Order.id).scalar_subquery(),
+        ).where(Order.order_number == order_number)
+    ).one_or_none()
+    if row is None:
+        return None
+    return _stamp(row[0]), *(part or 0 for part in row[1:])
+
+
 @bp.get("/orders", endpoint="orders")
 def orders_list():
+    return _live(_orders_version(), _render_orders_list)
+
+
+def _render_orders_list(**live):
     status = request.args.get("status", "")
     q = request.args.get("q", "").strip()
     query = sa.select(Order).order_by(Order.created_at.desc(), Order.id.desc())
@@ -66,6 +128,7 @@ def orders_list():
         statuses=orders.STATUSES,
         per_page=per_page,
         health=account_health(),
+        **live,
     )
 
 
@@ -79,14 +142,25 @@ def _order_or_404(order_number: str) -> Order:
 
 @bp.get("/orders/<order_number>")
 def order_detail(order_number):
+    version = _order_version(order_number)
+    if version is None:
+        _order_or_404(order_number)
+    return _live(version, lambda **live: _render_order(order_number, **live))
+
+
+def _render_order(order_number, *, live_poll, **live):
     order = _order_or_404(order_number)
     return render_template(
         "admin/order.html",
         order=order,
         timeline=order_timeline(order),
-        forms=_forms_for(order),
+        # A poll leaves what staff typed into a refused form for the next navigation (it is not
+        # swapped into a form anyway).
+        forms=_forms_for(order, keep=not live_poll),
         can=_available_actions(order),
         no_word=orders.no_word_from_points(order),
+        live_poll=live_poll,
+        **live,
     )
 
 
@@ -105,7 +179,7 @@ KEPT_VALUE_MAX = 600  # a typed value kept for one render is cut here (the cooki
 HIDDEN_FIELDS = ("csrf_token", "submission_key")
 
 
-def _forms_for(order):
+def _forms_for(order, keep=True):
     """Every action form, empty, but for one that came back with errors: as staff typed it."""
     forms = {name: cls(formdata=None) for name, cls in FORMS.items()}
     forms["shipping"] = ShippingForm(
@@ -114,7 +188,7 @@ def _forms_for(order):
         name_ar=order.shipping_label_ar,
         name_en=order.shipping_label_en,
     )
-    kept = session.pop(KEPT_FORM, None)
+    kept = session.pop(KEPT_FORM, None) if keep else None
     if kept and kept.get("order") == order.order_number and kept.get("form") in FORMS:
         form = FORMS[kept["form"]](formdata=MultiDict(kept.get("values", {})))
         for field in form:
