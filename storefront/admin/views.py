@@ -41,6 +41,11 @@ def masked_phone(phone):
     return mask_phone(phone)
 
 
+@bp.app_template_test("checkout_failed")
+def checkout_failed(order):
+    return staff.checkout_failed(order)
+
+
 @bp.get("/")
 def index():
     return redirect(url_for("admin.orders"))
@@ -150,6 +155,7 @@ def order_detail(order_number):
 
 def _render_order(order_number, *, live_poll, **live):
     order = _order_or_404(order_number)
+    can, not_offered = staff.offered_actions(order)
     return render_template(
         "admin/order.html",
         order=order,
@@ -157,7 +163,8 @@ def _render_order(order_number, *, live_poll, **live):
         # A poll leaves what staff typed into a refused form for the next navigation (it is not
         # swapped into a form anyway).
         forms=_forms_for(order, keep=not live_poll),
-        can=_available_actions(order),
+        can=can,
+        not_offered=not_offered,
         no_word=orders.no_word_from_points(order),
         live_poll=live_poll,
         **live,
@@ -195,20 +202,6 @@ def _forms_for(order, keep=True):
             field.errors = list(kept.get("errors", {}).get(field.name, []))
         forms[kept["form"]] = form
     return forms
-
-
-def _available_actions(order):
-    no_word = orders.no_word_from_points(order)
-    return {
-        # Points accepts a shipping status on approved, captured or partially_refunded (decisions).
-        "shipping": order.status in orders.FULFILLABLE and bool(order.points_uuid),
-        "cancel": order.status in staff.CANCELLABLE,
-        "refund": staff.can_refund(order) and order.refundable_amount > 0,
-        "reconcile": staff.can_reconcile(order),
-        "accept": order.status == orders.NEEDS_REVIEW and not no_word,
-        "points_uuid": no_word,
-        "close_unpaid": no_word,
-    }
 
 
 def _act(order_number, name, action):

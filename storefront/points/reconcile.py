@@ -95,13 +95,17 @@ def apply_points_order(
     )
 
 
+def session_life_over(order: Order) -> bool:
+    """Points' checkout session for this order (or the press of Pay that never got one) is over."""
+    expired_before = utcnow() - timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"])
+    return (order.checkout_started_at or order.created_at) < expired_before
+
+
 def _no_uuid(order: Order, note: str = "") -> str:
     """No uuid to ask about: wait out the session life, then review (or cancel, never started)."""
-    expired_before = utcnow() - timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"])
     order = lock_order(Order.id == order.id)
     note = f" {note}" if note else ""
-    started = order.checkout_started_at or order.created_at
-    if order.status != orders.PENDING_PAYMENT or started >= expired_before:
+    if order.status != orders.PENDING_PAYMENT or not session_life_over(order):
         db.session.commit()
         return _("%(order)s: no Points order known yet; nothing to ask.", order=order.order_number) + note
     if not order.checkout_url:

@@ -245,6 +245,67 @@ def accept_after_review(order: Order, note: str, staff: Optional[AdminUser] = No
     return _("%(order)s is accepted and released for fulfilment.", order=order.order_number)
 
 
+def checkout_failed(order: Order) -> bool:
+    """Pay was pressed and Points answered the checkout call with an error (a 500, a 429): the
+    shopper was never sent to Points, so no Points order exists and nothing can be charged."""
+    return order.status == orders.PENDING_PAYMENT and not order.checkout_url and bool(order.last_error)
+
+
+def offered_actions(order: Order) -> tuple[dict[str, bool], list[str]]:
+    """The actions that can work for this order now, and a sentence for each one staff might look
+    for and not find: never an offer that only sends them to another ("reconcile first", then
+    "nothing to ask")."""
+    no_word = orders.no_word_from_points(order)
+    minutes = current_app.config["CHECKOUT_SESSION_MINUTES"]
+    uuid_to_ask = bool(order.points_uuid or order.points_uuid_hint)
+    waiting = order.status in orders.AWAITING_POINTS
+    can = {
+        # Points accepts a shipping status on approved, captured or partially_refunded (decisions).
+        "shipping": order.status in orders.FULFILLABLE and bool(order.points_uuid),
+        "cancel": order.status in CANCELLABLE
+        and bool(order.points_uuid)
+        and order.points_order_status in CANCELLABLE_AT_POINTS,
+        "refund": can_refund(order) and order.refundable_amount > 0,
+        # With nothing to ask, reconciling does something only once the session life is over.
+        "reconcile": can_reconcile(order) and (uuid_to_ask or reconcile.session_life_over(order)),
+        "accept": order.status == orders.NEEDS_REVIEW and not no_word,
+        "points_uuid": no_word,
+        "close_unpaid": no_word,
+    }
+    why = []
+    if checkout_failed(order):
+        why.append(
+            _(
+                "The checkout call failed, so the shopper was never sent to Points: no Points order exists and "
+                "nothing can be charged. Nothing to do: if the shopper presses Pay again the order is tried "
+                "again (or replaced), and reconciliation closes it as never started after the %(minutes)d-minute "
+                "session life.",
+                minutes=minutes,
+            )
+        )
+    elif waiting and not uuid_to_ask and not can["reconcile"]:
+        why.append(
+            _(
+                "No Points order is known yet (no webhook, no callback): nothing to cancel or ask at Points. "
+                "If the shopper pays, Points' webhook updates this page; if not, reconciliation puts it up for "
+                "review after the %(minutes)d-minute session life (it may have been paid).",
+                minutes=minutes,
+            )
+        )
+    elif waiting and order.points_uuid and not can["cancel"]:
+        if order.points_order_status:
+            why.append(
+                _(
+                    "Cancel is not offered: Points has the order as %(points_status)s, and cancels only an order "
+                    "it has as new or authorized.",
+                    points_status=order.points_order_status,
+                )
+            )
+        else:
+            why.append(_("Cancel is offered once Points' status for the order is known: reconcile to ask Points."))
+    return can, why
+
+
 def can_reconcile(order: Order) -> bool:
     """Waiting for Points, or under review for no word with a uuid (or hint) to ask about."""
     return order.status in RECONCILABLE or (
