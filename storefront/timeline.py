@@ -21,6 +21,7 @@ from .labels import status_in_a_sentence, words
 from .models import Order, PointsApiCall, WebhookReceipt
 from .points.orders import Outcome
 from .privacy import mask_phones_in_text, scrub
+from .recorded import shown
 
 # Outcomes a webhook receipt may carry, as staff read them.
 OUTCOME_LABELS = {outcome: outcome.label for outcome in Outcome}
@@ -81,7 +82,7 @@ def transition_entry(t) -> Entry:
     chips = [(str(SOURCES.get(t.source, t.source)), "info")]
     if t.staff_user_id:
         chips.append((_("by %(email)s", email=t.staff_user.email), "info"))
-    return Entry("transition", t.created_at, title, chips=chips, detail=t.reason, source=t.source, id=t.id)
+    return Entry("transition", t.created_at, title, chips=chips, detail=shown(t.reason), source=t.source, id=t.id)
 
 
 def call_entry(c: PointsApiCall) -> Entry:
@@ -118,7 +119,7 @@ def webhook_entry(r: WebhookReceipt) -> Entry:
         r.received_at,
         r.event or _("(no event)"),
         chips=chips,
-        detail=_mask_text(r.detail) if r.detail else None,
+        detail=_mask_text(shown(r.detail)) if r.detail else None,
         sections=sections,
         id=r.id,
         facts=_facts(r.body, WEBHOOK_FACTS),

@@ -14,6 +14,7 @@ from ..pagination import page_number
 from ..points import orders, staff
 from ..points.health import account_health, recent_failed_verifications
 from ..privacy import mask_phone
+from ..recorded import shown
 from ..timeline import order_timeline, outcome_label, outcome_tone, pretty
 from . import bp
 from .forms import (
@@ -39,6 +40,11 @@ def admin_logout_form():
 @bp.app_template_filter("masked_phone")
 def masked_phone(phone):
     return mask_phone(phone)
+
+
+@bp.app_template_filter("recorded")
+def recorded_words(text):
+    return shown(text)
 
 
 @bp.app_template_test("checkout_failed")

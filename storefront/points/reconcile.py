@@ -19,6 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..i18n import isolated
 from ..models import AdminUser, Order, PointsApiCall, utcnow
 from . import orders
 from .client import PointsError, PointsOrder, points_client
@@ -49,7 +50,8 @@ def reconcile_order(order: Order) -> str:
             order.points_uuid_hint = None
             db.session.commit()
             return _no_uuid(
-                order, note=_("Points does not know the hinted order %(uuid)s; the hint was dropped.", uuid=uuid)
+                order,
+                note=_("Points does not know the hinted order %(uuid)s; the hint was dropped.", uuid=isolated(uuid)),
             )
         raise
     db.session.commit()  # the recorded call stays on the timeline
@@ -60,8 +62,8 @@ def reconcile_order(order: Order) -> str:
         db.session.commit()
         return _(
             "%(order)s: Points order %(uuid)s belongs to %(other)r, not to this order; the hint was dropped.",
-            order=order.order_number,
-            uuid=uuid,
+            order=isolated(order.order_number),
+            uuid=isolated(uuid),
             other=remote.order_number,
         )
     return apply_points_order(order, remote, calls[-1])
@@ -88,8 +90,8 @@ def apply_points_order(
     db.session.commit()
     return _(
         "%(order)s: Points says %(points_status)s; %(outcome)s (%(detail)s).",
-        order=order.order_number,
-        points_status=remote.order_status,
+        order=isolated(order.order_number),
+        points_status=isolated(remote.order_status),
         outcome=outcome.outcome.value,
         detail=outcome.detail,
     )
@@ -107,7 +109,7 @@ def _no_uuid(order: Order, note: str = "") -> str:
     note = f" {note}" if note else ""
     if order.status != orders.PENDING_PAYMENT or not session_life_over(order):
         db.session.commit()
-        return _("%(order)s: no Points order known yet; nothing to ask.", order=order.order_number) + note
+        return _("%(order)s: no Points order known yet; nothing to ask.", order=isolated(order.order_number)) + note
     if not order.checkout_url:
         orders.cancel_locally(order, orders.NEVER_STARTED, source="reconciliation")
         db.session.commit()
@@ -115,7 +117,7 @@ def _no_uuid(order: Order, note: str = "") -> str:
             _(
                 "%(order)s: checkout never started: Points gave no checkout_url, so the shopper saw no "
                 "checkout; cancelled.",
-                order=order.order_number,
+                order=isolated(order.order_number),
             )
             + note
         )
@@ -125,7 +127,7 @@ def _no_uuid(order: Order, note: str = "") -> str:
         _(
             "%(order)s: no word from Points within the session life. It may be paid, so it is not cancelled: "
             "it needs review (find it in the Points dashboard, then enter its uuid or close it as unpaid).",
-            order=order.order_number,
+            order=isolated(order.order_number),
         )
         + note
     )
