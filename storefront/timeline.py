@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from .extensions import db
 from .i18n import current_language
 from .labels import status_in_a_sentence, words
-from .models import Order, PointsApiCall, WebhookReceipt
+from .models import Order, OrderTransition, PointsApiCall, WebhookReceipt
 from .points.orders import Outcome
 from .privacy import mask_phones_in_text, scrub
 from .recorded import shown
@@ -70,6 +70,27 @@ def order_timeline(order: Order) -> list[Entry]:
         timeline.append(entry)
         timeline.extend(effects.get((entry.kind, entry.id), ()))
     return timeline
+
+
+def stamp(moment) -> str:
+    return moment.strftime("%Y%m%d%H%M%S%f") if moment else "0"
+
+
+def order_version(where) -> Optional[tuple]:
+    """What a page showing one order (``where``, e.g. ``Order.token == token``) depends on, read in
+    one indexed query: the order row (status, amounts, uuid, shipping) and the newest call,
+    webhook and status change on its timeline. None if there is no such order."""
+    row = db.session.execute(
+        sa.select(
+            Order.updated_at,
+            sa.select(sa.func.max(PointsApiCall.id)).where(PointsApiCall.order_id == Order.id).scalar_subquery(),
+            sa.select(sa.func.max(WebhookReceipt.id)).where(WebhookReceipt.order_id == Order.id).scalar_subquery(),
+            sa.select(sa.func.max(OrderTransition.id)).where(OrderTransition.order_id == Order.id).scalar_subquery(),
+        ).where(where)
+    ).one_or_none()
+    if row is None:
+        return None
+    return stamp(row[0]), *(part or 0 for part in row[1:])
 
 
 def transition_entry(t) -> Entry:

@@ -70,3 +70,20 @@ def test_the_orders_list_answers_304_until_an_order_changes_or_arrives(staff_cli
 def test_a_poll_without_a_staff_session_is_sent_to_log_in(client, make_order):
     response = client.get(f"/admin/orders/{make_order().order_number}", headers=POLL)
     assert response.status_code in (302, 303) and "/admin/login" in response.headers["Location"]
+
+
+def test_the_shoppers_order_page_follows_the_order_too_and_reloads_itself_only_without_javascript(
+    app, client, make_order
+):
+    order = make_order()
+    path = f"/orders/{order.token}"
+    page = client.get(path).get_data(as_text=True)
+    assert 'data-live-etag="' in page and "js/live.js" in page
+    assert '<noscript><meta http-equiv="refresh"' in page
+    first = client.get(path, headers=POLL)
+    assert client.get(path, headers={**POLL, "If-None-Match": etag_of(first)}).status_code == 304
+    with app.app_context():
+        db.session.get(Order, order.id).status = "paid"
+        db.session.commit()
+    moved = client.get(path, headers={**POLL, "If-None-Match": etag_of(first)})
+    assert moved.status_code == 200 and 'data-live="order"' in moved.get_data(as_text=True)

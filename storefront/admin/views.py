@@ -1,21 +1,22 @@
 """Back-office pages: thin views over ``backoffice`` (actions) and ``timeline`` (the story)."""
 
 import sqlalchemy as sa
-from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from ..browser_cache import live_page
 from ..extensions import db
 from ..i18n import current_language
-from ..models import Order, OrderTransition, PointsApiCall, WebhookReceipt
+from ..models import Order, WebhookReceipt
 from ..pagination import page_number
 from ..points import orders, staff
 from ..points.health import account_health, recent_failed_verifications
 from ..privacy import mask_phone
 from ..recorded import shown
-from ..timeline import order_timeline, outcome_label, outcome_tone, pretty
+from ..timeline import order_timeline, order_version, outcome_label, outcome_tone, pretty, stamp
 from . import bp
 from .forms import (
     OUT_OF_DATE,
@@ -57,32 +58,9 @@ def index():
     return redirect(url_for("admin.orders"))
 
 
-# live.js sends this on its polls; a navigation never does.
-LIVE_POLL_HEADER = "X-Live-Poll"
-
-
 def _live(version, render):
-    """A page that follows its data: ``version`` is a few numbers one indexed query reads, and
-    every change the page shows moves one of them. A navigation gets the whole page, its flashes
-    and kept forms included, carrying that version; static/js/live.js then asks every second with
-    ``If-None-Match`` and gets 304 (no render) until something changed, then the new page, whose
-    parts it swaps in. Polling, not a stream or a long poll: an open page costs one small request
-    a second and never holds a worker (gunicorn's sync workers stay free for webhooks)."""
-    etag = "-".join(str(part) for part in (*version, current_language(), g.admin_user.id))
-    if request.headers.get(LIVE_POLL_HEADER) != "1":
-        return render(live_etag=etag, live_poll=False)
-    if request.if_none_match.contains(etag):
-        response = make_response("", 304)
-    else:
-        response = make_response(render(live_etag=etag, live_poll=True))
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.vary.add(LIVE_POLL_HEADER)
-    return response
-
-
-def _stamp(moment) -> str:
-    return moment.strftime("%Y%m%d%H%M%S%f") if moment else "0"
+    """The page as browser_cache.live_page serves it, in this language, for this staff member."""
+    return live_page((*version, current_language(), g.admin_user.id), render)
 
 
 def _orders_version():
@@ -95,23 +73,7 @@ def _orders_version():
             sa.select(sa.func.max(WebhookReceipt.id)).scalar_subquery(),
         )
     ).one()
-    return _stamp(newest), count, receipt or 0
-
-
-def _order_version(order_number):
-    """Everything the order page shows moves one of these: the order row (status, amounts,
-    uuid), or a new call, webhook or status change on its timeline."""
-    row = db.session.execute(
-        sa.select(
-            Order.updated_at,
-            sa.select(sa.func.max(PointsApiCall.id)).where(PointsApiCall.order_id == Order.id).scalar_subquery(),
-            sa.select(sa.func.max(WebhookReceipt.id)).where(WebhookReceipt.order_id == Order.id).scalar_subquery(),
-            sa.select(sa.func.max(OrderTransition.id)).where(OrderTransition.order_id == Order.id).scalar_subquery(),
-        ).where(Order.order_number == order_number)
-    ).one_or_none()
-    if row is None:
-        return None
-    return _stamp(row[0]), *(part or 0 for part in row[1:])
+    return stamp(newest), count, receipt or 0
 
 
 @bp.get("/orders", endpoint="orders")
@@ -153,7 +115,7 @@ def _order_or_404(order_number: str) -> Order:
 
 @bp.get("/orders/<order_number>")
 def order_detail(order_number):
-    version = _order_version(order_number)
+    version = order_version(Order.order_number == order_number)
     if version is None:
         _order_or_404(order_number)
     return _live(version, lambda **live: _render_order(order_number, **live))

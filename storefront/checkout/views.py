@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import carts, page_cache, rate_limits
 from ..addresses import checkout_origin_allowed, external_url_for
+from ..browser_cache import live_page
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Order, Product
@@ -22,6 +23,7 @@ from ..phone import display_phone
 from ..points import orders
 from ..points.checkout import CheckoutFailed, Customer, checkout_progress, start_checkout
 from ..session_cart import cart_contents, current_cart, current_lines
+from ..timeline import order_version
 from . import bp
 from .forms import CheckoutForm
 
@@ -192,7 +194,17 @@ def retry(token):
 
 @bp.get("/orders/<token>")
 def order_page(token):
-    return render_template("checkout/order.html", order=_order_by_token(token), refresh_seconds=SLOW_REFRESH_SECONDS)
+    """The shopper's order, following it as it moves (static/js/live.js; without JavaScript the page
+    reloads itself every few seconds instead)."""
+    version = order_version(Order.token == token)
+    if version is None:
+        _order_by_token(token)  # 404
+    return live_page(
+        (*version, current_language()),
+        lambda **live: render_template(
+            "checkout/order.html", order=_order_by_token(token), refresh_seconds=SLOW_REFRESH_SECONDS, **live
+        ),
+    )
 
 
 def _details_to_try_again() -> dict | None:

@@ -26,8 +26,6 @@ def test_a_webhook_updates_the_open_order_page_and_list_without_a_reload(live_sh
     expect(row.locator(".status-badge")).to_have_text("Pending payment")
     expect(staff.locator(".order-badges .status-badge")).to_have_text("Pending payment")
     expect(staff.locator(".tl-entry.kind-webhook")).to_have_count(0)
-    # Something typed into a form is not swept away by an update.
-    staff.locator("form.action-cancel").get_by_label("Reason").fill("half typed")
     for page in (staff, listing):
         page.evaluate("window.notReloaded = true")
 
@@ -39,11 +37,15 @@ def test_a_webhook_updates_the_open_order_page_and_list_without_a_reload(live_sh
     expect(row.locator(".status-badge")).to_have_text("Paid")
     for page in (staff, listing):
         assert page.evaluate("window.notReloaded") is True
-    # The actions wait while staff are typing into one of them; once they leave it, they follow.
-    reason = staff.locator("form.action-cancel").get_by_label("Reason")
+    # What staff are typing into is not swept away: the actions wait until they leave the form.
+    reason = staff.locator("form.action-refund").get_by_label("Reason")
+    reason.fill("half typed")
+    paid = live_shop.order(order.order_number)
+    refunded = live_shop.points_api("POST", f"/v1/orders/{paid.points_uuid}/refund", json={"amount": 10, "reason": "x"})
+    assert refunded.status_code == 200, refunded.text[:300]
+    expect(staff.locator(".order-badges .status-badge")).to_have_text("Partially refunded")
     expect(reason).to_have_value("half typed")
-    expect(staff.locator("form.action-refund")).to_have_count(0)
+    expect(staff.locator("form.action-refund")).to_contain_text(f"{paid.total:,.2f}")  # not yet what is left
     reason.fill("")
     reason.blur()
-    expect(staff.locator("form.action-refund")).to_be_visible()
-    expect(staff.locator("form.action-cancel")).to_have_count(0)
+    expect(staff.locator("form.action-refund")).to_contain_text(f"{paid.total - 10:,.2f}")
