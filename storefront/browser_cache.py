@@ -14,7 +14,7 @@ ETag (page_cache.py), so an unchanged one costs a 304 and no body.
 import hashlib
 import os
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, make_response, request
 from werkzeug.security import safe_join
 
 ONE_YEAR = 365 * 24 * 3600
@@ -61,4 +61,32 @@ def set_cache_headers(response):
         response.headers["Cache-Control"] = "private, no-cache"
         if "If-None-Match" in request.headers and response.get_etag()[0]:
             response.make_conditional(request)  # the same page as last time: 304, no body
+    return response
+
+
+# static/js/live.js sends this on its polls; a navigation never does.
+LIVE_POLL_HEADER = "X-Live-Poll"
+
+
+def live_page(version: tuple, render):
+    """A page that follows its data (the back office's orders, a shopper's order page).
+
+    ``version`` is a few numbers one indexed query reads, and every change the page shows moves
+    one of them. A navigation gets the whole page, flashes included, carrying that version
+    (``live_etag``); static/js/live.js then asks every second with ``If-None-Match`` and gets 304
+    (nothing rendered) until something changed, then the new page, whose ``[data-live]`` parts it
+    swaps in. Polling, not a stream or a long poll: an open page costs one small request a second
+    and never holds a worker between them (gunicorn's sync workers stay free for webhooks).
+    ``render(live_etag=..., live_poll=...)`` renders the page; a poll's render shows no flash.
+    """
+    etag = "-".join(str(part) for part in version)
+    if request.headers.get(LIVE_POLL_HEADER) != "1":
+        return render(live_etag=etag, live_poll=False)
+    if request.if_none_match.contains(etag):
+        response = make_response("", 304)
+    else:
+        response = make_response(render(live_etag=etag, live_poll=True))
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.add(LIVE_POLL_HEADER)
     return response

@@ -1,5 +1,6 @@
 """How every page (shop and admin) writes money, times and names, in the reader's language."""
 
+import re
 from datetime import UTC, datetime
 
 from babel.dates import format_skeleton, get_datetime_format
@@ -22,6 +23,7 @@ def init_app(app) -> None:
         product_name,
         product_description,
         points_number,
+        address,
     ):
         app.add_template_filter(function)
 
@@ -61,9 +63,8 @@ def sar(amount) -> Markup:
     if value is None:
         return Markup("") if amount in (None, "") else escape(str(amount))
     # The sign and the number make one left-to-right island (.sar in shop.css); the words after
-    # the number make the text read "1,234.50 SAR" to a screen reader, a copy or a search. The
-    # words are their own call: pybabel extract does not look inside an f-string.
-    words = gettext("SAR")
+    # the number make the text read "1,234.50 SAR" to a screen reader, a copy or a search.
+    words = gettext("SAR")  # outside the f-string, where pybabel extract finds it
     return Markup(
         f'<span class="sar">{RIYAL_SIGN}<span class="sar-amount">{escape(format_amount(value))}</span>'
         f'<span class="visually-hidden"> {escape(words)}</span></span>'
@@ -89,6 +90,18 @@ def riyadh_time(moment: datetime | None, precise: bool = False) -> str:
 
 
 # --- Names ----------------------------------------------------------------------------------
+
+
+ARABIC_LETTER = re.compile(r"[\u0600-\u06FF]")
+
+
+def address(parts) -> Markup:
+    """An address's parts (name, street, city) in one line, with the comma of the script it is
+    written in: "، " for an address in Arabic (whatever the page's language), ", " otherwise.
+    Empty parts are left out."""
+    parts = [part for part in parts if part]
+    comma = "، " if any(ARABIC_LETTER.search(str(part)) for part in parts) else ", "
+    return Markup(comma).join(escape(part) for part in parts)
 
 
 def unbroken_hyphens(name: str) -> str:

@@ -42,6 +42,14 @@ def current_language() -> str:
     return locale.language if locale is not None and locale.language in LANGUAGES else "en"
 
 
+def isolated(text) -> str:
+    """``text`` kept in its own direction inside a sentence of the reader's language. In Arabic,
+    an order number, a uuid or an English label at the end of a sentence would otherwise take the
+    full stop (or a bracket) to the wrong end of the line: Unicode's isolates (FSI ... PDI) keep
+    them apart. Plain text, so it works in a flash, an attribute or a log line alike."""
+    return f"\u2068{text}\u2069" if current_language() == "ar" else str(text)
+
+
 def _here() -> str:
     """Where the switch comes back to: this page, or (after a form post) the page the form is on.
     A page kept for every shopper names itself by what it shows (``g.here``, page_cache.py), never

@@ -18,9 +18,10 @@ from flask_babel import lazy_gettext as _l
 from .extensions import db
 from .i18n import current_language
 from .labels import status_in_a_sentence, words
-from .models import Order, PointsApiCall, WebhookReceipt
+from .models import Order, OrderTransition, PointsApiCall, WebhookReceipt
 from .points.orders import Outcome
 from .privacy import mask_phones_in_text, scrub
+from .recorded import shown
 
 # Outcomes a webhook receipt may carry, as staff read them.
 OUTCOME_LABELS = {outcome: outcome.label for outcome in Outcome}
@@ -71,6 +72,27 @@ def order_timeline(order: Order) -> list[Entry]:
     return timeline
 
 
+def stamp(moment) -> str:
+    return moment.strftime("%Y%m%d%H%M%S%f") if moment else "0"
+
+
+def order_version(where) -> Optional[tuple]:
+    """What a page showing one order (``where``, e.g. ``Order.token == token``) depends on, read in
+    one indexed query: the order row (status, amounts, uuid, shipping) and the newest call,
+    webhook and status change on its timeline. None if there is no such order."""
+    row = db.session.execute(
+        sa.select(
+            Order.updated_at,
+            sa.select(sa.func.max(PointsApiCall.id)).where(PointsApiCall.order_id == Order.id).scalar_subquery(),
+            sa.select(sa.func.max(WebhookReceipt.id)).where(WebhookReceipt.order_id == Order.id).scalar_subquery(),
+            sa.select(sa.func.max(OrderTransition.id)).where(OrderTransition.order_id == Order.id).scalar_subquery(),
+        ).where(where)
+    ).one_or_none()
+    if row is None:
+        return None
+    return stamp(row[0]), *(part or 0 for part in row[1:])
+
+
 def transition_entry(t) -> Entry:
     arrow = "←" if current_language() == "ar" else "→"  # the way the reading goes
     title = (
@@ -81,7 +103,7 @@ def transition_entry(t) -> Entry:
     chips = [(str(SOURCES.get(t.source, t.source)), "info")]
     if t.staff_user_id:
         chips.append((_("by %(email)s", email=t.staff_user.email), "info"))
-    return Entry("transition", t.created_at, title, chips=chips, detail=t.reason, source=t.source, id=t.id)
+    return Entry("transition", t.created_at, title, chips=chips, detail=shown(t.reason), source=t.source, id=t.id)
 
 
 def call_entry(c: PointsApiCall) -> Entry:
@@ -118,7 +140,7 @@ def webhook_entry(r: WebhookReceipt) -> Entry:
         r.received_at,
         r.event or _("(no event)"),
         chips=chips,
-        detail=_mask_text(r.detail) if r.detail else None,
+        detail=_mask_text(shown(r.detail)) if r.detail else None,
         sections=sections,
         id=r.id,
         facts=_facts(r.body, WEBHOOK_FACTS),

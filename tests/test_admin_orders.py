@@ -221,9 +221,42 @@ def test_the_timeline_never_shows_a_key_a_secret_or_a_phone(app, staff_client, m
     assert "5****0001" in html
 
 
-def test_an_order_awaiting_payment_offers_reconcile_and_cancel_but_not_refund(staff_client, make_order):
-    html = page_text(staff_client.get(f"/admin/orders/{make_order().order_number}"))
+def test_an_order_points_has_as_new_offers_reconcile_and_cancel_but_not_refund(staff_client, make_order):
+    order = make_order(points_uuid="u-1", points_order_status="new", checkout_url="https://x/c/1")
+    html = page_text(staff_client.get(f"/admin/orders/{order.order_number}"))
     assert "Reconcile now" in html and "Cancel at Points" in html and "Request refund" not in html
+    assert 'data-testid="not-offered"' not in html
+
+
+def test_a_pending_order_with_no_points_order_offers_nothing_that_cannot_work_and_says_why(staff_client, make_order):
+    """Cancel would answer "reconcile it first", and reconcile "nothing to ask": neither is offered."""
+    order = make_order(checkout_url="https://x/c/1")
+    html = page_text(staff_client.get(f"/admin/orders/{order.order_number}"))
+    assert "Cancel at Points" not in html and "Reconcile now" not in html
+    assert "No Points order is known yet (no webhook, no callback): nothing to cancel or ask at Points." in html
+    assert "after the 30-minute session life" in html
+
+
+def test_a_pending_order_past_its_session_life_offers_reconcile(staff_client, make_order):
+    order = make_order(checkout_url="https://x/c/1", created_at=utcnow() - timedelta(hours=1))
+    html = page_text(staff_client.get(f"/admin/orders/{order.order_number}"))
+    assert "Reconcile now" in html and "Cancel at Points" not in html
+
+
+def test_cancel_waits_for_a_status_points_can_cancel(staff_client, make_order):
+    order = make_order(points_uuid="u-1", points_order_status="approved", checkout_url="https://x/c/1")
+    html = page_text(staff_client.get(f"/admin/orders/{order.order_number}"))
+    assert "Cancel at Points" not in html and "Reconcile now" in html
+    assert "Points has the order as approved" in html
+
+
+def test_a_failed_checkout_says_what_it_is_on_the_order_and_the_list(staff_client, make_order):
+    order = make_order(last_error="Checkout call failed: Points answered 500 (server_error)")
+    html = page_text(staff_client.get(f"/admin/orders/{order.order_number}"))
+    assert "the shopper was never sent to Points: no Points order exists and nothing can be charged" in html
+    assert "Cancel at Points" not in html and "Reconcile now" not in html
+    listing = page_text(staff_client.get("/admin/orders"))
+    assert "Checkout call failed: never sent to Points" in listing
 
 
 def test_a_paid_order_offers_shipping_and_refund(staff_client, make_order):

@@ -9,14 +9,17 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
+from ..browser_cache import live_page
 from ..extensions import db
+from ..i18n import current_language
 from ..models import Order, PointsApiCall, WebhookReceipt, utcnow
 from ..pagination import COUNT_CAP, KeysetPage, capped_counts, keyset_page
 from ..points import health, orders, staff
 from ..points.health import account_health
 from ..points.orders import Outcome
 from ..privacy import mask_phone
-from ..timeline import order_timeline, outcome_label, outcome_tone, pretty
+from ..recorded import shown
+from ..timeline import order_timeline, order_version, outcome_label, outcome_tone, pretty, stamp
 from . import bp
 from .forms import (
     OUT_OF_DATE,
@@ -45,6 +48,16 @@ def admin_logout_form():
 @bp.app_template_filter("masked_phone")
 def masked_phone(phone):
     return mask_phone(phone)
+
+
+@bp.app_template_filter("recorded")
+def recorded_words(text):
+    return shown(text)
+
+
+@bp.app_template_test("checkout_failed")
+def checkout_failed(order):
+    return staff.checkout_failed(order)
 
 
 @bp.get("/")
@@ -109,8 +122,30 @@ def recent_order_filter(args, since):
     return None
 
 
+def _live(version, render):
+    """The page as browser_cache.live_page serves it, in this language, for this staff member."""
+    return live_page((*version, current_language(), g.admin_user.id), render)
+
+
+def _orders_version():
+    """The newest change to any order, how many there are, and the newest webhook (the account
+    health card and the counts by status depend on all of them, whatever the filter)."""
+    newest, count, receipt = db.session.execute(
+        sa.select(
+            sa.func.max(Order.updated_at),
+            sa.func.count(Order.id),
+            sa.select(sa.func.max(WebhookReceipt.id)).scalar_subquery(),
+        )
+    ).one()
+    return stamp(newest), count, receipt or 0
+
+
 @bp.get("/orders", endpoint="orders")
 def orders_list():
+    return _live(_orders_version(), _render_orders_list)
+
+
+def _render_orders_list(**live):
     status = request.args.get("status", "")
     q = request.args.get("q", "").strip()[:64]
     per_page = min(max(request.args.get("per_page", PER_PAGE, type=int), 1), 100)
@@ -147,6 +182,7 @@ def orders_list():
         per_page=per_page,
         health=account_health(),
         search_limit=SEARCH_LIMIT if q else None,
+        **live,
     )
 
 
@@ -160,16 +196,29 @@ def _order_or_404(order_number: str) -> Order:
 
 @bp.get("/orders/<order_number>")
 def order_detail(order_number):
+    version = order_version(Order.order_number == order_number)
+    if version is None:
+        _order_or_404(order_number)
+    return _live(version, lambda **live: _render_order(order_number, **live))
+
+
+def _render_order(order_number, *, live_poll, **live):
     order = _order_or_404(order_number)
+    can, not_offered = staff.offered_actions(order)
     return render_template(
         "admin/order.html",
         order=order,
         timeline=order_timeline(order),
-        forms=_forms_for(order),
-        can=_available_actions(order),
+        # A poll leaves what staff typed into a refused form for the next navigation (it is not
+        # swapped into a form anyway).
+        forms=_forms_for(order, keep=not live_poll),
+        can=can,
+        not_offered=not_offered,
         no_word=orders.no_word_from_points(order),
         earning_attempts=_earning_attempts(order),
         earning_state_words=staff.earning_state_words,
+        live_poll=live_poll,
+        **live,
     )
 
 
@@ -203,7 +252,7 @@ KEPT_VALUE_MAX = 600  # a typed value kept for one render is cut here (the cooki
 HIDDEN_FIELDS = ("csrf_token", "submission_key")
 
 
-def _forms_for(order):
+def _forms_for(order, keep=True):
     """Every action form, empty, but for one that came back with errors: as staff typed it."""
     forms = {name: cls(formdata=None) for name, cls in FORMS.items()}
     forms["shipping"] = ShippingForm(
@@ -212,32 +261,13 @@ def _forms_for(order):
         name_ar=order.shipping_label_ar,
         name_en=order.shipping_label_en,
     )
-    kept = session.pop(KEPT_FORM, None)
+    kept = session.pop(KEPT_FORM, None) if keep else None
     if kept and kept.get("order") == order.order_number and kept.get("form") in FORMS:
         form = FORMS[kept["form"]](formdata=MultiDict(kept.get("values", {})))
         for field in form:
             field.errors = list(kept.get("errors", {}).get(field.name, []))
         forms[kept["form"]] = form
     return forms
-
-
-def _available_actions(order):
-    no_word = orders.no_word_from_points(order)
-    cash = orders.is_cash_on_delivery(order)
-    return {
-        # Points accepts a shipping status on approved, captured or partially_refunded (decisions).
-        "shipping": order.status in orders.FULFILLABLE and bool(order.points_uuid),
-        "cancel": order.status in staff.CANCELLABLE,
-        "refund": staff.can_refund(order) and order.refundable_amount > 0,
-        "reconcile": staff.can_reconcile(order),
-        "accept": order.status == orders.NEEDS_REVIEW and not no_word,
-        "points_uuid": no_word,
-        "close_unpaid": no_word,
-        "collect": cash and order.status == orders.AWAITING_COLLECTION,
-        "cash_cancel": cash and order.status == orders.AWAITING_COLLECTION,
-        "send_earning": cash and order.earning is not None and order.earning.state == "refused",
-        "refund_extra_earning": cash and order.earning is not None and bool(order.earning.extra_uuid),
-    }
 
 
 def _act(order_number, name, action):

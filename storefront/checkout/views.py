@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import carts, page_cache, rate_limits
 from ..addresses import checkout_origin_allowed, external_url_for
+from ..browser_cache import live_page
 from ..extensions import db
 from ..i18n import current_language
 from ..models import Order, Product
@@ -30,6 +31,7 @@ from ..points.checkout import (
 )
 from ..points.client import points_uuid
 from ..session_cart import cart_contents, current_cart, current_totals
+from ..timeline import order_version
 from . import bp
 from .forms import CheckoutForm
 
@@ -255,7 +257,17 @@ def retry(token):
 
 @bp.get("/orders/<token>")
 def order_page(token):
-    return render_template("checkout/order.html", order=_order_by_token(token), refresh_seconds=SLOW_REFRESH_SECONDS)
+    """The shopper's order, following it as it moves (static/js/live.js; without JavaScript the page
+    reloads itself every few seconds instead)."""
+    version = order_version(Order.token == token)
+    if version is None:
+        _order_by_token(token)  # 404
+    return live_page(
+        (*version, current_language()),
+        lambda **live: render_template(
+            "checkout/order.html", order=_order_by_token(token), refresh_seconds=SLOW_REFRESH_SECONDS, **live
+        ),
+    )
 
 
 def _details_to_try_again() -> dict | None:

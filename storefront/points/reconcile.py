@@ -24,6 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from ..extensions import db
+from ..i18n import isolated
 from ..models import AdminUser, Order, PointsApiCall, utcnow
 from . import orders
 from .client import PointsError, PointsOrder, points_client
@@ -54,7 +55,8 @@ def reconcile_order(order: Order) -> str:
             order.points_uuid_hint = None
             db.session.commit()
             return _no_uuid(
-                order, note=_("Points does not know the hinted order %(uuid)s; the hint was dropped.", uuid=uuid)
+                order,
+                note=_("Points does not know the hinted order %(uuid)s; the hint was dropped.", uuid=isolated(uuid)),
             )
         raise
     db.session.commit()  # the recorded call stays on the timeline
@@ -65,8 +67,8 @@ def reconcile_order(order: Order) -> str:
         db.session.commit()
         return _(
             "%(order)s: Points order %(uuid)s belongs to %(other)r, not to this order; the hint was dropped.",
-            order=order.order_number,
-            uuid=uuid,
+            order=isolated(order.order_number),
+            uuid=isolated(uuid),
             other=remote.order_number,
         )
     return apply_points_order(order, remote, calls[-1])
@@ -93,22 +95,26 @@ def apply_points_order(
     db.session.commit()
     return _(
         "%(order)s: Points says %(points_status)s; %(outcome)s (%(detail)s).",
-        order=order.order_number,
-        points_status=remote.order_status,
+        order=isolated(order.order_number),
+        points_status=isolated(remote.order_status),
         outcome=outcome.outcome.value,
         detail=outcome.detail,
     )
 
 
+def session_life_over(order: Order) -> bool:
+    """Points' checkout session for this order (or the press of Pay that never got one) is over."""
+    expired_before = utcnow() - timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"])
+    return (order.checkout_started_at or order.created_at) < expired_before
+
+
 def _no_uuid(order: Order, note: str = "") -> str:
     """No uuid to ask about: wait out the session life, then review (or cancel, never started)."""
-    expired_before = utcnow() - timedelta(minutes=current_app.config["CHECKOUT_SESSION_MINUTES"])
     order = lock_order(Order.id == order.id)
     note = f" {note}" if note else ""
-    started = order.checkout_started_at or order.created_at
-    if order.status != orders.PENDING_PAYMENT or started >= expired_before:
+    if order.status != orders.PENDING_PAYMENT or not session_life_over(order):
         db.session.commit()
-        return _("%(order)s: no Points order known yet; nothing to ask.", order=order.order_number) + note
+        return _("%(order)s: no Points order known yet; nothing to ask.", order=isolated(order.order_number)) + note
     if not order.checkout_url:
         orders.cancel_locally(order, orders.NEVER_STARTED, source="reconciliation")
         db.session.commit()
@@ -116,7 +122,7 @@ def _no_uuid(order: Order, note: str = "") -> str:
             _(
                 "%(order)s: checkout never started: Points gave no checkout_url, so the shopper saw no "
                 "checkout; cancelled.",
-                order=order.order_number,
+                order=isolated(order.order_number),
             )
             + note
         )
@@ -126,7 +132,7 @@ def _no_uuid(order: Order, note: str = "") -> str:
         _(
             "%(order)s: no word from Points within the session life. It may be paid, so it is not cancelled: "
             "it needs review (find it in the Points dashboard, then enter its uuid or close it as unpaid).",
-            order=order.order_number,
+            order=isolated(order.order_number),
         )
         + note
     )

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..formatting import sar_text
-from ..i18n import current_language
+from ..i18n import current_language, isolated
 from ..labels import SHIPPING_STATUS, shipping_labels, status_in_a_sentence, words
 from ..models import AdminUser, Order, StaffSubmission
 from ..money import parse_decimal
@@ -87,7 +87,7 @@ def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None
             raise ActionError(
                 _(
                     "%(order)s is %(status)s: only a paid order can be shipped.",
-                    order=order.order_number,
+                    order=isolated(order.order_number),
                     status=status_in_a_sentence(order.status),
                 )
             )
@@ -111,8 +111,8 @@ def set_shipping_status(order: Order, status: str, name_ar: Optional[str] = None
     shown = _human_shipping(order.shipping_status)
     if staff_labelled:
         label = order.shipping_label_ar if current_language() == "ar" else order.shipping_label_en
-        shown = f"{shown} ({label or order.shipping_label_en or order.shipping_label_ar})"
-    return _("Shipping status of %(order)s is now %(status)s.", order=order.order_number, status=shown)
+        shown = f"{shown} ({isolated(label or order.shipping_label_en or order.shipping_label_ar)})"
+    return _("Shipping status of %(order)s is now %(status)s.", order=isolated(order.order_number), status=shown)
 
 
 def cancel_order(order: Order, reason: str, *, submission_key: str) -> str:
@@ -127,7 +127,7 @@ def _cancel(order: Order, reason: str) -> str:
         raise ActionError(
             _(
                 "%(order)s is %(status)s: only an order not yet paid can be cancelled.",
-                order=order.order_number,
+                order=isolated(order.order_number),
                 status=status_in_a_sentence(order.status),
             )
             + hint
@@ -138,15 +138,16 @@ def _cancel(order: Order, reason: str) -> str:
             _(
                 "Points has %(order)s as %(points_status)s; cancel needs it new or authorized at Points. "
                 "Reconcile the order to learn its current status.",
-                order=order.order_number,
-                points_status=order.points_order_status or _("unknown"),
+                order=isolated(order.order_number),
+                points_status=isolated(order.points_order_status or _("unknown")),
             )
         )
     db.session.commit()  # the claim is kept and the lock released before the call
     _call(order, lambda client: client.cancel_order(order.points_uuid, reason))
     db.session.commit()  # the recorded call only: the `cancelled` webhook changes the order
     return _(
-        "Cancellation of %(order)s requested; the order updates when Points' webhook arrives.", order=order.order_number
+        "Cancellation of %(order)s requested; the order updates when Points' webhook arrives.",
+        order=isolated(order.order_number),
     )
 
 
@@ -313,7 +314,7 @@ def _refund(order: Order, amount, reason: str) -> str:
         raise ActionError(
             _(
                 "Points never said %(order)s was paid: enter its Points uuid first (or close it as unpaid).",
-                order=order.order_number,
+                order=isolated(order.order_number),
             )
         )
     if not can_refund(order):
@@ -321,7 +322,7 @@ def _refund(order: Order, amount, reason: str) -> str:
         raise ActionError(
             _(
                 "%(order)s is %(status)s: only a paid order can be refunded.",
-                order=order.order_number,
+                order=isolated(order.order_number),
                 status=status_in_a_sentence(order.status),
             )
             + hint
@@ -331,7 +332,7 @@ def _refund(order: Order, amount, reason: str) -> str:
     # replayed webhook may have left that mirror stale. Points enforces its own rule (400).
     left = order.refundable_amount
     if left <= 0:
-        raise ActionError(_("Nothing is left to refund on %(order)s.", order=order.order_number))
+        raise ActionError(_("Nothing is left to refund on %(order)s.", order=isolated(order.order_number)))
     if amount is not None:
         amount = parse_amount(amount)
         if amount <= 0:
@@ -347,7 +348,7 @@ def _refund(order: Order, amount, reason: str) -> str:
                     "%(amount)s is more than the %(left)s left to refund on %(order)s.",
                     amount=sar_text(amount),
                     left=sar_text(left),
-                    order=order.order_number,
+                    order=isolated(order.order_number),
                 )
             )
     db.session.commit()  # the claim is kept and the lock released before the call
@@ -373,7 +374,7 @@ def accept_after_review(order: Order, note: str, staff: Optional[AdminUser] = No
         raise ActionError(
             _(
                 "%(order)s is %(status)s: only an order under review is accepted.",
-                order=order.order_number,
+                order=isolated(order.order_number),
                 status=status_in_a_sentence(order.status),
             )
         )
@@ -383,13 +384,80 @@ def accept_after_review(order: Order, note: str, staff: Optional[AdminUser] = No
             _(
                 "Points never said %(order)s was paid, so it cannot be accepted: enter its "
                 "Points uuid from the Points dashboard, or close it as unpaid.",
-                order=order.order_number,
+                order=isolated(order.order_number),
             )
         )
     with orders.caused_by(order, staff_user=staff):
         orders.move(order, orders.PAID, source="admin", reason=f"Accepted after review: {note}")
     db.session.commit()
-    return _("%(order)s is accepted and released for fulfilment.", order=order.order_number)
+    return _("%(order)s is accepted and released for fulfilment.", order=isolated(order.order_number))
+
+
+def checkout_failed(order: Order) -> bool:
+    """Pay was pressed and Points answered the checkout call with an error (a 500, a 429): the
+    shopper was never sent to Points, so no Points order exists and nothing can be charged."""
+    return order.status == orders.PENDING_PAYMENT and not order.checkout_url and bool(order.last_error)
+
+
+def offered_actions(order: Order) -> tuple[dict[str, bool], list[str]]:
+    """The actions that can work for this order now, and a sentence for each one staff might look
+    for and not find: never an offer that only sends them to another ("reconcile first", then
+    "nothing to ask")."""
+    no_word = orders.no_word_from_points(order)
+    cash = orders.is_cash_on_delivery(order)
+    minutes = current_app.config["CHECKOUT_SESSION_MINUTES"]
+    uuid_to_ask = bool(order.points_uuid or order.points_uuid_hint)
+    waiting = order.status in orders.AWAITING_POINTS
+    can = {
+        # Points accepts a shipping status on approved, captured or partially_refunded (decisions).
+        "shipping": order.status in orders.FULFILLABLE and bool(order.points_uuid),
+        "cancel": order.status in CANCELLABLE
+        and bool(order.points_uuid)
+        and order.points_order_status in CANCELLABLE_AT_POINTS,
+        "refund": can_refund(order) and order.refundable_amount > 0,
+        # With nothing to ask, reconciling does something only once the session life is over.
+        "reconcile": can_reconcile(order) and (uuid_to_ask or reconcile.session_life_over(order)),
+        "accept": order.status == orders.NEEDS_REVIEW and not no_word,
+        "points_uuid": no_word,
+        "close_unpaid": no_word,
+        # Cash on delivery: staff collect the money, then the earning goes to Points (earn.py).
+        "collect": cash and order.status == orders.AWAITING_COLLECTION,
+        "cash_cancel": cash and order.status == orders.AWAITING_COLLECTION,
+        "send_earning": cash and order.earning is not None and order.earning.state == "refused",
+        "refund_extra_earning": cash and order.earning is not None and bool(order.earning.extra_uuid),
+    }
+    why = []
+    if checkout_failed(order):
+        why.append(
+            _(
+                "The checkout call failed, so the shopper was never sent to Points: no Points order exists and "
+                "nothing can be charged. Nothing to do: if the shopper presses Pay again the order is tried "
+                "again (or replaced), and reconciliation closes it as never started after the %(minutes)d-minute "
+                "session life.",
+                minutes=minutes,
+            )
+        )
+    elif waiting and not uuid_to_ask and not can["reconcile"]:
+        why.append(
+            _(
+                "No Points order is known yet (no webhook, no callback): nothing to cancel or ask at Points. "
+                "If the shopper pays, Points' webhook updates this page; if not, reconciliation puts it up for "
+                "review after the %(minutes)d-minute session life (it may have been paid).",
+                minutes=minutes,
+            )
+        )
+    elif waiting and order.points_uuid and not can["cancel"]:
+        if order.points_order_status:
+            why.append(
+                _(
+                    "Cancel is not offered: Points has the order as %(points_status)s, and cancels only an order "
+                    "it has as new or authorized.",
+                    points_status=isolated(order.points_order_status),
+                )
+            )
+        else:
+            why.append(_("Cancel is offered once Points' status for the order is known: reconcile to ask Points."))
+    return can, why
 
 
 def can_reconcile(order: Order) -> bool:
@@ -405,7 +473,7 @@ def reconcile_order(order: Order) -> str:
         raise ActionError(
             _(
                 "%(order)s is %(status)s: its webhook already came; only an order waiting for payment is reconciled.",
-                order=order.order_number,
+                order=isolated(order.order_number),
                 status=status_in_a_sentence(order.status),
             )
         )
@@ -435,9 +503,9 @@ def settle_with_points_uuid(order: Order, points_uuid: str, staff: Optional[Admi
             _(
                 "Points order %(uuid)s belongs to %(other)s, not to %(order)s: nothing changed. "
                 "Check the uuid in the Points dashboard.",
-                uuid=points_uuid,
+                uuid=isolated(points_uuid),
                 other=remote.order_number or _("no order number"),
-                order=order.order_number,
+                order=isolated(order.order_number),
             ),
             kind="not_ours",
         )
@@ -452,7 +520,7 @@ def close_as_unpaid(order: Order, reason: str, staff: Optional[AdminUser] = None
     with orders.caused_by(order, staff_user=staff):
         orders.move(order, orders.CANCELLED, source="admin", reason=f"Closed as unpaid after review: {reason}")
     db.session.commit()
-    return _("%(order)s is closed as unpaid (cancelled).", order=order.order_number)
+    return _("%(order)s is closed as unpaid (cancelled).", order=isolated(order.order_number))
 
 
 def parse_points_uuid(text) -> str:
@@ -485,21 +553,22 @@ def staff_message(error: PointsError, order: Optional[Order] = None, uuid: Optio
     if error.kind == "forbidden":
         return _(
             "Points refused access: %(said)s. Check the merchant account's permissions and IP whitelist at Points.",
-            said=said,
+            said=isolated(said),
         )
     if error.kind == "not_found":
         return _(
             "Points does not know the order %(uuid)s. Check that POINTS_API_URL and the keys point at the "
             "environment where it was created.",
-            uuid=uuid or "",
+            uuid=isolated(uuid or ""),
         )
     if error.kind == "rejected":
         return _(
-            "Points refused: %(said)s. Reconcile the order or read its timeline to see its status at Points.", said=said
+            "Points refused: %(said)s. Reconcile the order or read its timeline to see its status at Points.",
+            said=isolated(said),
         )
     if error.kind == "validation":
         fields = "; ".join(f"{name}: {' '.join(_safe(m) for m in messages)}" for name, messages in error.errors.items())
-        return _("Points rejected the request: %(said)s. Correct it and try again.", said=fields or said)
+        return _("Points rejected the request: %(said)s. Correct it and try again.", said=isolated(fields or said))
     if error.kind == "rate_limited":
         return _("Points is limiting requests right now (429). Wait a minute and try again.")
     if error.kind == "server":
@@ -513,7 +582,7 @@ def staff_message(error: PointsError, order: Optional[Order] = None, uuid: Optio
         return _("Could not reach Points. Check POINTS_API_URL and the network, then try again.")
     return _(
         "Points answered in an unexpected way (%(said)s). Nothing changed here; see the call on the timeline.",
-        said=said,
+        said=isolated(said),
     )
 
 
@@ -592,7 +661,7 @@ def _require_no_word(order: Order, refusal: str, keep_lock: bool = False) -> Ord
         raise ActionError(
             _(
                 "%(order)s is %(status)s: %(refusal)s",
-                order=order.order_number,
+                order=isolated(order.order_number),
                 status=status_in_a_sentence(order.status),
                 refusal=refusal,
             )
@@ -607,7 +676,7 @@ def _require_uuid(order: Order) -> None:
         raise ActionError(
             _(
                 "%(order)s has no confirmed Points order yet (no webhook, no reconciliation); reconcile it first.",
-                order=order.order_number,
+                order=isolated(order.order_number),
             )
         )
 
