@@ -10,6 +10,7 @@ import os
 import time
 from pathlib import Path
 
+import click
 from flask import Flask, current_app, g, request
 
 from .config import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD, DEMO_SANDBOX_PATH
@@ -46,22 +47,29 @@ BANNER_WINDOW_SECONDS = 30  # workers started by one command within this share o
 
 
 def print_banner_once(app: Flask, base_url: str) -> bool:
-    """At the demo's start, the addresses a presenter needs, printed by the first of the server's
-    processes (gunicorn starts several at once; a marker file in the instance folder tells)."""
-    marker = Path(app.instance_path) / "demo-banner"
+    """At the demo's start, the addresses a presenter needs: ``flask run`` is one process and prints
+    them at every start; of gunicorn's workers, started together, the first prints them (a marker
+    file in the instance folder names the arbiter that did)."""
+    if click.get_current_context(silent=True) is not None:
+        print("\n".join(["", *banner_lines(base_url), ""]), flush=True)  # ``flask run``: one process
+        return True
+    marker = Path(app.instance_path) / "demo-banner"  # gunicorn's workers: the arbiter is their parent
     with file_lock(marker.with_suffix(".lock")):
         parent = str(os.getppid())
         fresh = marker.exists() and time.time() - marker.stat().st_mtime < BANNER_WINDOW_SECONDS
         if fresh and marker.read_text() == parent:
             return False
         marker.write_text(parent)
-    lines = [
+    print("\n".join(["", *banner_lines(base_url), ""]), flush=True)
+    return True
+
+
+def banner_lines(base_url: str) -> list[str]:
+    return [
         "Points Storefront demo (the Points sandbox runs inside it)",
         f"  Shop:             {base_url}/",
         f"  Admin:            {base_url}/admin   login {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}",
         f"  Sandbox control:  {base_url}{DEMO_SANDBOX_PATH}/_control/",
-        # The presenter's page goes here when it lands: f"  Presenter:        {base_url}/...",
+        f"  Presenter view:   {base_url}/presenter/",
         "  Shopper phones:   0500000001 (5,000 points), 0500000002 (none); card 4111 1111 1111 1111",
     ]
-    print("\n".join(["", *lines, ""]), flush=True)
-    return True

@@ -8,28 +8,25 @@ import threading
 import pytest
 import requests
 from points_webhooks import SECRET, merchant_event
-from servers import BACKENDS, Gunicorn, fresh_database, readme_gunicorn_commands
+from servers import BACKENDS, Gunicorn, fresh_database, readme_demo_commands
 
-from storefront.config import DEMO_ADMIN_EMAIL, DEMO_ADMIN_PASSWORD
+STAFF_EMAIL, STAFF_PASSWORD = "staff@shop.test", "a long staff passphrase"
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
 def sync_gunicorn(tmp_path_factory):
-    """The README's demo command with sync workers (no --threads): two workers, one request each."""
+    """The shop's line of the README's gunicorn demo with sync workers (no --threads): two workers,
+    one request each. It talks to no Points here (a closed port), and a staff account is made."""
     folder = tmp_path_factory.mktemp("sync-gunicorn")
-    _production, demo = readme_gunicorn_commands()
-    command = re.sub(r" --threads \d+", "", demo)
+    shop_line = next(line for line in readme_demo_commands()["gunicorn"] if "wsgi:app" in line)
+    command = re.sub(r" --threads \d+", "", shop_line[shop_line.index("gunicorn ") :])
     assert "--workers 2" in command
-    server = Gunicorn(
-        command,
-        {
-            "DATABASE_URL": fresh_database(BACKENDS[-1], folder),
-            "POINTS_SANDBOX_DATABASE_URL": f"sqlite:///{folder / 'points_sandbox.db'}",
-        },
-        folder,
-    )
+    database_url = fresh_database(BACKENDS[-1], folder)
+    env = {"DATABASE_URL": database_url, "POINTS_API_URL": "http://127.0.0.1:9/api"}
+    make_staff_account(database_url, env["POINTS_API_URL"])
+    server = Gunicorn(command, env, folder)
     try:
         server.wait_until_every_worker_is_ready()
         yield server
@@ -37,12 +34,26 @@ def sync_gunicorn(tmp_path_factory):
         server.stop()
 
 
+def make_staff_account(database_url: str, points_api_url: str) -> None:
+    from werkzeug.security import generate_password_hash
+
+    from storefront import create_app
+    from storefront.extensions import db
+    from storefront.models import AdminUser
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "POINTS_API_URL": points_api_url})
+    with app.app_context():
+        db.session.add(AdminUser(email=STAFF_EMAIL, password_hash=generate_password_hash(STAFF_PASSWORD)))
+        db.session.commit()
+        db.engine.dispose()
+
+
 def staff_session(base: str) -> requests.Session:
     session = requests.Session()
     token = CSRF_RE.search(session.get(f"{base}/admin/login", timeout=30).text).group(1)
     response = session.post(
         f"{base}/admin/login",
-        data={"csrf_token": token, "email": DEMO_ADMIN_EMAIL, "password": DEMO_ADMIN_PASSWORD},
+        data={"csrf_token": token, "email": STAFF_EMAIL, "password": STAFF_PASSWORD},
         allow_redirects=False,
         timeout=30,
     )

@@ -482,6 +482,7 @@ def test_the_demo_prints_one_banner_with_the_shop_admin_login_and_sandbox_contro
     assert output.count("Points Storefront demo") == 1
     assert f"{base}/admin" in output and "demo@points-storefront.test / demo-password" in output
     assert f"{base}/points-sandbox/_control/" in output and f"Shop:             {base}/" in output
+    assert f"{base}/presenter/" in output
 
 
 def test_demo_housekeeping_reconciles_stale_orders_and_prunes_by_itself(app, make_order, requests_mock, reload):

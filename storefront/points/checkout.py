@@ -228,30 +228,14 @@ def _pending_order_for(cart: Cart, priced: CartTotals, customer: Customer, local
         orders.cancel_locally(existing, why_not)
         db.session.commit()
 
-    order = Order(
-        order_number=f"PENDING-{cart.token[:16]}",  # replaced below, in the same transaction
-        cart_id=cart.id,
-        cart_fingerprint=priced.fingerprint(),
-        subtotal=priced.subtotal,
-        shipping_amount=priced.shipping,
-        total=priced.total,
+    order = _new_order(
+        cart,
+        priced,
+        customer,
+        locale,
+        placeholder="PENDING",
         status=orders.PENDING_PAYMENT,
-        locale=locale,
-    )
-    _set_customer(order, customer)
-    for line in priced.lines:
-        order.lines.append(
-            OrderLine(
-                product_id=line.product.id,
-                product_name=name_in(line.product, locale),
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-            )
-        )
-    order.transitions.append(
-        OrderTransition(
-            from_status=None, to_status=orders.PENDING_PAYMENT, source="checkout", reason="Pay with Points pressed"
-        )
+        reason="Pay with Points pressed",
     )
     db.session.add(order)
     try:
@@ -293,34 +277,15 @@ def place_cash_order(cart: Cart, priced: CartTotals, customer: Customer, locale:
     existing = _awaiting_payment(cart)
     if existing is not None:
         orders.cancel_locally(existing, CHOSE_CASH)
-    order = Order(
-        order_number=f"COD-{cart.token[:16]}",  # replaced below, in the same transaction
-        cart_id=cart.id,
-        cart_fingerprint=priced.fingerprint(),
-        subtotal=priced.subtotal,
-        shipping_amount=priced.shipping,
-        total=priced.total,
+    order = _new_order(
+        cart,
+        priced,
+        customer,
+        locale,
+        placeholder="COD",
         status=orders.AWAITING_COLLECTION,
+        reason="Cash on delivery chosen: the shop confirmed the order",
         payment_method=orders.CASH_ON_DELIVERY,
-        locale=locale,
-    )
-    _set_customer(order, customer)
-    for line in priced.lines:
-        order.lines.append(
-            OrderLine(
-                product_id=line.product.id,
-                product_name=name_in(line.product, locale),
-                unit_price=line.unit_price,
-                quantity=line.quantity,
-            )
-        )
-    order.transitions.append(
-        OrderTransition(
-            from_status=None,
-            to_status=orders.AWAITING_COLLECTION,
-            source="checkout",
-            reason="Cash on delivery chosen: the shop confirmed the order",
-        )
     )
     db.session.add(order)
     db.session.flush()
@@ -372,6 +337,45 @@ def _why_not_reuse(order: Order, priced: CartTotals, customer: Customer) -> Opti
     if order.checkout_url and order.checkout_started_at < utcnow() - session_life:
         return orders.CHECKOUT_EXPIRED
     return None  # the same checkout, pressed again: reuse its order_number (and its session)
+
+
+def _new_order(
+    cart: Cart,
+    priced: CartTotals,
+    customer: Customer,
+    locale: str,
+    *,
+    placeholder: str,
+    status: str,
+    reason: str,
+    payment_method: Optional[str] = None,
+) -> Order:
+    """A new order of the cart's priced lines (names in the shopper's language), with its first
+    status change. Its ``order_number`` is a placeholder until the caller flushes it for an id."""
+    order = Order(
+        order_number=f"{placeholder}-{cart.token[:16]}",
+        cart_id=cart.id,
+        cart_fingerprint=priced.fingerprint(),
+        subtotal=priced.subtotal,
+        shipping_amount=priced.shipping,
+        total=priced.total,
+        status=status,
+        locale=locale,
+    )
+    if payment_method is not None:
+        order.payment_method = payment_method
+    _set_customer(order, customer)
+    for line in priced.lines:
+        order.lines.append(
+            OrderLine(
+                product_id=line.product.id,
+                product_name=name_in(line.product, locale),
+                unit_price=line.unit_price,
+                quantity=line.quantity,
+            )
+        )
+    order.transitions.append(OrderTransition(from_status=None, to_status=status, source="checkout", reason=reason))
+    return order
 
 
 def _set_customer(order: Order, customer: Customer) -> None:

@@ -1,6 +1,6 @@
 """What staff do through the Points API, with Points' answers simulated by requests-mock.
 
-The same actions run against the embedded sandbox over real HTTP in test_admin_live.py; here
+The same actions run against the embedded sandbox over real HTTP in test_staff_live.py; here
 each refusal and each kind of Points error is pinned, which the sandbox cannot all produce.
 """
 
