@@ -152,13 +152,16 @@ class Reconciled:
 
 
 def claim_for_reconciliation(order_id: int) -> bool:
-    """Take the order for this run, unless another run took it within CLAIM_SECONDS. One atomic
-    UPDATE, committed at once: two runs at the same moment cannot both get it."""
+    """Take the order for this run, unless another run took it within CLAIM_SECONDS or has
+    settled it already. One atomic UPDATE, committed at once: two runs at the same moment cannot
+    both get it."""
     now = utcnow()
     taken = db.session.execute(
         sa.update(Order)
         .where(
             Order.id == order_id,
+            # Still waiting for Points: another run may have settled it since this one listed it.
+            Order.status.in_(orders.AWAITING_POINTS),
             sa.or_(
                 Order.reconcile_claimed_at.is_(None),
                 Order.reconcile_claimed_at < now - timedelta(seconds=CLAIM_SECONDS),
@@ -193,7 +196,11 @@ def reconcile_stale_orders(older_than: timedelta) -> list[Reconciled]:
     results = []
     for order_id, order_number in stale:
         if not claim_for_reconciliation(order_id):
-            results.append(Reconciled(order_number, _("%(order)s: another run is reconciling it.", order=order_number)))
+            results.append(
+                Reconciled(
+                    order_number, _("%(order)s: another run is reconciling it, or just did.", order=order_number)
+                )
+            )
             continue
         try:
             order = db.session.get(Order, order_id)
