@@ -1,5 +1,5 @@
-"""Operator commands: ``flask --app wsgi seed | create-admin | reconcile | points register-webhook |
-points send-earnings``.
+"""Operator commands: ``flask --app wsgi seed | create-admin | reconcile | products off-sale |
+products on-sale | points register-webhook | points send-earnings``.
 
 Flask-Migrate adds ``flask --app wsgi db ...`` (``db migrate -m``, ``db upgrade``): see README."""
 
@@ -9,10 +9,11 @@ from datetime import timedelta
 
 import click
 import sqlalchemy as sa
+from flask.cli import AppGroup
 from werkzeug.security import generate_password_hash
 
 from .extensions import db
-from .models import AdminUser, new_token
+from .models import AdminUser, Product, new_token
 from .points import earn
 from .points.client import PointsError, points_client
 from .points.reconcile import reconcile_stale_orders
@@ -55,6 +56,31 @@ def init_app(app) -> None:
         """Ask Points about pending orders whose webhook never came."""
         for line in reconcile_stale_orders(older_than):
             click.echo(line)
+
+    products = AppGroup("products", help="Take products off sale, or put them back.")
+
+    def set_on_sale(slug: str, on_sale: bool) -> None:
+        product = db.session.scalar(sa.select(Product).where(Product.slug == slug))
+        if product is None:
+            raise click.ClickException(f"No product has the slug {slug!r}.")
+        product.on_sale = on_sale
+        db.session.commit()  # the catalogue version moves (a trigger): every kept page with it
+
+    @products.command("off-sale")
+    @click.argument("slug")
+    def off_sale_command(slug):
+        """Take a product off sale: unlisted, not for adding, left out of every cart's total."""
+        set_on_sale(slug, False)
+        click.echo(f"{slug} is off sale: its page says it is no longer available.")
+
+    @products.command("on-sale")
+    @click.argument("slug")
+    def on_sale_command(slug):
+        """Put a product back on sale."""
+        set_on_sale(slug, True)
+        click.echo(f"{slug} is on sale again.")
+
+    app.cli.add_command(products)
 
     points = click.Group("points", help="Talk to the Points API.")
 
