@@ -34,7 +34,8 @@ class PricedLine:
 
 @dataclass(frozen=True)
 class GoneLine:
-    """A line whose product was deleted after it went into the cart: shown as gone, never priced."""
+    """A line whose product was deleted or taken off sale after it went into the cart: shown as
+    no longer available, never priced."""
 
     line_id: int
     name: str  # English, as the product was called when added
@@ -79,8 +80,8 @@ class CartTotals:
 @dataclass(frozen=True)
 class CartContents:
     """What a page shows of a cart, without its products: the catalogue version they are priced
-    at, which products in what quantities (product id, quantity), in the order added, and the
-    ids of the lines whose product is gone. ``key`` is all of it but the version, for a kept page."""
+    at, which products on sale in what quantities (product id, quantity), in the order added, and
+    the ids of the lines whose product is gone or off sale. ``key`` is all of it but the version, for a kept page."""
 
     catalogue_version: Optional[int]
     lines: tuple[tuple[int, int], ...]
@@ -98,17 +99,19 @@ class CartContents:
 # Every page runs it: built once, with the token as a parameter. From the one-row version table,
 # so there is a row (with the version) even for an empty cart or no cart at all.
 CONTENTS = (
-    sa.select(CatalogueVersion.version, CartLine.id, CartLine.product_id, CartLine.quantity)
+    sa.select(CatalogueVersion.version, CartLine.id, Product.id, CartLine.quantity)
     .select_from(CatalogueVersion)
     .outerjoin(Cart, Cart.token == sa.bindparam("token"))
     .outerjoin(CartLine, CartLine.cart_id == Cart.id)
+    .outerjoin(Product, sa.and_(Product.id == CartLine.product_id, Product.on_sale))
     .where(CatalogueVersion.id == 1)
     .order_by(CartLine.id)
 )
 
 
 def contents(token: Optional[str]) -> CartContents:
-    """The catalogue version and the cart's lines, in one query."""
+    """The catalogue version and the cart's lines, in one query. A line whose product is deleted
+    or off sale has no product id here: it is one of the gone."""
     rows = db.session.connection().execute(CONTENTS, {"token": token}).all()
     if not rows:  # the version row is missing (deleted by hand): no version to keep pages under
         priced = cart_totals_for(token)
@@ -148,6 +151,8 @@ def cart_totals_for(token: Optional[str]) -> CartTotals:
     for line_id, quantity, name, name_ar, product in rows:
         if product is None:
             gone.append(GoneLine(line_id, name, name_ar, quantity))
+        elif not product.on_sale:
+            gone.append(GoneLine(line_id, product.name, product.name_ar, quantity))
         else:
             lines.append(PricedLine(product, quantity))
     return totals_of(lines, gone)
@@ -160,12 +165,17 @@ def shipping_for(subtotal: Decimal) -> Decimal:
 
 
 def totals(cart: Optional[Cart]) -> CartTotals:
-    """A loaded cart at today's prices; a line whose product is gone is left out, and listed."""
+    """A loaded cart at today's prices; a line whose product is gone or off sale is left out, and listed."""
     lines = cart.lines if cart else []
     return totals_of(
-        [PricedLine(line.product, line.quantity) for line in lines if line.product is not None],
-        [_gone(line) for line in lines if line.product is None],
+        [PricedLine(line.product, line.quantity) for line in lines if is_available(line)],
+        [_gone(line) for line in lines if not is_available(line)],
     )
+
+
+def is_available(line: CartLine) -> bool:
+    """Its product still exists and is on sale."""
+    return line.product is not None and line.product.on_sale
 
 
 def totals_of(lines: list[PricedLine], gone: Optional[list[GoneLine]] = None) -> CartTotals:
@@ -175,6 +185,8 @@ def totals_of(lines: list[PricedLine], gone: Optional[list[GoneLine]] = None) ->
 
 
 def _gone(line: CartLine) -> GoneLine:
+    if line.product is not None:  # off sale: named as the product is called today
+        return GoneLine(line.id, line.product.name, line.product.name_ar, line.quantity)
     return GoneLine(line.id, line.product_name, line.product_name_ar, line.quantity)
 
 
@@ -233,11 +245,11 @@ def replace_lines(cart: Cart, items: list[tuple[Product, int]]) -> None:
 
 
 def remove_gone(cart: Cart, line_id: Optional[int] = None) -> list[GoneLine]:
-    """Take out the cart's lines whose product is gone (or just that one); returns what went."""
+    """Take out the cart's lines whose product is gone or off sale (or just that one); returns what went."""
     cart = lock_cart(cart.id)
     removed = []
     for line in list(cart.lines):
-        if line.product_id is None and line_id in (None, line.id):
+        if not is_available(line) and line_id in (None, line.id):
             removed.append(_gone(line))
             cart.lines.remove(line)
     db.session.commit()

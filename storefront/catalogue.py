@@ -46,10 +46,11 @@ class Page:
 
 def categories() -> list[Category]:
     """Each category and its size, in the order its first product appears in the catalogue.
-    Read once per request: the nav and the catalogue page both show them."""
+    Read once per request: the nav and the catalogue page both show them. Only products on sale."""
     if "categories" not in g:
         rows = db.session.execute(
             sa.select(Product.category, sa.func.count(Product.id))
+            .where(Product.on_sale)
             .group_by(Product.category)
             .order_by(sa.func.min(Product.position))
         )
@@ -70,18 +71,25 @@ def page(number: int, category: Optional[str] = None, *, per_page: int = PER_PAG
     count = page_count(sizes[category] if category else sum(sizes.values()), per_page)
     if not 1 <= number <= count:
         return None
-    query = sa.select(Product).order_by(*LISTING_ORDER).limit(per_page).offset((number - 1) * per_page)
+    query = (
+        sa.select(Product)
+        .where(Product.on_sale)
+        .order_by(*LISTING_ORDER)
+        .limit(per_page)
+        .offset((number - 1) * per_page)
+    )
     if category:
         query = query.where(Product.category == category)
     return Page(products=list(db.session.scalars(query)), number=number, count=count)
 
 
 def product_with_related(slug: str, limit: int = 3) -> tuple[Optional[Product], list[Product]]:
-    """A product and a few others from its category, in one query."""
+    """A product (on sale or not: its page says which) and a few others on sale from its
+    category, in one query."""
     category = sa.select(Product.category).where(Product.slug == slug).scalar_subquery()
     rows = db.session.scalars(
         sa.select(Product)
-        .where(sa.or_(Product.slug == slug, Product.category == category))
+        .where(sa.or_(Product.slug == slug, sa.and_(Product.category == category, Product.on_sale)))
         .order_by((Product.slug == slug).desc(), *LISTING_ORDER)
         .limit(limit + 1)
     ).all()

@@ -1,5 +1,5 @@
 """Operator commands: ``flask --app wsgi seed | create-admin | reconcile | prune |
-points webhooks list | register | delete | points send-earnings``.
+products off-sale | products on-sale | points webhooks list | register | delete | points send-earnings``.
 
 Flask-Migrate adds ``flask --app wsgi db ...`` (``db migrate -m``, ``db upgrade``): see README.
 Every command that fails says why on one line and exits non-zero, for cron and for people."""
@@ -12,11 +12,12 @@ from datetime import timedelta
 import click
 import sqlalchemy as sa
 from flask import current_app
+from flask.cli import AppGroup
 from werkzeug.security import generate_password_hash
 
 from .config import SettingsError
 from .extensions import db
-from .models import AdminUser, new_token
+from .models import AdminUser, Product, new_token
 from .passwords import password_problems
 from .points import earn
 from .points.client import PointsError, points_client
@@ -124,6 +125,31 @@ def init_app(app) -> None:
         """Delete what has outlived its retention setting (README, Retention), in small batches."""
         for name, count in prune(batch=batch).items():
             click.echo(f"{name}: {count} deleted")
+
+    products = AppGroup("products", help="Take products off sale, or put them back.")
+
+    def set_on_sale(slug: str, on_sale: bool) -> None:
+        product = db.session.scalar(sa.select(Product).where(Product.slug == slug))
+        if product is None:
+            raise click.ClickException(f"No product has the slug {slug!r}.")
+        product.on_sale = on_sale
+        db.session.commit()  # the catalogue version moves (a trigger): every kept page with it
+
+    @products.command("off-sale")
+    @click.argument("slug")
+    def off_sale_command(slug):
+        """Take a product off sale: unlisted, not for adding, left out of every cart's total."""
+        set_on_sale(slug, False)
+        click.echo(f"{slug} is off sale: its page says it is no longer available.")
+
+    @products.command("on-sale")
+    @click.argument("slug")
+    def on_sale_command(slug):
+        """Put a product back on sale."""
+        set_on_sale(slug, True)
+        click.echo(f"{slug} is on sale again.")
+
+    app.cli.add_command(products)
 
     points = click.Group("points", help="Talk to the Points API.")
     webhooks = click.Group("webhooks", help="The webhooks registered at Points for this merchant.")

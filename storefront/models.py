@@ -43,6 +43,8 @@ class Product(db.Model):
     price: Mapped[Decimal] = mapped_column(Money)
     image: Mapped[str] = mapped_column(sa.String(120))  # a file under static/products/
     position: Mapped[int] = mapped_column(default=0)
+    # Off sale: kept (old links, carts and orders still name it) but not listed, added or priced.
+    on_sale: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     def __repr__(self):
         return f"<Product {self.slug} {self.price}>"

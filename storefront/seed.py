@@ -150,6 +150,7 @@ def seed_catalogue() -> int:
         product.price = Decimal(price)
         product.image = f"products/{slug}.svg"
         product.position = position
+        product.on_sale = True  # the demo catalogue, as it ships
         db.session.add(product)
     for stale in existing.values():
         db.session.delete(stale)

@@ -37,5 +37,5 @@ def current_totals() -> carts.CartTotals:
 def item_count() -> int:
     """How many items the shopper's cart holds, for the header."""
     if "cart" in g:  # a view loaded (and maybe changed) the cart itself
-        return sum(line.quantity for line in g.cart.lines if line.product_id is not None) if g.cart else 0
+        return sum(line.quantity for line in g.cart.lines if carts.is_available(line)) if g.cart else 0
     return cart_contents().item_count

@@ -241,7 +241,7 @@ def retry(token):
     if order.status != orders.CANCELLED:
         return redirect(url_for("checkout.order_page", token=order.token))
     ids = [line.product_id for line in order.lines if line.product_id]
-    products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids)))}
+    products = {p.id: p for p in db.session.scalars(sa.select(Product).where(Product.id.in_(ids), Product.on_sale))}
     items = [(products[line.product_id], line.quantity) for line in order.lines if line.product_id in products]
     gone = ", ".join(line.product_name for line in order.lines if line.product_id not in products)
     if not items:

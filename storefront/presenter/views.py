@@ -110,6 +110,9 @@ def buy_now(slug):
     """The product page's demo-only "Buy now as the test shopper": this product in the cart, the
     checkout as Pay does with the test shopper's details, then Points' hosted page."""
     product = db.first_or_404(sa.select(Product).where(Product.slug == slug))
+    if not product.on_sale:
+        flash(_("This product is no longer available."), "error")
+        return redirect(url_for("shop.product", slug=slug), code=303)
     if not ActionForm().validate_on_submit():
         flash(_("This form was open too long: try again."), "error")
         return redirect(url_for("shop.product", slug=slug), code=303)

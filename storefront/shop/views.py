@@ -56,6 +56,9 @@ def product(slug):
 @bp.post("/products/<slug>")
 def add_to_cart(slug):
     product = db.first_or_404(sa.select(Product).where(Product.slug == slug))
+    if not product.on_sale:  # an old tab's form: say so on the page, which now says it too
+        flash(no_longer_on_sale(product), "error")
+        return redirect(url_for("shop.product", slug=slug), code=303)
     form = AddToCartForm()
     if form.validate_on_submit():
         carts.add_product(current_cart(create=True), product, form.quantity.data)
@@ -70,6 +73,13 @@ def add_to_cart(slug):
         return redirect(url_for("cart.show"))
     # A form with errors re-renders with 200, like the checkout form: the browser console stays clean.
     return render_template("shop/product.html", **product_page(slug, form))
+
+
+def no_longer_on_sale(product: Product) -> str:
+    return _(
+        "%(product)s is no longer available, so it cannot be added to your cart.",
+        product=catalogue.name_in(product, current_language()),
+    )
 
 
 def product_page(slug: str, form: AddToCartForm | None = None) -> dict:
