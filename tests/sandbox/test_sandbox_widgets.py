@@ -99,12 +99,20 @@ def test_the_widgets_on_a_shop_page(shop, browser, lang):
             "() => document.querySelector('[data-points-widget-overlay] iframe').style.height !== '480px'"
         )
         if close == "button":
-            modal.get_by_test_id("modal-continue").click()
+            modal.get_by_test_id("modal-continue").wait_for()
+            # Clicked after the call returns: the click removes the very frame it is in.
+            modal.locator("body").evaluate(
+                "() => { setTimeout(() => document.querySelector('[data-testid=modal-continue]').click(), 0) }"
+            )
         elif close == "escape":
-            modal.get_by_test_id("modal-title").click()  # the focus is inside the popup's iframe
-            page.keyboard.press("Escape")
+            # Escape pressed inside the popup's iframe. Dispatched after the call returns: the key
+            # closes the popup, and a press still waiting on the frame it removed could hang.
+            modal.locator("body").evaluate(
+                "() => { setTimeout(() => document.dispatchEvent("
+                "new KeyboardEvent('keydown', {key: 'Escape', bubbles: true})), 0) }"
+            )
         else:
-            page.mouse.click(5, 5)
+            page.locator("[data-points-widget-overlay]").click(position={"x": 5, "y": 5}, timeout=15_000)
         overlay.wait_for(state="detached")
 
     # destroy() removes the widget; the banner's ✕ dismisses it.
