@@ -222,7 +222,11 @@ def test_a_429_backs_off_honouring_retry_after_then_sends(live):
         earn.send_due()
     assert earning_of(live, order).state == "approved"
     with live.app.app_context():
-        calls = db.session.scalars(sa.select(PointsApiCall.response_status).where(PointsApiCall.order_id == order.id))
+        calls = db.session.scalars(
+            sa.select(PointsApiCall.response_status)
+            .where(PointsApiCall.order_id == order.id)
+            .order_by(PointsApiCall.id)
+        )
         assert list(calls) == [429, 200]  # every attempt on the order's timeline
 
 

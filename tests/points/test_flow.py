@@ -34,7 +34,9 @@ def sandbox_sessions_for(live, order_number) -> list[str]:
 
 def calls_for(live, order):
     with live.app.app_context():
-        return db.session.scalars(sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id)).all()
+        return db.session.scalars(
+            sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id).order_by(PointsApiCall.id)
+        ).all()
 
 
 def test_paying_with_points_and_card_confirms_the_order_only_through_the_webhook(live):

@@ -56,7 +56,9 @@ def pending_order(make_order, **fields):
 def calls(app):
     def read(order) -> list[PointsApiCall]:
         with app.app_context():
-            return db.session.scalars(sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id)).all()
+            return db.session.scalars(
+                sa.select(PointsApiCall).where(PointsApiCall.order_id == order.id).order_by(PointsApiCall.id)
+            ).all()
 
     return read
 
