@@ -165,7 +165,9 @@ class Order(db.Model):
     shipping_label_en: Mapped[Optional[str]] = mapped_column(sa.String(120))
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Indexed: the back office's lists ask for the newest change to any order on every poll
+    # (admin/views.py: _orders_version), which is then one index probe, not a read of every row.
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
     paid_at: Mapped[Optional[datetime]]
     # Set by the one reconciliation run that asks Points about this order now (reconcile.py):
     # two runs at once (cron and the admin, two demo workers) never both call Points for it.

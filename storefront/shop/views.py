@@ -14,9 +14,10 @@ from . import bp
 from .forms import AddToCartForm
 
 
-@bp.app_context_processor
-def layout() -> dict:
-    """What base.html needs on every page: the header's cart count, the nav's categories, the demo links."""
+@bp.app_template_global()
+def shop_header() -> dict:
+    """What base.html's header and footer show: the cart count, the nav's categories, the demo links.
+    base.html asks for it itself, so a page that does not extend it (the back office) reads no cart."""
     try:
         return {
             "cart_item_count": item_count(),
