@@ -17,7 +17,7 @@ from flask import current_app
 
 from . import chaos, orders
 from .extensions import db
-from .models import CheckoutSession, Merchant, Order, OrderItem, Shopper, utcnow
+from .models import CheckoutSession, Merchant, Order, Shopper, utcnow
 from .validation import normalize_phone
 
 PAYING_CARD = "4111111111111111"
@@ -43,24 +43,7 @@ class CardDeclined(CheckoutError):
 
 def create(merchant: Merchant, clean: dict, origin: str) -> CheckoutSession:
     """A `new` replacing order and its session, from a validated CheckoutRequest."""
-    order = Order(
-        merchant=merchant,
-        order_number=clean["order_number"],
-        total_price=clean["total_price"],
-        shipping_amount=clean["shipping_amount"],
-        tax_amount=clean["tax_amount"],
-        discount_amount=clean["discount_amount"],
-        phone_number=clean["phone_number"],
-        customer_name=clean["name"],
-        shipping_address=clean["shipping_address"],
-        meta=clean["metadata"],
-        callback_url=clean["callback_url"],
-        origin=origin,
-        items=[OrderItem(**line) for line in clean["products"] or []],
-    )
-    db.session.add(order)
-    db.session.flush()
-    order.reference_number = f"REF-{order.created_at:%Y}-{order.id:06d}"
+    order = orders.new_order(merchant, clean, origin, callback_url=clean["callback_url"])
     session = CheckoutSession(
         id=secrets.token_urlsafe(18),
         order=order,

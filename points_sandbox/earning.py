@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from . import orders, webhooks
 from .extensions import db
-from .models import Merchant, Order, OrderItem, Shopper, utcnow
+from .models import Merchant, Order, Shopper, utcnow
 
 EARNING = 1
 # A lock is forgotten after this long, as a cache lock with a TTL is: a request that died
@@ -83,26 +83,14 @@ def create(merchant: Merchant, clean: dict, origin: str) -> Order:
     """An earning order from a validated EarningOrderRequest: approved when the phone has an
     account, else pending its activation. Committed, webhook sent."""
     shopper = db.session.scalar(sa.select(Shopper).where(Shopper.phone == clean["phone_number"]))
-    order = Order(
-        merchant=merchant,
+    order = orders.new_order(
+        merchant,
+        clean,
+        origin,
         type=EARNING,
-        order_number=clean["order_number"],
-        total_price=clean["total_price"],
-        shipping_amount=clean["shipping_amount"],
-        tax_amount=clean["tax_amount"],
-        discount_amount=clean["discount_amount"],
-        phone_number=clean["phone_number"],
-        customer_name=clean["name"],
-        shipping_address=clean["shipping_address"],
-        meta=clean["metadata"],
-        origin=origin,
         earned_points=points_for(merchant, clean["total_price"]),
         pending_activation=shopper is None,
-        items=[OrderItem(**line) for line in clean["products"]],
     )
-    db.session.add(order)
-    db.session.flush()
-    order.reference_number = f"REF-{order.created_at:%Y}-{order.id:06d}"
     if shopper is not None:
         _approve(order, shopper)
     db.session.commit()

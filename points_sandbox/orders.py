@@ -18,9 +18,35 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from . import webhooks
 from .extensions import db
-from .models import SETTLED, Order, Shopper, payment_status, stamp, utcnow
+from .models import SETTLED, Order, OrderItem, Shopper, payment_status, stamp, utcnow
 
 __all__ = ["SETTLED", "payment_status"]  # re-exported: they live beside the order model
+
+
+def new_order(merchant, clean: dict, origin: str, **fields) -> Order:
+    """A new order from a validated CheckoutRequest or EarningOrderRequest (the fields the two
+    share), added and flushed so it has its id and its ``reference_number``; ``fields`` are the
+    rest (a checkout's callback_url, an earning's type and points). The caller commits."""
+    order = Order(
+        merchant=merchant,
+        order_number=clean["order_number"],
+        total_price=clean["total_price"],
+        shipping_amount=clean["shipping_amount"],
+        tax_amount=clean["tax_amount"],
+        discount_amount=clean["discount_amount"],
+        phone_number=clean["phone_number"],
+        customer_name=clean["name"],
+        shipping_address=clean["shipping_address"],
+        meta=clean["metadata"],
+        origin=origin,
+        items=[OrderItem(**line) for line in clean["products"] or []],
+        **fields,
+    )
+    db.session.add(order)
+    db.session.flush()
+    order.reference_number = f"REF-{order.created_at:%Y}-{order.id:06d}"
+    return order
+
 
 # The documented financial state machine: status -> statuses it may move to.
 ALLOWED_MOVES = {

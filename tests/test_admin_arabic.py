@@ -17,6 +17,20 @@ FSI, PDI = "\u2068", "\u2069"
 ARABIC = re.compile(r"[\u0600-\u06FF]")
 
 
+def receipt(order, event, outcome, detail, received_at) -> WebhookReceipt:
+    """A delivery the shop recorded against ``order``, with the sentence it wrote for it."""
+    return WebhookReceipt(
+        order_id=order.id,
+        event=event,
+        headers="{}",
+        body="{}",
+        response_status=200,
+        outcome=outcome,
+        detail=detail,
+        received_at=received_at,
+    )
+
+
 def arabic_page(client, path) -> str:
     client.set_cookie("lang", "ar")
     response = client.get(path)
@@ -30,35 +44,16 @@ def test_the_shops_recorded_sentences_are_shown_in_arabic_and_points_words_as_th
         at = order.created_at
         db.session.add_all(
             [
-                WebhookReceipt(
-                    order_id=order.id,
-                    event="approved",
-                    headers="{}",
-                    body="{}",
-                    response_status=200,
-                    outcome="applied",
-                    detail="approved -> paid",
-                    received_at=at + timedelta(seconds=1),
+                receipt(order, "approved", "applied", "approved -> paid", at + timedelta(seconds=1)),
+                receipt(
+                    order, "approved", "duplicate", "already processed; nothing changed", at + timedelta(seconds=2)
                 ),
-                WebhookReceipt(
-                    order_id=order.id,
-                    event="approved",
-                    headers="{}",
-                    body="{}",
-                    response_status=200,
-                    outcome="duplicate",
-                    detail="already processed; nothing changed",
-                    received_at=at + timedelta(seconds=2),
-                ),
-                WebhookReceipt(
-                    order_id=order.id,
-                    event="partially_refunded",
-                    headers="{}",
-                    body="{}",
-                    response_status=200,
-                    outcome="applied",
-                    detail="partially_refunded; refunded so far 20.00 SAR",
-                    received_at=at + timedelta(seconds=3),
+                receipt(
+                    order,
+                    "partially_refunded",
+                    "applied",
+                    "partially_refunded; refunded so far 20.00 SAR",
+                    at + timedelta(seconds=3),
                 ),
                 OrderTransition(
                     order_id=order.id,
