@@ -9,6 +9,8 @@ opens the presenter view in Chromium (Arabic), and plays the demo as a presenter
    shopper", then Points' hosted page with its sandbox-only taps (verify, redeem, confirm);
 2. one chaos scenario: "A storm of duplicates", one click; the shop stays correct on its own.
 
+With ``--shots`` it also plays "Cash on delivery earning points" (not counted) for a screenshot.
+
 Every click and every typed field is counted, and the seconds each part took; the table is
 printed. ``tests/e2e/test_demo_3min.py`` runs it and asserts the counts (never the timings).
 """
@@ -121,7 +123,11 @@ def play(base: str, shots: Path | None = None, width: int = 1280, browser=None) 
     # The presenter opens the link from the shop's header (a cold start: nothing in the cart).
     page.goto(f"{base}/")
     counter.start("فتح عرض المقدِّم (opening the presenter view from the shop's header)")
-    counter.click(page.get_by_test_id("presenter-link"), "presenter view")
+    # The header's link (a phone's header has no room for it: the footer's there).
+    link = page.get_by_test_id("presenter-link")
+    if not link.is_visible():
+        link = page.locator("footer a[href$='/presenter/']")
+    counter.click(link, "presenter view")
     shop = page.frame_locator("[data-testid=shop-frame]")
     pane = page.get_by_test_id("live-timeline")
     expect(pane.get_by_test_id("no-order")).to_be_visible()
@@ -150,6 +156,11 @@ def play(base: str, shots: Path | None = None, width: int = 1280, browser=None) 
     counter.stop()
     if shots:
         page.screenshot(path=str(shots / f"presenter-chaos-{width}-ar.png"), full_page=True)
+        # Not part of the demo's count: cash on delivery earning points, for its screenshot.
+        page.get_by_test_id("scenario-cash_on_delivery").click()
+        expect(pane.get_by_test_id("pane-earning-state")).to_have_attribute("data-state", "approved")
+        expect(pane.get_by_test_id("tl-webhook")).to_have_count(1)
+        page.screenshot(path=str(shots / f"presenter-cod-{width}-ar.png"), full_page=True)
     context.close()
     counter.opening = presenter_opening
     counter.problems = problems

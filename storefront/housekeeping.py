@@ -3,6 +3,9 @@
 In production cron (or a systemd timer) runs ``flask --app wsgi reconcile`` and ``prune``
 instead (README). Several gunicorn workers each run a thread: reconciliation claims each order
 before asking Points (reconcile.py), and pruning deletes only what is already gone for others.
+
+The presenter's "webhook lost" scenario cannot wait the pass's 15 minutes on stage:
+:func:`reconcile_soon` brings that one order's turn forward, the same step the pass takes.
 """
 
 import logging
@@ -12,7 +15,7 @@ from datetime import timedelta
 
 from flask import Flask
 
-from .points.reconcile import reconcile_stale_orders
+from .points.reconcile import reconcile_claimed, reconcile_stale_orders
 from .retention import prune
 
 log = logging.getLogger(__name__)
@@ -48,3 +51,23 @@ def run_once(app: Flask, prune_too: bool = True) -> None:
             log.log(logging.WARNING if result.failed else logging.INFO, "Reconcile: %s", result.message)
         if prune_too:
             log.info("Pruned: %s", prune())
+
+
+def reconcile_soon(app: Flask, order_id: int, order_number: str, seconds: float) -> threading.Timer:
+    """Demo mode: reconcile this one order in ``seconds``, as the pass would after its 15 minutes
+    (claimed, Points asked, the answer applied: :func:`~storefront.points.reconcile.reconcile_claimed`).
+
+    A thread of this process: should the process end first, the order waits for the pass."""
+
+    def run():
+        try:
+            with app.app_context():
+                result = reconcile_claimed(order_id, order_number)
+                log.log(logging.WARNING if result.failed else logging.INFO, "Reconcile: %s", result.message)
+        except Exception:
+            log.exception("Reconciling %s failed; the housekeeping pass tries again later", order_number)
+
+    timer = threading.Timer(seconds, run)
+    timer.name, timer.daemon = f"reconcile-{order_number}", True
+    timer.start()
+    return timer

@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 from .formatting import sar_text
 from .i18n import current_language, isolated
 from .labels import status_in_a_sentence
-from .points import orders
+from .points import checkout, orders
+from .points.staff import earning_state_words
 
 
 def _status(value: str) -> str:
@@ -106,11 +107,46 @@ SENTENCES: list[tuple[re.Pattern, object, dict[str, Callable[[str], str]]]] = [
     (re.compile(r"no order (?P<order>.*) here \(yet\)"), _l("no order %(order)s here (yet)"), {"order": _code}),
     (re.compile(r"missing or wrong X-Webhook-Secret"), _l("missing or wrong X-Webhook-Secret"), {}),
     (
-        re.compile(
-            r"an earning order \(points awarded on another channel\), not a checkout of this shop; nothing changed"
-        ),
-        _l("an earning order (points awarded on another channel), not a checkout of this shop; nothing changed"),
+        re.compile(r"an earning order this shop never sent \(points awarded on another channel\); nothing changed"),
+        _l("an earning order this shop never sent (points awarded on another channel); nothing changed"),
         {},
+    ),
+    # About the earning order of a cash-on-delivery order (points/webhook.py, points/earn.py).
+    (re.compile(r"never sent for earning; nothing changed"), _l("never sent for earning; nothing changed"), {}),
+    (
+        re.compile(r"an earning order for a Points checkout; nothing changed"),
+        _l("an earning order for a Points checkout; nothing changed"),
+        {},
+    ),
+    (
+        re.compile(r"earning approved: (?P<points>\S+) points"),
+        _l("earning approved: %(points)s points"),
+        {"points": str},
+    ),
+    (
+        re.compile(r"the earning is already (?P<state>\w+)"),
+        _l("the earning is already %(state)s"),
+        {"state": earning_state_words},
+    ),
+    (
+        re.compile(r"earning refunded; (?P<points>\S+) points left"),
+        _l("earning refunded; %(points)s points left"),
+        {"points": str},
+    ),
+    (
+        re.compile(r"(?P<event>\w+) on the earning order changes nothing here"),
+        _l("%(event)s on the earning order changes nothing here"),
+        {"event": _code},
+    ),
+    (
+        re.compile(r"about earning order (?P<uuid>\S+); nothing changed"),
+        _l("about earning order %(uuid)s; nothing changed"),
+        {"uuid": _code},
+    ),
+    (
+        re.compile(r"a second Points earning order \((?P<uuid>\S+)\) for (?P<order>\S+): refund it"),
+        _l("a second Points earning order (%(uuid)s) for %(order)s: refund it"),
+        {"uuid": _code, "order": _code},
     ),
     (
         re.compile(r"order_number (?P<order>.*) is not in this shop's format \(PTS-YYYY-NNNNNN\); nothing changed"),
@@ -138,6 +174,18 @@ SENTENCES: list[tuple[re.Pattern, object, dict[str, Callable[[str], str]]]] = [
         {"points_status": _code},
     ),
     (re.compile(r"Cancelled at Points"), _l("Cancelled at Points"), {}),
+    (
+        re.compile(r"Cash on delivery chosen: the shop confirmed the order"),
+        _l("Cash on delivery chosen: the shop confirmed the order"),
+        {},
+    ),
+    (re.compile(r"Cash collected"), _l("Cash collected"), {}),
+    (re.compile(r"Cash refunded: (?P<reason>.*)", re.S), _l("Cash refunded: %(reason)s"), {"reason": str}),
+    (
+        re.compile(re.escape(checkout.CHOSE_CASH)),
+        _l("The shopper chose cash on delivery instead; nothing is to be paid through Points."),
+        {},
+    ),
     (
         re.compile(r"Points order (?P<uuid>\S+) was also paid for this order: refund one of them\."),
         _l("Points order %(uuid)s was also paid for this order: refund one of them."),

@@ -1,33 +1,39 @@
 """The presenter's one-click scenarios (demo mode only): each makes a real order and plays it out.
 
 Each scenario fills a cart of its own with one product, starts the checkout exactly as Pay does
-(:func:`~storefront.points.checkout.start_checkout`), then plays the shopper and Points' own
-doings through the embedded sandbox's control endpoints, over HTTP like everything the shop asks
-of Points (``/points-sandbox/_control/...``: complete a session, chaos switches, the trigger).
-What the shop then does is its own code, untouched: the webhook, reconciliation, staff actions.
+(:func:`~storefront.points.checkout.start_checkout`), or places it as cash on delivery exactly as
+the checkout's cash choice does (:func:`~storefront.points.checkout.place_cash_order`), then plays
+the shopper and Points' own doings through the embedded sandbox's control endpoints, over HTTP
+like everything the shop asks of Points (``/points-sandbox/_control/...``: complete a session,
+chaos switches, the trigger). What the shop then does is its own code, untouched: the webhook,
+reconciliation, staff actions, the earning sender.
 """
 
 import json
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Callable, Optional
+from typing import Callable
 
 import requests
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from . import carts
+from . import carts, housekeeping
 from .demo import sandbox_api_url
 from .extensions import db
 from .models import Cart, Order, Product
-from .points import orders, staff
-from .points.checkout import Customer, start_checkout
+from .points import earn, orders, staff
+from .points.checkout import Customer, place_cash_order, start_checkout
 
 PRODUCT = "sukkari-dates"  # 79 SAR + 25 shipping: less than the test shopper's 5,000 points (150 SAR)
 RICH_SHOPPER = "500000001"  # 5,000 points
 PAYING_CARD, DECLINED_CARD = "4111111111111111", "4000000000000002"
 CONTROL_TIMEOUT = 15  # seconds; waiting for the outbox to drain is bounded by the sandbox itself
+# The lost webhook's order waits this long, pending, before the shop's reconciliation takes it
+# (the housekeeping pass waits 15 minutes): long enough to show the order waiting.
+RECONCILE_AFTER_SECONDS = 10  # the watch sentence says "about ten seconds"
 
 # The demo's test shopper, in the language the presenter speaks.
 DEMO_SHOPPER = {
@@ -49,9 +55,9 @@ class Scenario:
     name: str
     title: object  # lazy strings: read in the presenter's language
     watch: object
-    play: Optional[Callable]  # (order, sandbox) -> None; None: not available in this build
+    play: Callable  # (order, sandbox) -> None
     shop_page: str = "order"  # what the shopper's pane shows after: "order", "checkout" (hosted page)
-    unavailable: object = None
+    cash: bool = False  # the order is placed as cash on delivery, not checked out with Points
 
 
 class Sandbox:
@@ -106,11 +112,16 @@ def _declined_then_card(order, sandbox):
 
 
 def _webhook_lost(order, sandbox):
+    """Points pays, its webhook is lost; the order waits, and RECONCILE_AFTER_SECONDS later the
+    shop's own reconciliation takes it (demo mode's housekeeping pass, its turn brought forward)."""
     sandbox.chaos(webhook_drop_next=1)
     answer = sandbox.complete(order)
     sandbox.drain()
     sandbox.chaos(webhook_drop_next=0)  # nothing else is lost if the flow sent fewer than planned
     _note_uuid_hint(order, answer)
+    housekeeping.reconcile_soon(
+        current_app._get_current_object(), order.id, order.order_number, RECONCILE_AFTER_SECONDS
+    )
 
 
 def _note_uuid_hint(order, answer: dict) -> None:
@@ -158,6 +169,15 @@ def _low_balance(order, sandbox):
     )
 
 
+def _cash_on_delivery(order, sandbox):
+    """The shop confirmed the order without Points; staff mark the cash collected, as the admin's
+    button does; one pass of the earning sender (a thread in demo mode, a command in production)
+    sends it to POST /v1/orders/earning; Points' ``approved`` webhook of the earning order follows."""
+    staff.mark_collected(order)
+    earn.send_due()  # nothing to send if demo mode's sender thread took it first: it is on its way
+    sandbox.drain()
+
+
 def _paid_after_giving_up(order, sandbox):
     # The shop gave up on the order (the shopper changed the cart in another tab) while the first
     # tab was still on Points' page; then that tab paid.
@@ -195,8 +215,10 @@ SCENARIOS = {
             "webhook_lost",
             _l("Webhook lost, then reconciliation"),
             _l(
-                "Points paid but its webhook never arrived: the order waits. Reconcile asks Points "
-                "(GET /v1/orders/{uuid}) and pays it, marked as reconciliation."
+                "Points paid but its webhook never arrived: the order waits, pending payment. About ten "
+                "seconds later the shop's own reconciliation (demo mode's housekeeping, whose 15-minute "
+                "wait is cut short for this order) asks Points (GET /v1/orders/{uuid}) and pays it, "
+                "marked as reconciliation. Nothing to click."
             ),
             _webhook_lost,
         ),
@@ -239,9 +261,14 @@ SCENARIOS = {
         Scenario(
             "cash_on_delivery",
             _l("Cash on delivery earning points"),
-            None,
-            None,
-            unavailable=_l("Not in this build yet: cash on delivery is being added."),
+            _l(
+                "The shop confirmed the order itself, without Points; staff marked the cash collected, "
+                "and only then did the shop send it to Points (POST /v1/orders/earning). Once Points "
+                "approves, the points earned show on the timeline and on the shopper's order page. Its "
+                "approved webhook is applied, or late when Points' answer came first: counted once either way."
+            ),
+            _cash_on_delivery,
+            cash=True,
         ),
     )
 }
@@ -253,22 +280,33 @@ def run(name: str, locale: str, callback_url_for: Callable[[Order], str]) -> Ord
     The test shoppers' balances are put back first, so every run starts from 5,000 points.
     """
     scenario = SCENARIOS[name]
-    if scenario.play is None:
-        raise ScenarioFailed(f"{name} is not available")
     sandbox = Sandbox()
     sandbox.reset_balances()
-    order = checkout_one_product(locale, callback_url_for)
+    order = place_one_cash_order(locale) if scenario.cash else checkout_one_product(locale, callback_url_for)
     scenario.play(order, sandbox)
     return order
 
 
 def checkout_one_product(locale: str, callback_url_for: Callable[[Order], str], cart: Cart | None = None) -> Order:
     """One box of dates in ``cart`` (a new one by default), checked out as the test shopper."""
+    cart = _cart_of_one_product(cart)
+    return start_checkout(cart, carts.totals(cart), demo_customer(locale), callback_url_for, locale=locale)
+
+
+def place_one_cash_order(locale: str) -> Order:
+    """One box of dates in a new cart, placed as cash on delivery by the test shopper."""
+    cart = _cart_of_one_product()
+    order = place_cash_order(cart, carts.totals(cart), demo_customer(locale), locale=locale)
+    if order is None:  # only when the cart changed under the form; this cart is nobody else's
+        raise ScenarioFailed("the cart changed while the cash order was placed")
+    return order
+
+
+def _cart_of_one_product(cart: Cart | None = None) -> Cart:
     if cart is None:
         cart = Cart()
         db.session.add(cart)
         db.session.commit()
     product = db.session.scalar(sa.select(Product).where(Product.slug == PRODUCT))
     carts.add_product(cart, product, 1)
-    cart = db.session.get(Cart, cart.id)
-    return start_checkout(cart, carts.totals(cart), demo_customer(locale), callback_url_for, locale=locale)
+    return db.session.get(Cart, cart.id)

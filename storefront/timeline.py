@@ -125,7 +125,7 @@ def call_entry(c: PointsApiCall) -> Entry:
         detail=_mask_text(c.error) if c.error else None,
         sections=sections,
         id=c.id,
-        facts=_facts(c.request_body, CALL_FACTS, under=None) + _facts(c.response_body, ("order_status",), under="data"),
+        facts=_facts(c.request_body, CALL_FACTS, under=None) + _facts(c.response_body, ANSWER_FACTS, under="data"),
     )
 
 
@@ -143,8 +143,13 @@ def webhook_entry(r: WebhookReceipt) -> Entry:
         detail=_mask_text(shown(r.detail)) if r.detail else None,
         sections=sections,
         id=r.id,
-        facts=_facts(r.body, WEBHOOK_FACTS),
+        facts=_facts(r.body, EARNING_WEBHOOK_FACTS if _is_earning(r.body) else WEBHOOK_FACTS),
     )
+
+
+def _is_earning(raw) -> bool:
+    """The webhook of an earning order (a cash-on-delivery order's points), not of a checkout."""
+    return ("type", "earning") in _facts(raw, ("type",))
 
 
 # Who made a status change (OrderTransition.source), as staff read it.
@@ -157,7 +162,10 @@ SOURCES = {
 }
 
 WEBHOOK_FACTS = ("order_status", "total_price", "refund_amount", "left_amount", "status", "reason")
+# An earning order's webhook says which kind it is and the points it awarded (or has left).
+EARNING_WEBHOOK_FACTS = ("type", "order_status", "total_points", "left_points", "total_price", "reason")
 CALL_FACTS = ("total_price", "amount", "status", "name_en", "reason")
+ANSWER_FACTS = ("order_status", "total_points")  # of the answer's data: an earning's points
 
 
 def _facts(raw, keys, under="order") -> list[tuple[str, str]]:

@@ -88,6 +88,11 @@ def test_the_shops_recorded_sentences_are_shown_in_arabic_and_points_words_as_th
         orders.NO_WORD_FROM_POINTS,
         orders.NEVER_STARTED,
         "Checkout call failed: server (500): Internal Server Error",
+        "Cash on delivery chosen: the shop confirmed the order",
+        "Cash collected",
+        "earning approved: 1040 points",
+        "the earning is already approved",
+        "never sent for earning; nothing changed",
     ],
 )
 def test_each_sentence_the_shop_records_reads_in_arabic(app, recorded):

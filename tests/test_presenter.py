@@ -45,24 +45,27 @@ def test_full_and_partial_redeem_end_paid(live):
         assert live.wait_for_status(order.order_number, "paid").total == order.total
 
 
-def test_webhook_lost_waits_then_one_reconcile_pays_it(live):
+def test_webhook_lost_waits_then_the_shops_reconciliation_pays_it_with_no_second_click(live, monkeypatch):
+    from storefront import scenarios
+
+    monkeypatch.setattr(scenarios, "RECONCILE_AFTER_SECONDS", 0.5)  # ten seconds on stage
     shopper, token = run_scenario(live, "webhook_lost")
     order = live.order(token=token)
-    live.drain_webhooks()
-    assert live.order(token=token).status == "pending_payment"
-    pane = shopper.get(f"{live.url}/presenter/timeline", params={"order": token})
-    assert 'data-testid="reconcile"' in pane.text
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', pane.text).group(1)
-    answer = shopper.post(f"{live.url}/presenter/orders/{token}/reconcile", data={"csrf_token": csrf})
-    assert answer.status_code == 200
-    paid = live.order(order.order_number)
-    assert paid.status == "paid"
+    paid = live.wait_for_status(order.order_number, "paid", timeout=30)  # nothing clicked
+    assert all(outcome != "applied" for _, outcome in receipts(live, paid))  # the webhook was lost
     with live.app.app_context():
         from storefront.extensions import db
         from storefront.models import Order
 
-        sources = [t.source for t in db.session.get(Order, paid.id).transitions]
-    assert sources[-1] == "reconciliation"
+        last = db.session.get(Order, paid.id).transitions[-1]
+        assert (last.source, last.api_call.method, last.api_call.path) == (
+            "reconciliation",
+            "GET",
+            f"/v1/orders/{paid.points_uuid}",
+        )
+        assert db.session.get(Order, paid.id).reconcile_claimed_at is None  # the claim released
+    pane = shopper.get(f"{live.url}/presenter/timeline", params={"order": token}).text
+    assert 'data-testid="reconcile"' not in pane  # nothing left to reconcile
 
 
 def test_a_storm_of_duplicates_pays_once(live):
@@ -111,9 +114,48 @@ def test_the_pane_answers_304_while_nothing_changed(live):
     assert first.status_code == 200 and again.status_code == 304 and not again.content
 
 
-def test_cash_on_delivery_is_shown_disabled(live):
+def set_points_per_sar(live, rate) -> None:
+    answer = requests.post(f"{live.sandbox_url}/_control/merchant", json={"earn_points_per_sar": rate})
+    assert answer.status_code == 200 and answer.json()["earn_points_per_sar"] == rate
+
+
+def test_cash_on_delivery_is_a_button_that_works(live):
     page = live.shopper().get(f"{live.url}/presenter/").text
-    assert re.search(r'<button type="button"[^>]*disabled[^>]*data-testid="scenario-cash_on_delivery"', page)
+    button = re.search(r'<button [^>]*data-testid="scenario-cash_on_delivery"[^>]*>', page).group(0)
+    assert 'type="submit"' in button and "disabled" not in button
+
+
+def test_cash_on_delivery_earns_the_sandboxs_points_per_sar_shown_in_the_pane_and_to_the_shopper(live):
+    from storefront.extensions import db
+    from storefront.models import PointsEarning
+
+    set_points_per_sar(live, 7)  # not the default 10: the points are Points' figure, not the shop's
+    try:
+        shopper, token = run_scenario(live, "cash_on_delivery")
+        live.drain_webhooks()
+    finally:
+        set_points_per_sar(live, 10)
+    order = live.order(token=token)
+    assert (order.payment_method, order.status, order.points_uuid) == ("cod", "paid", None)
+    with live.app.app_context():
+        earning = db.session.query(PointsEarning).filter_by(order_id=order.id).one()
+        assert (earning.state, earning.attempts) == ("approved", 1) and earning.uuid
+        points = earning.total_points
+        sources = [(t.from_status, t.to_status, t.source) for t in earning.order.transitions]
+    assert points == int(order.total * 7)
+    assert sources == [(None, "awaiting_collection", "checkout"), ("awaiting_collection", "paid", "admin")]
+    assert [event for event, _ in receipts(live, order)] == ["approved"]  # the earning order's webhook
+
+    pane = shopper.get(f"{live.url}/presenter/timeline", params={"order": token}, headers={"Cookie": "lang=ar"}).text
+    assert re.search(r'data-testid="pane-earning-points">\s*' + f"{points:,}", pane)
+    calls_and_webhooks = re.findall(r'data-testid="tl-(call|webhook)"', pane)
+    assert calls_and_webhooks == ["call", "webhook"]  # the earning call, then the webhook it caused
+    assert "POST /v1/orders/earning" in pane and f"<b>total_points</b> {points}" in pane
+    assert "<b>type</b> earning" in pane  # the webhook says it is the earning order's
+    assert "Cash collected" not in pane and "تم تحصيل المبلغ" in pane  # the reasons in Arabic
+
+    page = shopper.get(f"{live.url}/orders/{token}", headers={"Cookie": "lang=en"}).text
+    assert 'data-testid="points-earned"' in page and f"{points:,} points" in page
 
 
 def test_an_edited_webhook_body_reaches_the_shop(live):

@@ -19,7 +19,7 @@ import re
 import time
 import uuid as uuidlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from email.utils import parsedate_to_datetime
 from typing import Callable, Optional
@@ -30,7 +30,7 @@ from flask import current_app
 
 from .. import demo, request_ids
 from ..extensions import db
-from ..models import PointsApiCall
+from ..models import PointsApiCall, utcnow
 from ..money import parse_decimal
 from ..privacy import scrub
 
@@ -510,6 +510,9 @@ def points_client(order=None, recorded: Optional[list] = None) -> PointsClient:
     def record(call: CallRecord) -> None:
         row = PointsApiCall(
             order_id=order.id if order is not None else None,
+            # When it was sent (the answer came just now): a webhook it caused, received while it
+            # waited for its answer (an earning's approved), is on the timeline after it.
+            created_at=utcnow() - timedelta(milliseconds=call.duration_ms),
             method=call.method,
             path=call.path,
             endpoint=endpoint_of(call.method, call.path),

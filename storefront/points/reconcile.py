@@ -193,23 +193,19 @@ def reconcile_stale_orders(older_than: timedelta) -> list[Reconciled]:
         .where(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < cutoff)
         .order_by(Order.id)
     ).all()
-    results = []
-    for order_id, order_number in stale:
-        if not claim_for_reconciliation(order_id):
-            results.append(
-                Reconciled(
-                    order_number, _("%(order)s: another run is reconciling it, or just did.", order=order_number)
-                )
-            )
-            continue
-        try:
-            order = db.session.get(Order, order_id)
-            results.append(Reconciled(order_number, reconcile_order(order)))
-        except PointsError as error:
-            db.session.rollback()
-            results.append(
-                Reconciled(order_number, f"{order_number}: Points call failed ({error}); try again later.", failed=True)
-            )
-        finally:
-            release_claim(order_id)
-    return results
+    return [reconcile_claimed(order_id, order_number) for order_id, order_number in stale]
+
+
+def reconcile_claimed(order_id: int, order_number: str) -> Reconciled:
+    """One order as a run reconciles it: claimed first (another run reconciling it now, or an
+    order already settled, is left alone), Points asked, the answer applied, the claim released."""
+    if not claim_for_reconciliation(order_id):
+        return Reconciled(order_number, _("%(order)s: another run is reconciling it, or just did.", order=order_number))
+    try:
+        order = db.session.get(Order, order_id)
+        return Reconciled(order_number, reconcile_order(order))
+    except PointsError as error:
+        db.session.rollback()
+        return Reconciled(order_number, f"{order_number}: Points call failed ({error}); try again later.", failed=True)
+    finally:
+        release_claim(order_id)

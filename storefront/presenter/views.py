@@ -61,6 +61,7 @@ def timeline():
         [
             current_language(),
             order and (order.id, order.status, order.refunded_amount and str(order.refunded_amount)),
+            order and order.earning and (order.earning.state, order.earning.total_points),
             [(e.kind, e.id) for e in entries],
             health and health.received_at.isoformat(),
         ],
@@ -76,6 +77,7 @@ def timeline():
             timeline=entries,
             health=health,
             can_reconcile=bool(order) and staff.can_reconcile(order),
+            earning_state_words=staff.earning_state_words,
             form=ActionForm(),
         )
         response = make_response(html)
@@ -91,9 +93,6 @@ def run_scenario(name):
         abort(404)
     if not ActionForm().validate_on_submit():
         flash(_("This form was open too long: try again."), "error")
-        return redirect(url_for(".show"), code=303)
-    if scenario.play is None:
-        flash(str(scenario.unavailable), "info")
         return redirect(url_for(".show"), code=303)
     try:
         order = scenarios.run(name, current_language(), _callback_url)
