@@ -30,6 +30,10 @@ def _code(value: str) -> str:
     return isolated(value)
 
 
+def _points(value: str) -> str:
+    return isolated(f"{int(value):,}")
+
+
 def _arrow() -> str:
     return "←" if current_language() == "ar" else "→"
 
@@ -117,6 +121,48 @@ SENTENCES: list[tuple[re.Pattern, object, dict[str, Callable[[str], str]]]] = [
         _l("order_number %(order)s is not in this shop's format (PTS-YYYY-NNNNNN); nothing changed"),
         {"order": _code},
     ),
+    # About the earning order of a cash-on-delivery order (points/earn.py, points/webhook.py).
+    (
+        re.compile(r"earning approved: (?P<points>\d+) points"),
+        _l("earning approved: %(points)s points"),
+        {"points": _points},
+    ),
+    (
+        re.compile(r"earning refunded; (?P<points>\d+) points left"),
+        _l("earning refunded; %(points)s points left"),
+        {"points": _points},
+    ),
+    (
+        re.compile(r"the earning is already approved; nothing changed"),
+        _l("the earning is already approved; nothing changed"),
+        {},
+    ),
+    (
+        re.compile(r"the earning is already reversed; nothing changed"),
+        _l("the earning is already reversed; nothing changed"),
+        {},
+    ),
+    (
+        re.compile(r"(?P<event>\w+) on the earning order changes nothing here"),
+        _l("%(event)s on the earning order changes nothing here"),
+        {"event": _code},
+    ),
+    (
+        re.compile(r"about earning order (?P<uuid>\S+); nothing changed"),
+        _l("about earning order %(uuid)s; nothing changed"),
+        {"uuid": _code},
+    ),
+    (
+        re.compile(r"a second Points earning order \((?P<uuid>\S+)\) for (?P<order>\S+): refund it"),
+        _l("a second Points earning order (%(uuid)s) for %(order)s: refund it"),
+        {"uuid": _code, "order": _code},
+    ),
+    (re.compile(r"never sent for earning; nothing changed"), _l("never sent for earning; nothing changed"), {}),
+    (
+        re.compile(r"an earning order for a Points checkout; nothing changed"),
+        _l("an earning order for a Points checkout; nothing changed"),
+        {},
+    ),
     # Reasons recorded on a status change (points/orders.py, points/webhook.py, points/staff.py).
     (
         re.compile(
@@ -138,6 +184,13 @@ SENTENCES: list[tuple[re.Pattern, object, dict[str, Callable[[str], str]]]] = [
         {"points_status": _code},
     ),
     (re.compile(r"Cancelled at Points"), _l("Cancelled at Points"), {}),
+    (
+        re.compile(r"Cash on delivery chosen: the shop confirmed the order"),
+        _l("Cash on delivery chosen: the shop confirmed the order"),
+        {},
+    ),
+    (re.compile(r"Cash collected"), _l("Cash collected"), {}),
+    (re.compile(r"Cash refunded: (?P<reason>.*)", re.S), _l("Cash refunded: %(reason)s"), {"reason": str}),
     (
         re.compile(r"Points order (?P<uuid>\S+) was also paid for this order: refund one of them\."),
         _l("Points order %(uuid)s was also paid for this order: refund one of them."),
