@@ -41,6 +41,7 @@ class GoneLine:
     name: str  # English, as the product was called when added
     name_ar: str
     quantity: int
+    product: Optional[Product] = None  # off sale: its page still says so, and its picture is shown faded
 
     def name_in(self, language: str) -> str:
         """Its name in ``ar`` or ``en``; a line gone before lines kept names has none of its own."""
@@ -152,7 +153,7 @@ def cart_totals_for(token: Optional[str]) -> CartTotals:
         if product is None:
             gone.append(GoneLine(line_id, name, name_ar, quantity))
         elif not product.on_sale:
-            gone.append(GoneLine(line_id, product.name, product.name_ar, quantity))
+            gone.append(GoneLine(line_id, product.name, product.name_ar, quantity, product))
         else:
             lines.append(PricedLine(product, quantity))
     return totals_of(lines, gone)
@@ -186,7 +187,7 @@ def totals_of(lines: list[PricedLine], gone: Optional[list[GoneLine]] = None) ->
 
 def _gone(line: CartLine) -> GoneLine:
     if line.product is not None:  # off sale: named as the product is called today
-        return GoneLine(line.id, line.product.name, line.product.name_ar, line.quantity)
+        return GoneLine(line.id, line.product.name, line.product.name_ar, line.quantity, line.product)
     return GoneLine(line.id, line.product_name, line.product_name_ar, line.quantity)
 
 

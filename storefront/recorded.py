@@ -16,7 +16,6 @@ from .formatting import sar_text
 from .i18n import current_language, isolated
 from .labels import status_in_a_sentence
 from .points import checkout, orders
-from .points.staff import earning_state_words
 
 
 def _status(value: str) -> str:
@@ -29,6 +28,10 @@ def _amount(value: str) -> str:
 
 def _code(value: str) -> str:
     return isolated(value)
+
+
+def _points(value: str) -> str:
+    return isolated(f"{int(value):,}")
 
 
 def _arrow() -> str:
@@ -119,19 +122,30 @@ SENTENCES: list[tuple[re.Pattern, object, dict[str, Callable[[str], str]]]] = [
         {},
     ),
     (
-        re.compile(r"earning approved: (?P<points>\S+) points"),
+        re.compile(r"order_number (?P<order>.*) is not in this shop's format \(PTS-YYYY-NNNNNN\); nothing changed"),
+        _l("order_number %(order)s is not in this shop's format (PTS-YYYY-NNNNNN); nothing changed"),
+        {"order": _code},
+    ),
+    # About the earning order of a cash-on-delivery order (points/earn.py, points/webhook.py).
+    (
+        re.compile(r"earning approved: (?P<points>\d+) points"),
         _l("earning approved: %(points)s points"),
-        {"points": str},
+        {"points": _points},
     ),
     (
-        re.compile(r"the earning is already (?P<state>\w+)"),
-        _l("the earning is already %(state)s"),
-        {"state": earning_state_words},
-    ),
-    (
-        re.compile(r"earning refunded; (?P<points>\S+) points left"),
+        re.compile(r"earning refunded; (?P<points>\d+) points left"),
         _l("earning refunded; %(points)s points left"),
-        {"points": str},
+        {"points": _points},
+    ),
+    (
+        re.compile(r"the earning is already approved; nothing changed"),
+        _l("the earning is already approved; nothing changed"),
+        {},
+    ),
+    (
+        re.compile(r"the earning is already reversed; nothing changed"),
+        _l("the earning is already reversed; nothing changed"),
+        {},
     ),
     (
         re.compile(r"(?P<event>\w+) on the earning order changes nothing here"),
@@ -147,11 +161,6 @@ SENTENCES: list[tuple[re.Pattern, object, dict[str, Callable[[str], str]]]] = [
         re.compile(r"a second Points earning order \((?P<uuid>\S+)\) for (?P<order>\S+): refund it"),
         _l("a second Points earning order (%(uuid)s) for %(order)s: refund it"),
         {"uuid": _code, "order": _code},
-    ),
-    (
-        re.compile(r"order_number (?P<order>.*) is not in this shop's format \(PTS-YYYY-NNNNNN\); nothing changed"),
-        _l("order_number %(order)s is not in this shop's format (PTS-YYYY-NNNNNN); nothing changed"),
-        {"order": _code},
     ),
     # Reasons recorded on a status change (points/orders.py, points/webhook.py, points/staff.py).
     (

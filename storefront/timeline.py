@@ -34,7 +34,7 @@ def outcome_label(outcome: str) -> str:
 
 GOOD = {Outcome.APPLIED, Outcome.EARNING_APPLIED}
 WARN = {Outcome.DUPLICATE, Outcome.LATE, Outcome.IGNORED, Outcome.UNKNOWN_EVENT, Outcome.OTHER_POINTS_ORDER}
-INFO = {Outcome.NOT_OURS, Outcome.MERCHANT_EVENT}
+INFO = {Outcome.NOT_OURS, Outcome.MERCHANT_EVENT, Outcome.EARNING_KNOWN}
 
 
 @dataclass

@@ -132,6 +132,23 @@ def test_a_cart_line_to_it_is_shown_as_no_longer_available_with_remove_and_out_o
     assert re.search(r"data-cart-count>(\d+)<", html).group(1) == "2"  # the header counts the dates only
 
 
+def test_its_cart_line_keeps_its_picture_faded_and_links_to_its_page_that_says_why(cart_with_one_off_sale):
+    """Off sale, the product is still there: its line shows it (a deleted one's has an empty frame)."""
+    [gone] = re.findall(r'<li class="cart-line cart-line-gone".*?</li>', page(cart_with_one_off_sale, "/cart"), re.S)
+    assert re.search(r'<img src="/static/[^"]*rose[^"]*"', gone)
+    assert '<a href="/products/rose-water">Taif Rose Water</a>' in gone
+
+
+def test_two_gone_products_at_checkout_are_listed_in_each_languages_words(client, runner):
+    for slug in ("sukkari-dates", "rose-water", "oud-incense"):
+        assert client.post(f"/products/{slug}", data={"quantity": 1}).status_code == 302
+    off_sale(runner)
+    off_sale(runner, "oud-incense")
+    english, arabic = (text(page(client, "/checkout", language)) for language in ("en", "ar"))
+    assert "Taif Rose Water, Cambodian Oud Chips are no longer available: they are left out" in english
+    assert "ماء ورد طائفي، عود كمبودي لم يعودا متوفرين: استبعدناهما" in arabic
+
+
 def test_remove_takes_the_off_sale_line_out(app, cart_with_one_off_sale):
     action = re.search(r'action="(/cart/gone/\d+/remove)"', page(cart_with_one_off_sale, "/cart")).group(1)
     response = cart_with_one_off_sale.post(action, follow_redirects=True)

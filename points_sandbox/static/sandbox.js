@@ -48,4 +48,18 @@
     });
     update();
   }
+
+  // Done: back to the store after a few seconds, unless the shopper chooses to stay.
+  var note = document.querySelector("[data-testid=redirect-note]");
+  if (note && note.dataset.url) {
+    var stay = note.querySelector("[data-testid=stay-here]");
+    var leaving = setTimeout(function () {
+      window.location.assign(note.dataset.url);
+    }, parseInt(note.dataset.seconds, 10) * 1000);
+    stay.hidden = false;
+    stay.addEventListener("click", function () {
+      clearTimeout(leaving);
+      note.hidden = true;
+    });
+  }
 })();

@@ -470,6 +470,7 @@ def _unwrap(payload: dict):
 ENDPOINTS = (  # a recorded path -> the OpenAPI file's name for it
     (re.compile(r"/v1/orders/checkout/[^/?]+"), "/v1/orders/checkout/{publicKey}"),
     (re.compile(r"/v1/orders/[^/?]+/(status|cancel|refund)"), r"/v1/orders/{uuid}/\1"),
+    (re.compile(r"/v1/orders/earning"), "/v1/orders/earning"),  # not a uuid
     (re.compile(r"/v1/orders/[^/?]+"), "/v1/orders/{uuid}"),
     (re.compile(r"/v1/webhooks/[^/?]+"), "/v1/webhooks/{webhookUuid}"),
 )

@@ -251,8 +251,10 @@ def apply_webhook(earning: PointsEarning, event: str, points_order: PointsOrder)
     if earning.uuid and points_order.uuid != earning.uuid:
         return Effect(Outcome.OTHER_POINTS_ORDER, f"about earning order {points_order.uuid}; nothing changed")
     if event in ("approved", "captured"):
-        if earning.state in (APPROVED, REVERSED):
-            return Effect(Outcome.LATE, f"the earning is already {earning.state}")
+        if earning.state == APPROVED:  # usually Points' own answer to the call, confirmed
+            return Effect(Outcome.EARNING_KNOWN, "the earning is already approved; nothing changed")
+        if earning.state == REVERSED:
+            return Effect(Outcome.LATE, "the earning is already reversed; nothing changed")
         earning.state, earning.claim, earning.message = APPROVED, None, None
         earning.uuid = points_order.uuid
         earning.reference_number = points_order.reference_number or earning.reference_number

@@ -107,6 +107,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     # About the earning order of one of our cash-on-delivery orders (earn.py)
     EARNING_APPLIED = "earning_applied"
+    EARNING_KNOWN = "earning_known"  # approved again (the API's answer or an earlier webhook said so)
     EARNED_TWICE = "earned_twice"
     UNKNOWN_ORDER = "unknown_order"
     # The webhook handler's, about no order of ours
@@ -132,6 +133,7 @@ _OUTCOME_LABELS = {
     Outcome.OTHER_POINTS_ORDER: _l("another Points order"),
     Outcome.DUPLICATE: _l("duplicate"),
     Outcome.EARNING_APPLIED: _l("earning updated"),
+    Outcome.EARNING_KNOWN: _l("already known"),
     Outcome.EARNED_TWICE: _l("earned twice"),
     Outcome.UNKNOWN_ORDER: _l("no such order"),
     Outcome.NOT_OURS: _l("not our order"),

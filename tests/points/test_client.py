@@ -704,3 +704,16 @@ def test_every_call_sends_its_own_request_id_and_records_it(requests_mock, calls
     sent = [r.headers["X-Request-ID"] for r in requests_mock.request_history]
     assert all(s.startswith("req-4f2a9c01.") for s in sent) and sent[0] != sent[1]
     assert [c.request_id for c in calls] == sent
+
+
+@pytest.mark.parametrize(
+    "method, path, endpoint",
+    [
+        ("POST", "/v1/orders/checkout/pk_live_abc", "POST /v1/orders/checkout/{publicKey}"),
+        ("GET", "/v1/orders/550e8400-e29b-41d4-a716-446655440000", "GET /v1/orders/{uuid}"),
+        ("POST", "/v1/orders/550e8400-e29b-41d4-a716-446655440000/refund", "POST /v1/orders/{uuid}/refund"),
+        ("POST", "/v1/orders/earning", "POST /v1/orders/earning"),  # not an order's uuid
+    ],
+)
+def test_calls_are_grouped_by_the_endpoint_the_api_reference_names(method, path, endpoint):
+    assert points.endpoint_of(method, path) == endpoint

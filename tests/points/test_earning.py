@@ -2,7 +2,9 @@
 against the embedded sandbox over real HTTP: checkout, collected, the sender, Points' answers,
 its 429 and the earning order's webhook; and the sender killed mid-call and started again."""
 
+import html
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,9 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 import sqlalchemy as sa
+from staff_pages import log_in
 
 from storefront.extensions import db
-from storefront.models import Order, PointsApiCall, PointsEarning
+from storefront.models import Order, PointsApiCall, PointsEarning, WebhookReceipt
 from storefront.points import earn, staff
 from storefront.points.client import PointsClient, PointsError
 
@@ -192,6 +195,47 @@ def test_nothing_is_sent_before_collection_then_one_earning_is_approved(live):
     assert earning_orders_at_points(live, order.order_number) == {earning.uuid}
     page = shopper.get(f"{live.url}/orders/{order.token}", headers={"Cookie": "lang=en"}).text
     assert 'data-testid="points-earned"' in page and f"{int(order.total * 10):,}" in page
+
+
+@pytest.mark.parametrize(
+    "lang, payment, known, detail",
+    [
+        (
+            "en",
+            "In cash, collected by the shop: Points is not asked about the payment",
+            "already known",
+            "the earning is already approved; nothing changed",
+        ),
+        ("ar", "نقدًا، يحصّله المتجر: لا تُسأل بوينتس عن الدفع", "معروف من قبل", "الكسب معتمد من قبل؛ لم يتغير شيء"),
+    ],
+)
+def test_the_back_office_shows_a_cash_order_as_cash_and_the_approved_webhook_as_already_known(
+    live, lang, payment, known, detail
+):
+    """Points never hears of a cash order's payment (no "no webhook or reconciliation yet"), and the
+    earning's approved webhook, after the call's approved answer, confirms it rather than being late."""
+    order, _ = cash_order(live)
+    staff_session = log_in(live)
+    waiting = html.unescape(
+        staff_session.get(f"{live.url}/admin/orders/{order.order_number}", cookies={"lang": lang}).text
+    )
+    assert payment in waiting and "no webhook or reconciliation" not in waiting
+    live.chaos(webhook_drop_next=1)  # the webhook comes once the API's answer is in, as it mostly does
+    assert collect_and_approve(live, order).state == "approved"
+    deliveries = requests.get(f"{live.sandbox_url}/_control/deliveries", params={"order_number": order.order_number})
+    [approved] = [d["id"] for d in deliveries.json()["deliveries"] if d["event"] == "approved"]
+    assert requests.post(f"{live.sandbox_url}/_control/deliveries/{approved}/resend").status_code == 200
+    live.drain_webhooks()
+    page = html.unescape(
+        staff_session.get(f"{live.url}/admin/orders/{order.order_number}", cookies={"lang": lang}).text
+    )
+    assert payment in page and "no webhook or reconciliation" not in page
+    chips = re.findall(r'<span class="chip chip-(\w+)">([^<]+)</span>', page)
+    assert ("info", known) in chips and not any(text in ("late", "متأخر") for _, text in chips)
+    assert detail in page
+    with live.app.app_context():
+        outcomes = db.session.scalars(sa.select(WebhookReceipt.outcome).where(WebhookReceipt.order_id == order.id))
+        assert list(outcomes) == ["earning_known"]
 
 
 def test_a_shopper_without_points_waits_for_activation(live):

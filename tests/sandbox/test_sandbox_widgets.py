@@ -26,6 +26,19 @@ def test_the_widget_pages_may_be_framed_and_carry_no_inline_script(sandbox_clien
     assert 'data-parent-origin="http://shop.test"' in html and "1,150" in html
 
 
+@pytest.mark.parametrize(
+    "lang, text",
+    [
+        ("ar", "ستكسب 1,150 نقطة مكافأة عند إتمام هذا الطلب، على نفس رقم جوالك"),
+        ("en", "You will earn 1,150 points as a reward when you complete this order, on the same mobile number"),
+    ],
+)
+def test_the_installments_banner_reads_as_one_sentence(sandbox_client, lang, text):
+    """The Arabic comma follows its word, as the English one does (no space before it)."""
+    html = sandbox_client.get(f"/widget/embed?type=installments&lang={lang}&points=1150").get_data(as_text=True)
+    assert re.search(r'data-testid="banner-text">([^<]*)<', html).group(1) == text
+
+
 def test_other_sandbox_pages_may_not_be_framed(sandbox_client):
     assert sandbox_client.get("/_control/").headers["X-Frame-Options"] == "DENY"
 
