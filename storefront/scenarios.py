@@ -265,7 +265,7 @@ SCENARIOS = {
                 "The shop confirmed the order itself, without Points; staff marked the cash collected, "
                 "and only then did the shop send it to Points (POST /v1/orders/earning). Once Points "
                 "approves, the points earned show on the timeline and on the shopper's order page. Its "
-                "approved webhook is applied, or late when Points' answer came first: counted once either way."
+                "approved webhook is applied, or already known when Points' answer came first: counted once either way."
             ),
             _cash_on_delivery,
             cash=True,

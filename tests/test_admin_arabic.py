@@ -90,8 +90,8 @@ def test_the_shops_recorded_sentences_are_shown_in_arabic_and_points_words_as_th
         "Checkout call failed: server (500): Internal Server Error",
         "Cash on delivery chosen: the shop confirmed the order",
         "Cash collected",
-        "earning approved: 1040 points",
-        "the earning is already approved",
+        "earning approved: 520 points",
+        "the earning is already approved; nothing changed",
         "never sent for earning; nothing changed",
     ],
 )
@@ -102,6 +102,12 @@ def test_each_sentence_the_shop_records_reads_in_arabic(app, recorded):
         english = shown(recorded)
     assert arabic != recorded and ARABIC.search(arabic), arabic
     assert english == recorded.replace("->", "→"), english
+
+
+def test_the_points_an_earning_brought_are_grouped_as_a_number_is(app):
+    with app.test_request_context(headers={"Cookie": "lang=en"}):
+        assert shown("earning approved: 1040 points") == "earning approved: 1,040 points"
+        assert shown("earning refunded; 12500 points left") == "earning refunded; 12,500 points left"
 
 
 def test_a_staff_answer_in_arabic_isolates_the_order_number_so_the_full_stop_ends_the_line(staff_client, make_order):
