@@ -194,3 +194,13 @@ def test_pages_load_only_local_assets_that_exist(client, path):
 def test_favicon_ico_is_served_so_no_page_logs_a_404(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_points_widgets_are_asked_for_in_the_pages_language(client, lang):
+    """The loader's data-lang (its default is Arabic): an English page must say en."""
+    client.set_cookie("lang", lang)
+    client.post("/products/sukkari-dates", data={"quantity": 1})
+    for path in ("/products/sukkari-dates", "/checkout"):
+        html = client.get(path).get_data(as_text=True)
+        assert re.findall(r'<script src="[^"]*widget-loader\.js"[^>]*data-lang="(\w*)"', html) == [lang], path

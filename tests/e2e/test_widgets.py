@@ -61,6 +61,7 @@ def test_the_points_card_sits_under_the_price_and_opens_its_popup(page, language
     assert below(price, slot)
     card = page.frame_locator("[data-testid=points-card-slot] [data-points-widget-root] iframe")
     expect(card.get_by_test_id("points-card")).to_be_visible()
+    assert card.locator("html").get_attribute("lang") == language  # the page's language, not the loader's default
     points = card.get_by_test_id("points").inner_text()
     assert re.search(r"\d", points)
 
