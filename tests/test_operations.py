@@ -283,6 +283,33 @@ def test_the_health_page_links_orders_waiting_for_reconciliation_and_review(staf
     assert stale.order_number in waiting and fresh.order_number not in waiting and review.order_number not in waiting
 
 
+def test_the_health_page_counts_the_earning_backlog_and_links_to_its_orders(app, staff_client, make_order):
+    """Cash-on-delivery earnings still to reach Points, refused by it, or waiting for the shopper's
+    Points account: each figure opens those orders, and only those."""
+    from storefront.models import PointsEarning
+
+    placed = {}
+    for state in ("pending", "awaiting_webhook", "refused", "pending_activation", "approved"):
+        order = make_order("paid", payment_method="cod")
+        with app.app_context():
+            db.session.add(PointsEarning(order_id=order.id, state=state, next_attempt_at=utcnow()))
+            db.session.commit()
+        placed[state] = order.order_number
+    html = staff_client.get("/admin/health").get_data(as_text=True)
+    figures = re.search(r'data-testid="health-orders".*?</section>', html, re.S).group(0)
+    assert re.search(r'href="/admin/orders\?earning=unsent" data-testid="earning-unsent">2<', figures)
+    assert re.search(r'href="/admin/orders\?earning=refused" data-testid="earning-refused">1<', figures)
+    assert re.search(r'href="/admin/orders\?earning=activation" data-testid="earning-activation">1<', figures)
+    behind = {
+        key: staff_client.get(f"/admin/orders?earning={key}").get_data(as_text=True)
+        for key in ("unsent", "refused", "activation")
+    }
+    assert placed["pending"] in behind["unsent"] and placed["awaiting_webhook"] in behind["unsent"]
+    assert placed["refused"] in behind["refused"] and placed["pending_activation"] in behind["activation"]
+    assert all(placed["approved"] not in page for page in behind.values())  # settled: nobody's backlog
+    assert placed["refused"] not in behind["unsent"] and placed["pending"] not in behind["refused"]
+
+
 # --- 7. Search on the indexed numbers ------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from ..browser_cache import live_page
 from ..extensions import db
 from ..i18n import current_language
-from ..models import Order, PointsApiCall, WebhookReceipt, utcnow
+from ..models import Order, PointsApiCall, PointsEarning, WebhookReceipt, utcnow
 from ..pagination import COUNT_CAP, KeysetPage, capped_counts, keyset_page
 from ..points import health, orders, staff
 from ..points.health import account_health
@@ -117,6 +117,11 @@ def recent_order_filter(args, since):
             WebhookReceipt.order_id.is_not(None),
         )
         return Order.id.in_(db.session.scalars(receipts.limit(COUNT_CAP)).all())
+    if args.get("earning") in health.EARNING_BACKLOG:
+        earnings = sa.select(PointsEarning.order_id).where(
+            PointsEarning.state.in_(health.EARNING_BACKLOG[args["earning"]])
+        )
+        return Order.id.in_(db.session.scalars(earnings.limit(COUNT_CAP)).all())
     if args.get("waiting"):
         return sa.and_(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < utcnow() - health.STALE_AFTER)
     return None

@@ -10,9 +10,9 @@ from typing import Optional
 import sqlalchemy as sa
 
 from ..extensions import db
-from ..models import Order, PointsApiCall, WebhookReceipt, WebhookVerificationFailure, utcnow
+from ..models import Order, PointsApiCall, PointsEarning, WebhookReceipt, WebhookVerificationFailure, utcnow
 from ..pagination import capped_count
-from . import orders, payload
+from . import earn, orders, payload
 from .orders import Outcome
 from .payload import MerchantEvent
 
@@ -160,6 +160,17 @@ class Health:
     waiting_for_reconciliation: int
     needs_review: int
     merchant_events: list
+    earnings: dict  # EARNING_BACKLOG's key -> how many cash-on-delivery earnings are in it
+
+
+# The earning backlog of cash-on-delivery orders, as staff read it: still to reach Points (due, or
+# being sent, or sent without a clear answer and waiting for its webhook), refused by Points (its
+# message is on the order), and waiting for the shopper to activate their Points account.
+EARNING_BACKLOG = {
+    "unsent": (earn.PENDING, earn.SENDING, earn.AWAITING_WEBHOOK),
+    "refused": (earn.REFUSED,),
+    "activation": (earn.PENDING_ACTIVATION,),
+}
 
 
 def health_summary(now: Optional[datetime] = None) -> Health:
@@ -207,4 +218,8 @@ def health_summary(now: Optional[datetime] = None) -> Health:
         waiting_for_reconciliation=waiting,
         needs_review=review,
         merchant_events=events,
+        earnings={
+            key: capped_count(sa.select(PointsEarning.id).where(PointsEarning.state.in_(states)))
+            for key, states in EARNING_BACKLOG.items()
+        },
     )
