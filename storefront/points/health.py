@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from ..extensions import db
 from ..models import Order, PointsApiCall, PointsEarning, WebhookReceipt, WebhookVerificationFailure, utcnow
-from ..pagination import capped_count
+from ..pagination import capped_counts
 from . import earn, orders, payload
 from .orders import Outcome
 from .payload import MerchantEvent
@@ -200,10 +200,19 @@ def health_summary(now: Optional[datetime] = None) -> Health:
         .subquery()
     )
     webhooks = dict(db.session.execute(sa.select(recent.c.outcome, sa.func.count()).group_by(recent.c.outcome)).all())
-    waiting = capped_count(
-        sa.select(Order.id).where(Order.status.in_(orders.AWAITING_POINTS), Order.created_at < now - STALE_AFTER)
+    # Every figure of "orders waiting for someone" in one round trip.
+    counts = capped_counts(
+        {
+            "waiting": sa.select(Order.id).where(
+                Order.status.in_(orders.AWAITING_POINTS), Order.created_at < now - STALE_AFTER
+            ),
+            "review": sa.select(Order.id).where(Order.status == orders.NEEDS_REVIEW),
+            **{
+                key: sa.select(PointsEarning.id).where(PointsEarning.state.in_(states))
+                for key, states in EARNING_BACKLOG.items()
+            },
+        }
     )
-    review = capped_count(sa.select(Order.id).where(Order.status == orders.NEEDS_REVIEW))
     events = db.session.scalars(
         sa.select(WebhookReceipt)
         .where(WebhookReceipt.outcome == Outcome.MERCHANT_EVENT, WebhookReceipt.order_id.is_(None))
@@ -215,11 +224,8 @@ def health_summary(now: Optional[datetime] = None) -> Health:
         calls=dict(sorted(calls.items())),
         webhooks=dict(sorted(webhooks.items())),
         failed_verifications=failed_verifications_since(since),
-        waiting_for_reconciliation=waiting,
-        needs_review=review,
+        waiting_for_reconciliation=counts["waiting"],
+        needs_review=counts["review"],
         merchant_events=events,
-        earnings={
-            key: capped_count(sa.select(PointsEarning.id).where(PointsEarning.state.in_(states)))
-            for key, states in EARNING_BACKLOG.items()
-        },
+        earnings={key: counts[key] for key in EARNING_BACKLOG},
     )
