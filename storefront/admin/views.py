@@ -135,7 +135,9 @@ def _live(version, render):
 def _orders_version():
     """The newest change to any order, the newest order and the newest webhook (the account health
     card and the counts by status depend on all of them, whatever the filter). Orders are never
-    deleted, so the newest id stands for their number; each part is one probe of an index."""
+    deleted, so the newest id stands for their number; each part is one probe of an index. (An
+    order whose transaction commits after a newer one's, on PostgreSQL, shows at the list's next
+    change; a Pay press's order changes again when Points answers.)"""
     newest, last_order, receipt = db.session.execute(
         sa.select(
             sa.select(sa.func.max(Order.updated_at)).scalar_subquery(),
