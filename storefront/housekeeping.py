@@ -48,9 +48,13 @@ def run_once(app: Flask, prune_too: bool = True) -> None:
     """One round: reconcile what has waited too long for Points, then (hourly) prune."""
     with app.app_context():
         for result in reconcile_stale_orders(RECONCILE_OLDER_THAN):
-            log.log(logging.WARNING if result.failed else logging.INFO, "Reconcile: %s", result.message)
+            _log_reconciled(result)
         if prune_too:
             log.info("Pruned: %s", prune())
+
+
+def _log_reconciled(result) -> None:
+    log.log(logging.WARNING if result.failed else logging.INFO, "Reconcile: %s", result.message)
 
 
 def reconcile_soon(app: Flask, order_id: int, order_number: str, seconds: float) -> threading.Timer:
@@ -62,8 +66,7 @@ def reconcile_soon(app: Flask, order_id: int, order_number: str, seconds: float)
     def run():
         try:
             with app.app_context():
-                result = reconcile_claimed(order_id, order_number)
-                log.log(logging.WARNING if result.failed else logging.INFO, "Reconcile: %s", result.message)
+                _log_reconciled(reconcile_claimed(order_id, order_number))
         except Exception:
             log.exception("Reconciling %s failed; the housekeeping pass tries again later", order_number)
 

@@ -135,6 +135,7 @@ def webhook_entry(r: WebhookReceipt) -> Entry:
         (_("answered %(status)s", status=r.response_status), "info"),
     ]
     sections = [(_("Headers"), pretty(r.headers)), (_("Body"), pretty(r.body))]
+    order = _part(r.body, "order")  # an earning order's webhook says so: type earning, its points
     return Entry(
         "webhook",
         r.received_at,
@@ -143,13 +144,8 @@ def webhook_entry(r: WebhookReceipt) -> Entry:
         detail=_mask_text(shown(r.detail)) if r.detail else None,
         sections=sections,
         id=r.id,
-        facts=_facts(r.body, EARNING_WEBHOOK_FACTS if _is_earning(r.body) else WEBHOOK_FACTS),
+        facts=_facts_of(order, EARNING_WEBHOOK_FACTS if order.get("type") == "earning" else WEBHOOK_FACTS),
     )
-
-
-def _is_earning(raw) -> bool:
-    """The webhook of an earning order (a cash-on-delivery order's points), not of a checkout."""
-    return ("type", "earning") in _facts(raw, ("type",))
 
 
 # Who made a status change (OrderTransition.source), as staff read it.
@@ -168,16 +164,23 @@ CALL_FACTS = ("total_price", "amount", "status", "name_en", "reason")
 ANSWER_FACTS = ("order_status", "total_points")  # of the answer's data: an earning's points
 
 
-def _facts(raw, keys, under="order") -> list[tuple[str, str]]:
-    """A few fields of a JSON body, shown on the entry's face so the story reads without opening it."""
+def _part(raw, under="order") -> dict:
+    """A JSON body's object (or its ``under`` member); {} when the body is not that."""
     try:
         data = json.loads(raw) if raw else None
     except ValueError:
-        return []
+        return {}
     if under and isinstance(data, dict):
         data = data.get(under)
-    if not isinstance(data, dict):
-        return []
+    return data if isinstance(data, dict) else {}
+
+
+def _facts(raw, keys, under="order") -> list[tuple[str, str]]:
+    """A few fields of a JSON body, shown on the entry's face so the story reads without opening it."""
+    return _facts_of(_part(raw, under), keys)
+
+
+def _facts_of(data: dict, keys) -> list[tuple[str, str]]:
     return [(key, _mask_text(str(data[key]))) for key in keys if data.get(key) not in (None, "", {}, [])]
 
 
